@@ -1,0 +1,90 @@
+"""The architecture-neutral part of a vCPU's state (QEMU's CPUState).
+
+The execution loop (``emud.tcg.exec``) and the code it generates touch only
+what is defined here; everything else (CSRs, privilege, trap entry) lives in
+the architecture's subclass.
+
+Contract with generated code:
+* ``x`` is the list of integer registers; IR global ``reg(n)`` is ``x[n]``.
+* ``pc`` is valid whenever the TB is left.
+* ``budget`` is how many more instructions this quantum may retire; every TB
+  exit subtracts what it retired. ``retired`` accumulates completed quanta so
+  :meth:`instructions_retired` is exact at any TB boundary.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+
+class CPUState:
+    arch = "generic"
+    xlen = 64
+    num_regs = 32
+
+    def __init__(self, hart_id: int = 0) -> None:
+        self.hart_id = hart_id
+        self.x: List[int] = [0] * self.num_regs
+        self.pc = 0
+        self.budget = 0
+        self.quantum = 0          # the budget this quantum started with
+        self.retired = 0          # instructions retired before this quantum
+        self.halted = False       # waiting for an interrupt (WFI)
+        self.exit_request = False  # leave the execution loop at the next TB boundary
+        self.machine: Any = None   # the machine, for helpers that touch devices
+
+    # -- instruction counting ------------------------------------------------
+    def instructions_retired(self) -> int:
+        return self.retired + (self.quantum - self.budget)
+
+    def begin_quantum(self, budget: int) -> None:
+        self.retired += self.quantum - self.budget
+        self.quantum = self.budget = budget
+
+    def end_quantum(self) -> None:
+        self.retired += self.quantum - self.budget
+        self.quantum = self.budget = 0
+
+    # -- what the architecture provides ----------------------------------------
+    def tb_flags(self) -> Any:
+        """Hashable state that changes how code is translated (privilege...)."""
+        return 0
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def do_exception(self, trap) -> None:
+        """Take a synchronous trap (a GuestTrap): update state, set pc."""
+        raise NotImplementedError
+
+    def fetch_fault(self, pc: int):
+        """The GuestTrap for an instruction fetch that failed at pc."""
+        raise NotImplementedError
+
+    def mem_fault(self, kind: str, addr: int, pc: int, misaligned: bool = False):
+        """The GuestTrap for a data access that failed."""
+        raise NotImplementedError
+
+    def interrupt_pending(self) -> bool:
+        """An interrupt is pending and enabled in mie (wakes WFI even when
+        globally disabled)."""
+        return False
+
+    def take_interrupt(self) -> Optional[int]:
+        """If an interrupt can be taken now, take it and return its cause."""
+        return None
+
+    # -- debugger access ------------------------------------------------------------
+    def register_names(self) -> List[str]:
+        raise NotImplementedError
+
+    def get_register(self, name: str) -> int:
+        raise NotImplementedError
+
+    def set_register(self, name: str, value: int) -> None:
+        raise NotImplementedError
+
+    def save_state(self) -> Dict[str, Any]:
+        raise NotImplementedError
+
+    def load_state(self, state: Dict[str, Any]) -> None:
+        raise NotImplementedError

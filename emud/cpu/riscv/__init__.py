@@ -1,0 +1,1 @@
+"""emud.cpu.riscv"""

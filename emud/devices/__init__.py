@@ -1,0 +1,1 @@
+"""Devices: one class a file, addressed by offset, wired by a machine."""

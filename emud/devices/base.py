@@ -1,0 +1,74 @@
+"""What every device is: registers addressed by offset, IRQ lines, a reset.
+
+A device never knows its base address; the machine maps it (``emud.memory``)
+and wires its interrupt outputs to an interrupt controller's inputs.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Dict, Optional, Tuple
+
+
+class IrqLine:
+    """One interrupt wire. The source calls :meth:`set`; the sink's callback
+    sees level changes only (so raising twice is one edge)."""
+
+    __slots__ = ("name", "level", "_sink")
+
+    def __init__(self, name: str = "irq", sink: Optional[Callable[[int], None]] = None) -> None:
+        self.name = name
+        self.level = 0
+        self._sink = sink
+
+    def connect(self, sink: Callable[[int], None]) -> None:
+        self._sink = sink
+        if self.level:
+            sink(1)
+
+    def set(self, level: int) -> None:
+        level = 1 if level else 0
+        if level != self.level:
+            self.level = level
+            if self._sink is not None:
+                self._sink(level)
+
+    def raise_(self) -> None:
+        self.set(1)
+
+    def lower(self) -> None:
+        self.set(0)
+
+
+class Device:
+    """Base class. Subclasses set ``size`` (bytes of register space),
+    ``access_sizes`` (widths the bus accepts; others fault) and implement
+    :meth:`read`, :meth:`write` and :meth:`reset`.
+
+    ``state_fields`` names the attributes that make up the device's state for
+    snapshots; the default :meth:`save_state`/:meth:`load_state` copy them.
+    """
+
+    name = "device"
+    size = 0x1000
+    access_sizes: Tuple[int, ...] = (1, 2, 4, 8)
+    state_fields: Tuple[str, ...] = ()
+
+    def read(self, offset: int, size: int) -> int:
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def save_state(self) -> Dict[str, Any]:
+        return {f: copy.deepcopy(getattr(self, f)) for f in self.state_fields}
+
+    def load_state(self, state: Dict[str, Any]) -> None:
+        for f, v in state.items():
+            setattr(self, f, copy.deepcopy(v))
+
+    def info(self) -> Dict[str, Any]:
+        """A short description for `info devices`."""
+        return {"name": self.name, "type": type(self).__name__}

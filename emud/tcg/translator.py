@@ -1,0 +1,167 @@
+"""The generic translator loop and the contract between it and a guest front end.
+
+As QEMU's ``translator_loop()`` (accel/tcg/translator.c): the loop owns the
+TB's shape (where it starts, when it must stop: size cap, page boundary,
+breakpoint, an instruction that wants a TB of its own) and the front end owns
+one instruction at a time (:meth:`Frontend.translate_insn`).
+
+Non-local exits from a running TB are Python exceptions derived from
+:class:`TBExit`; the TB's generated code catches them only to write its
+register locals back, then re-raises to the execution loop.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .ir import IRBuilder
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_MASK = ~(PAGE_SIZE - 1)
+
+#: The most guest instructions in one TB. The execution loop relies on it:
+#: a chained exit is taken only while the budget exceeds it, so a quantum or
+#: a `step N` never overshoots.
+MAX_TB_INSNS = 64
+
+
+class TBExit(Exception):
+    """Leave the running TB. ``pc`` is the instruction that raised;
+    ``completed`` says whether that instruction retired (execution resumes
+    after it) or not (it is re-executed, or a trap is taken at it)."""
+
+    completed = False
+
+    def __init__(self, pc: int) -> None:
+        super().__init__(pc)
+        self.pc = pc
+
+
+class GuestTrap(TBExit):
+    """A synchronous exception the guest sees (the front end's cause codes)."""
+
+    def __init__(self, pc: int, cause: int, tval: int = 0) -> None:
+        super().__init__(pc)
+        self.cause = cause
+        self.tval = tval
+
+    def __repr__(self) -> str:
+        return "GuestTrap(pc=0x%x, cause=%d, tval=0x%x)" % (self.pc, self.cause, self.tval)
+
+
+class ExitRequest(TBExit):
+    """The instruction at ``pc`` completed, but the TB must not go on: an
+    interrupt may now be pending, code was overwritten, a watchpoint hit."""
+
+    completed = True
+
+
+class DebugStop(TBExit):
+    """Stop for the debugger before executing ``pc`` (a breakpoint)."""
+
+
+class TranslationFault(Exception):
+    """Raised by fetch when the first instruction of a TB cannot be fetched;
+    the execution loop turns it into the front end's fetch fault."""
+
+    def __init__(self, pc: int) -> None:
+        super().__init__(pc)
+        self.pc = pc
+
+
+class DisasContext:
+    """State of one TB under translation, handed to the front end per insn."""
+
+    def __init__(self, builder: IRBuilder, pc_first: int, flags, fetch: Callable[[int, int], int]) -> None:
+        self.b = builder
+        self.pc_first = pc_first
+        self.flags = flags
+        self.fetch = fetch      # fetch(addr, size) -> little-endian int
+        self.pc = pc_first      # the instruction being translated
+        self.insn = 0           # its raw encoding
+        self.length = 0         # its length in bytes
+        self.next_pc = pc_first
+        self.ended = False      # set by the front end when the insn ended the TB
+        self.num_insns = 0
+
+    def end_tb(self) -> None:
+        self.ended = True
+
+
+class Frontend:
+    """What a guest architecture provides to the translator.
+
+    * ``helpers``: name -> callable(cpu, *args) for ``call`` ops.
+    * :meth:`insn_length`: the instruction length from its first 16 bits.
+    * :meth:`starts_tb`: True for instructions that must be the first of
+      their TB (so the counters they read or the state they change are exact,
+      e.g. CSR accesses); the loop ends the previous TB before them.
+    * :meth:`translate_insn`: emit the IR for ``ctx.insn``; if it changes
+      control flow it emits the exit itself and calls ``ctx.end_tb()``.
+    * :meth:`disassemble`: text for ``-d in_asm`` and the monitor.
+    """
+
+    name = "generic"
+    xlen = 64
+    helpers: Dict[str, Callable] = {}
+
+    def insn_length(self, first_halfword: int) -> int:
+        raise NotImplementedError
+
+    def starts_tb(self, ctx: DisasContext) -> bool:
+        return False
+
+    def translate_insn(self, ctx: DisasContext) -> None:
+        raise NotImplementedError
+
+    def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
+        """[(address, size, mnemonic, op_str)] for the bytes given."""
+        raise NotImplementedError
+
+
+def translate_block(frontend: Frontend, fetch: Callable[[int, int], int], pc: int, flags,
+                    max_insns: int = MAX_TB_INSNS, breakpoints=frozenset(),
+                    ignore_bp_at_start: bool = False,
+                    debug_stop_helper: str = "debug_stop") -> Tuple[IRBuilder, List[Tuple[int, int]]]:
+    """Translate one TB. Returns the builder (its ``ops``) and the list of
+    (pc, length) of the guest instructions it covers.
+
+    A TB never spans a page boundary except for the instruction that starts
+    on the page; it stops before a breakpoint so that the breakpoint's own TB
+    can stop the machine on entry.
+    """
+    b = IRBuilder(frontend.xlen)
+    insns: List[Tuple[int, int]] = []
+
+    if pc in breakpoints and not ignore_bp_at_start:
+        b.insn_start(pc, 0)
+        b.call(debug_stop_helper, pc, flags="noreturn")
+        return b, insns
+
+    ctx = DisasContext(b, pc, flags, fetch)
+    page = pc & PAGE_MASK
+    while True:
+        try:
+            first = fetch(pc, 2)
+            length = frontend.insn_length(first)
+            insn = first if length == 2 else fetch(pc, length)
+        except TranslationFault:
+            if not insns:
+                raise
+            b.goto_tb(0, pc)
+            break
+        ctx.pc, ctx.insn, ctx.length, ctx.next_pc = pc, insn, length, pc + length
+        if insns and frontend.starts_tb(ctx):
+            b.goto_tb(0, pc)
+            break
+        b.insn_start(pc, length)
+        insns.append((pc, length))
+        ctx.num_insns = len(insns)
+        frontend.translate_insn(ctx)
+        if ctx.ended:
+            break
+        pc += length
+        if len(insns) >= max_insns or (pc & PAGE_MASK) != page or pc in breakpoints:
+            b.goto_tb(0, pc)
+            break
+    return b, insns
