@@ -182,7 +182,19 @@ class DebugTarget:
     def last_stop(self) -> Optional[StopEvent]: raise NotImplementedError
     def reset(self) -> None: raise NotImplementedError
 
+    def instructions_retired(self, hart: int) -> int: raise NotImplementedError
+    def request_quit(self, exit_code: int = 0) -> None: raise NotImplementedError
+
     # translator control and statistics (accelerator-neutral names)
     def flush_code_cache(self) -> None: raise NotImplementedError
     def invalidate_code(self, addr: int, length: int) -> None: raise NotImplementedError
-    def statistics(self) -> Dict[str, Any]: raise NotImplementedError
+    def statistics(self) -> Dict[str, Any]: raise NotImplementedError   # {"tb_count", "code_bytes", "translations", "invalidations", "flushes", "chain_hits", "jump_cache_hits", ...}
+    def set_log_items(self, items: Sequence[str]) -> None: raise NotImplementedError   # the -d items ("in_asm", "op", "op_opt", "out_asm", "exec", "int", "nochain"); [] = none
+    def log_items(self) -> List[str]: raise NotImplementedError
+
+    # machine
+    events: EventBus
+    def devices(self) -> List[Dict[str, Any]]: raise NotImplementedError     # [{"name", "type", "base", "size", "irq"...}]
+    def save_snapshot(self) -> Any: raise NotImplementedError               # an opaque, picklable state (CPUs, RAM, devices, clock, icount)
+    def restore_snapshot(self, snapshot: Any) -> None: raise NotImplementedError
+    def uart_listeners(self) -> List[Any]: raise NotImplementedError        # append callables(bytes) to see UART output

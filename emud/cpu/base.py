@@ -29,7 +29,10 @@ class CPUState:
         self.quantum = 0          # the budget this quantum started with
         self.retired = 0          # instructions retired before this quantum
         self.halted = False       # waiting for an interrupt (WFI)
-        self.exit_request = False  # leave the execution loop at the next TB boundary
+        self.exit_request = False  # leave the running TB chain at the next chance
+        self.stop_request = False  # ...and leave the execution loop (the machine wants control)
+        self.watch_hit = None      # (kind, watch address, access address) of a watchpoint hit
+        self.skip_breakpoint_at: Optional[int] = None  # resume over the breakpoint at this pc once
         self.machine: Any = None   # the machine, for helpers that touch devices
 
     # -- instruction counting ------------------------------------------------

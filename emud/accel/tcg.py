@@ -1,0 +1,59 @@
+"""`-accel tcg`: the translator behind the accelerator interface."""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Sequence, Set
+
+from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TBEngine, Watchpoint
+from .base import AccelError, Accelerator
+
+
+class TcgAccelerator(Accelerator):
+    """Options: ``tb-size=N``: the code cache bound in MiB of generated
+    Python source (QEMU's tb-size is MiB of host code); when full the cache
+    is flushed whole."""
+
+    name = "tcg"
+
+    def __init__(self, frontend, bus, log=None, options: Optional[Dict[str, Any]] = None) -> None:
+        options = dict(options or {})
+        tb_size = options.pop("tb-size", DEFAULT_TB_SIZE_MIB)
+        try:
+            tb_size_bytes = int(float(tb_size) * (1 << 20))
+        except ValueError:
+            raise AccelError("tb-size must be a number of MiB, not %r" % tb_size) from None
+        if tb_size_bytes <= 0:
+            raise AccelError("tb-size must be positive")
+        if options:
+            raise AccelError("unknown tcg option %r (known: tb-size)" % sorted(options)[0])
+        self.engine = TBEngine(frontend, bus, log=log, tb_size_bytes=tb_size_bytes)
+        self.log = log
+        if log is not None and log.enabled("nochain"):
+            self.engine.chaining = False
+
+    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
+        return self.engine.execute(cpu, budget, single_step, allow_irq)
+
+    def set_breakpoints(self, pcs: Set[int]) -> None:
+        self.engine.set_breakpoints(pcs)
+
+    def set_watchpoints(self, watchpoints: Sequence[Any]) -> None:
+        self.engine.set_watchpoints([Watchpoint(w.addr, w.length, w.kind) for w in watchpoints])
+
+    def flush_code_cache(self) -> None:
+        self.engine.flush()
+
+    def invalidate_code(self, addr: int, length: int) -> int:
+        return self.engine.invalidate(addr, length)
+
+    def set_log_items(self, items: Sequence[str]) -> None:
+        if self.log is not None:
+            self.log.set_items(items)
+        chaining = "nochain" not in items
+        # translated code embeds the logging choices: start afresh
+        self.engine.chaining = chaining
+        self.engine.flush()
+
+    def statistics(self) -> Dict[str, Any]:
+        stats = self.engine.statistics()
+        stats["accelerator"] = self.name
+        return stats

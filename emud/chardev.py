@@ -1,0 +1,652 @@
+"""Character device backends (QEMU's chardev layer): where a UART's bytes go
+and where its input comes from.
+
+Spelled as users type them after ``-serial`` (or as ``-chardev`` options):
+
+  stdio                          the terminal (``mon:stdio``: with Ctrl-A x to quit)
+  none | null                    nothing (``none``: QEMU creates no serial port)
+  file:PATH                      output to PATH (truncated), no input
+  tcp:[HOST]:PORT[,server[=on|off]][,wait=on|off|,nowait][,nodelay]
+                                 TCP server (or client without ``server``)
+  unix:PATH[,server][,nowait]    Unix socket server (or client)
+  memory                         an in-memory buffer (tests, embedding)
+  socket,host=H,port=P,server=on,wait=off   (the -chardev form; also file,path=P)
+
+Deviation from QEMU, on purpose: an empty HOST binds 127.0.0.1, not every
+interface; write ``tcp:0.0.0.0:PORT,server`` to expose the port.
+
+A server waits for its first client before the machine starts (QEMU's
+default ``wait=on``): :meth:`Chardev.run` calls ``task_status.started()``
+only once a client is connected, so ``await nursery.start(chr.run)`` blocks
+the machine start just like QEMU does. ``nowait`` starts at once. One client
+at a time; output while no client is connected is discarded, as on QEMU.
+
+Threading: everything runs in the trio thread. :meth:`Chardev.write` is
+synchronous and never blocks: it appends to a bounded buffer that a trio task
+flushes, and a client that stops reading loses output beyond the bound
+(counted in :meth:`statistics`) instead of stalling the guest. Input goes to
+the attached frontend (``receive(data)``, ``can_receive() -> int``) only as
+fast as it can take it; the frontend calls :meth:`accept_input` when it has
+room again (the UART does so when the guest reads RBR).
+"""
+from __future__ import annotations
+
+import os
+import socket as _stdsocket
+import sys
+from typing import Callable, Dict, List, Optional
+
+import trio
+
+DEFAULT_OUTPUT_LIMIT = 64 * 1024
+POLL_INTERVAL = 0.02     # re-check can_receive() even without accept_input()
+
+
+class ChardevError(ValueError):
+    """A character device spec or backend the user got wrong (one line)."""
+
+
+# -- parsing -----------------------------------------------------------------------
+
+class ChardevSpec:
+    """A parsed spec. ``kind`` is one of stdio, none, null, file, tcp, unix, memory."""
+
+    __slots__ = ("kind", "path", "host", "port", "server", "wait", "nodelay", "mux", "signal",
+                 "append", "id", "text")
+
+    def __init__(self, kind: str, text: str = "", path: Optional[str] = None,
+                 host: Optional[str] = None, port: Optional[int] = None, server: bool = False,
+                 wait: bool = True, nodelay: bool = False, mux: bool = False, signal: bool = True,
+                 append: bool = False, id: Optional[str] = None) -> None:
+        self.kind = kind
+        self.text = text
+        self.path = path
+        self.host = host
+        self.port = port
+        self.server = server
+        self.wait = wait
+        self.nodelay = nodelay
+        self.mux = mux
+        self.signal = signal
+        self.append = append
+        self.id = id
+
+    def _key(self):
+        return tuple(getattr(self, f) for f in self.__slots__ if f != "text")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ChardevSpec) and self._key() == other._key()
+
+    def __repr__(self) -> str:
+        fields = ", ".join("%s=%r" % (f, getattr(self, f)) for f in self.__slots__
+                           if f != "text" and getattr(self, f) not in (None, False))
+        return "ChardevSpec(%s)" % fields
+
+    def describe(self) -> str:
+        """QEMU-style label, as `info chardev` shows it."""
+        if self.kind == "tcp":
+            return "%s:%s:%d%s" % (self.kind, self.host, self.port, ",server=on" if self.server else "")
+        if self.kind in ("unix", "file"):
+            return "%s:%s%s" % (self.kind, self.path, ",server=on" if self.server else "")
+        return self.kind
+
+
+_BOOL = {"on": True, "yes": True, "true": True, "y": True,
+         "off": False, "no": False, "false": False, "n": False}
+
+_UNSUPPORTED = ("pty", "vc", "udp", "pipe", "telnet", "websocket", "serial", "tty", "parallel",
+                "msmouse", "braille", "testdev", "chardev", "spicevmc", "spiceport", "ringbuf",
+                "console", "qemu-vdagent", "dbus")
+
+
+def _bool_opt(spec: str, key: str, value: Optional[str]) -> bool:
+    if value is None:
+        return True     # bare flag: "server", "nodelay"
+    try:
+        return _BOOL[value.lower()]
+    except KeyError:
+        raise ChardevError("chardev '%s': %s=%s is not on/off" % (spec, key, value)) from None
+
+
+def _port(spec: str, text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise ChardevError("chardev '%s': bad port '%s'" % (spec, text))
+    return int(text)
+
+
+def _apply_socket_options(spec: str, out: ChardevSpec, opts: List[str]) -> None:
+    for opt in opts:
+        if not opt:
+            continue
+        key, eq, value = opt.partition("=")
+        value = value if eq else None
+        if key == "server":
+            out.server = _bool_opt(spec, key, value)
+        elif key == "wait":
+            out.wait = _bool_opt(spec, key, value)
+        elif key == "nowait" and value is None:
+            out.wait = False
+        elif key == "nodelay":
+            out.nodelay = _bool_opt(spec, key, value)
+        elif key in ("ipv4", "ipv6", "reconnect", "telnet", "tn3270", "websocket", "to", "logfile",
+                     "logappend", "mux", "abstract", "tight"):
+            # accepted for compatibility; not modelled
+            if key in ("telnet", "tn3270", "websocket") and _bool_opt(spec, key, value):
+                raise ChardevError("chardev '%s': %s is not supported" % (spec, key))
+        else:
+            raise ChardevError("chardev '%s': unknown option '%s'" % (spec, key))
+
+
+def _parse_tcp_address(spec: str, addr: str) -> tuple:
+    # "HOST:PORT" or ":PORT"; IPv6 hosts in brackets: "[::1]:PORT"
+    if addr.startswith("["):
+        host, sep, rest = addr[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise ChardevError("chardev '%s': expected [HOST]:PORT" % spec)
+        return host, _port(spec, rest[1:])
+    host, sep, port = addr.rpartition(":")
+    if not sep:
+        raise ChardevError("chardev '%s': expected tcp:[HOST]:PORT" % spec)
+    return host, _port(spec, port)
+
+
+def _parse_keyvalue(spec: str, text: str) -> ChardevSpec:
+    """-chardev style: BACKEND,key=value,..."""
+    parts = text.split(",")
+    backend, opts = parts[0], parts[1:]
+    kv: Dict[str, Optional[str]] = {}
+    for opt in opts:
+        key, eq, value = opt.partition("=")
+        kv[key] = value if eq else None
+    ident = kv.pop("id", None)
+    if backend == "socket":
+        rest = []
+        if "path" in kv:
+            out = ChardevSpec("unix", spec, path=kv.pop("path"))
+        elif "port" in kv:
+            out = ChardevSpec("tcp", spec, host=kv.pop("host", None) or "", port=_port(spec, kv.pop("port") or ""))
+        else:
+            raise ChardevError("chardev '%s': socket needs host/port or path" % spec)
+        kv.pop("host", None)
+        rest = [k if v is None else "%s=%s" % (k, v) for k, v in kv.items()]
+        _apply_socket_options(spec, out, rest)
+    elif backend == "file":
+        if not kv.get("path"):
+            raise ChardevError("chardev '%s': file needs path=" % spec)
+        out = ChardevSpec("file", spec, path=kv.pop("path"))
+        if "append" in kv:
+            out.append = _bool_opt(spec, "append", kv.pop("append"))
+        if kv:
+            raise ChardevError("chardev '%s': unknown option '%s'" % (spec, next(iter(kv))))
+    elif backend == "stdio":
+        out = ChardevSpec("stdio", spec)
+        for key, value in kv.items():
+            if key == "signal":
+                out.signal = _bool_opt(spec, key, value)
+            elif key == "mux":
+                out.mux = _bool_opt(spec, key, value)
+            else:
+                raise ChardevError("chardev '%s': unknown option '%s'" % (spec, key))
+    else:
+        raise ChardevError("chardev '%s': backend '%s' is not supported" % (spec, backend))
+    out.id = ident
+    return out
+
+
+def parse_chardev(spec: str) -> ChardevSpec:
+    """Parse a -serial / -chardev spec. Raises :class:`ChardevError` (one line)."""
+    text = spec.strip()
+    if not text:
+        raise ChardevError("empty chardev spec")
+    if text.startswith("mon:"):
+        inner = parse_chardev(text[4:])
+        inner.mux = True
+        inner.text = spec
+        return inner
+    if text in ("stdio", "null", "none", "memory"):
+        return ChardevSpec(text, spec)
+    head, colon, rest = text.partition(":")
+    if colon:
+        if head == "file":
+            if not rest:
+                raise ChardevError("chardev '%s': file: needs a path" % spec)
+            return ChardevSpec("file", spec, path=rest)
+        if head == "tcp":
+            addr, *opts = rest.split(",")
+            host, port = _parse_tcp_address(spec, addr)
+            out = ChardevSpec("tcp", spec, host=host, port=port)
+            _apply_socket_options(spec, out, opts)
+            return out
+        if head == "unix":
+            path, *opts = rest.split(",")
+            if not path:
+                raise ChardevError("chardev '%s': unix: needs a path" % spec)
+            out = ChardevSpec("unix", spec, path=path)
+            _apply_socket_options(spec, out, opts)
+            return out
+        if head in _UNSUPPORTED:
+            raise ChardevError("chardev '%s': backend '%s' is not supported" % (spec, head))
+        raise ChardevError("chardev '%s': unknown backend '%s'" % (spec, head))
+    if text.split(",")[0] in ("socket", "file", "stdio") and "," in text:
+        return _parse_keyvalue(spec, text)
+    if text.split(",")[0] in _UNSUPPORTED or text.startswith("/dev/"):
+        raise ChardevError("chardev '%s': backend '%s' is not supported" % (spec, text.split(",")[0]))
+    raise ChardevError("chardev '%s': unknown backend" % spec)
+
+
+# -- backends -------------------------------------------------------------------------
+
+class Chardev:
+    """Base backend: bounded input delivery to one frontend, no output."""
+
+    kind = "null"
+
+    def __init__(self, spec: Optional[ChardevSpec] = None) -> None:
+        self.spec = spec
+        self.frontend = None
+        self._pending_in = bytearray()
+        self._room: Optional[trio.Event] = None
+        self.bytes_written = 0       # accepted from the guest
+        self.bytes_dropped = 0       # lost to a full buffer or no client
+        self.bytes_received = 0      # delivered to the guest
+        self.connected = True
+
+    # -- frontend side --------------------------------------------------------
+    def attach(self, frontend) -> None:
+        self.frontend = frontend
+
+    def write(self, data: bytes) -> None:
+        self.bytes_written += len(data)
+        self.bytes_dropped += len(data)
+
+    def accept_input(self) -> None:
+        """The frontend has room again: deliver what is waiting."""
+        self._deliver()
+        if not self._pending_in and self._room is not None:
+            self._room.set()
+
+    # -- input plumbing ------------------------------------------------------------
+    def _deliver(self) -> None:
+        fe = self.frontend
+        if fe is None:
+            return
+        while self._pending_in:
+            n = fe.can_receive()
+            if n <= 0:
+                break
+            chunk = bytes(self._pending_in[:n])
+            del self._pending_in[:n]
+            self.bytes_received += len(chunk)
+            fe.receive(chunk)
+
+    def _push_input(self, data: bytes) -> None:
+        self._pending_in += data
+        self._deliver()
+
+    async def _wait_for_room(self) -> None:
+        """Block the reader (back-pressure) until the frontend took everything."""
+        while self._pending_in:
+            self._room = trio.Event()
+            with trio.move_on_after(POLL_INTERVAL):
+                await self._room.wait()
+            self._deliver()
+
+    # -- lifetime --------------------------------------------------------------------
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Serve the backend; start it with ``await nursery.start(chardev.run)``."""
+        task_status.started()
+
+    def close(self) -> None:
+        pass
+
+    def statistics(self) -> Dict[str, object]:
+        return {"kind": self.kind, "connected": self.connected, "written": self.bytes_written,
+                "dropped": self.bytes_dropped, "received": self.bytes_received,
+                "input_pending": len(self._pending_in)}
+
+
+class NullChardev(Chardev):
+    kind = "null"
+
+
+class MemoryChardev(Chardev):
+    """Output collected in :attr:`output`; input injected with :meth:`feed`."""
+
+    kind = "memory"
+
+    def __init__(self, spec: Optional[ChardevSpec] = None) -> None:
+        super().__init__(spec)
+        self.output = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.bytes_written += len(data)
+        self.output += data
+
+    def feed(self, data: bytes) -> None:
+        """Send bytes to the guest (queued while the frontend has no room)."""
+        self._push_input(bytes(data))
+
+    def take_output(self) -> bytes:
+        out = bytes(self.output)
+        self.output.clear()
+        return out
+
+
+class FileChardev(Chardev):
+    kind = "file"
+
+    def __init__(self, spec: ChardevSpec) -> None:
+        super().__init__(spec)
+        try:
+            self._file = open(spec.path, "ab" if spec.append else "wb", buffering=0)
+        except OSError as e:
+            raise ChardevError("chardev '%s': cannot open %s: %s" % (spec.text, spec.path, e.strerror)) from None
+
+    def write(self, data: bytes) -> None:
+        self.bytes_written += len(data)
+        if self._file is not None:
+            self._file.write(data)      # regular files do not stall
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class _BufferedOutput(Chardev):
+    """Output through a bounded buffer flushed by a trio task."""
+
+    def __init__(self, spec: Optional[ChardevSpec], output_limit: int = DEFAULT_OUTPUT_LIMIT) -> None:
+        super().__init__(spec)
+        self.output_limit = output_limit
+        self._out = bytearray()
+        self._out_ready: Optional[trio.Event] = None
+
+    def write(self, data: bytes) -> None:
+        self.bytes_written += len(data)
+        if not self.connected:
+            self.bytes_dropped += len(data)
+            return
+        room = self.output_limit - len(self._out)
+        if room < len(data):
+            self.bytes_dropped += len(data) - max(room, 0)
+            data = data[:max(room, 0)]
+        if data:
+            self._out += data
+            if self._out_ready is not None:
+                self._out_ready.set()
+
+    async def _next_output(self) -> bytes:
+        while not self._out:
+            self._out_ready = trio.Event()
+            await self._out_ready.wait()
+        chunk = bytes(self._out)
+        self._out.clear()
+        return chunk
+
+
+class SocketChardev(_BufferedOutput):
+    """tcp: and unix: backends, server or client."""
+
+    def __init__(self, spec: ChardevSpec, output_limit: int = DEFAULT_OUTPUT_LIMIT) -> None:
+        super().__init__(spec, output_limit)
+        self.kind = spec.kind
+        self.connected = False
+        self.address = None            # where a server listens, once it does
+        self.peer = None
+        self.listening = trio.Event()
+        self.clients_served = 0
+
+    def statistics(self) -> Dict[str, object]:
+        d = super().statistics()
+        d.update(address=self.address, peer=self.peer, clients_served=self.clients_served)
+        return d
+
+    async def _listen(self):
+        spec = self.spec
+        if spec.kind == "tcp":
+            host = spec.host or "127.0.0.1"
+            try:
+                listeners = await trio.open_tcp_listeners(spec.port, host=host)
+            except OSError as e:
+                raise ChardevError("chardev '%s': cannot listen on %s:%d: %s"
+                                   % (spec.text, host, spec.port, e.strerror)) from None
+            sockname = listeners[0].socket.getsockname()
+            self.address = (sockname[0], sockname[1])
+            return listeners
+        sock = trio.socket.socket(_stdsocket.AF_UNIX, _stdsocket.SOCK_STREAM)
+        try:
+            if os.path.exists(spec.path):
+                os.unlink(spec.path)       # QEMU also replaces a stale socket
+            await sock.bind(spec.path)
+            sock.listen(1)
+        except OSError as e:
+            sock.close()
+            raise ChardevError("chardev '%s': cannot listen on %s: %s" % (spec.text, spec.path, e.strerror)) from None
+        self.address = spec.path
+        return [trio.SocketListener(sock)]
+
+    async def _connect(self):
+        spec = self.spec
+        try:
+            if spec.kind == "tcp":
+                return await trio.open_tcp_stream(spec.host or "127.0.0.1", spec.port)
+            return await trio.open_unix_socket(spec.path)
+        except OSError as e:
+            raise ChardevError("chardev '%s': cannot connect: %s" % (spec.text, e.strerror or e)) from None
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        if not self.spec.server:
+            stream = await self._connect()
+            task_status.started()
+            await self._serve(stream)
+            return
+        listeners = await self._listen()
+        self.listening.set()
+        started = False
+        if not self.spec.wait:
+            task_status.started()
+            started = True
+        try:
+            while True:
+                stream = await listeners[0].accept()
+                if not started:
+                    task_status.started()
+                    started = True
+                await self._serve(stream)
+        finally:
+            for listener in listeners:
+                await listener.aclose()
+            if self.spec.kind == "unix":
+                try:
+                    os.unlink(self.spec.path)
+                except OSError:
+                    pass
+
+    async def _serve(self, stream) -> None:
+        if self.spec.kind == "tcp":
+            try:
+                stream.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, True)
+            except (OSError, AttributeError):
+                pass
+            try:
+                self.peer = stream.socket.getpeername()
+            except OSError:
+                self.peer = None
+        self._out.clear()
+        self.connected = True
+        self.clients_served += 1
+
+        async def reader(cancel_scope: trio.CancelScope) -> None:
+            try:
+                while True:
+                    await self._wait_for_room()
+                    data = await stream.receive_some(4096)
+                    if not data:
+                        break
+                    self._push_input(data)
+            except trio.BrokenResourceError:
+                pass
+            cancel_scope.cancel()
+
+        async def writer(cancel_scope: trio.CancelScope) -> None:
+            try:
+                while True:
+                    chunk = await self._next_output()
+                    await stream.send_all(chunk)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+            cancel_scope.cancel()
+
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(reader, nursery.cancel_scope)
+                nursery.start_soon(writer, nursery.cancel_scope)
+        finally:
+            self.connected = False
+            self.peer = None
+            self.bytes_dropped += len(self._out)
+            self._out.clear()
+            with trio.CancelScope(shield=True):
+                await stream.aclose()
+
+
+CTRL_A = 0x01
+
+
+class StdioChardev(_BufferedOutput):
+    """The terminal. With ``mux`` (``mon:stdio``, -nographic), Ctrl-A x quits
+    (``on_quit``), Ctrl-A Ctrl-A sends a Ctrl-A, Ctrl-A h lists the keys;
+    the monitor switch (Ctrl-A c) is not modelled."""
+
+    kind = "stdio"
+
+    def __init__(self, spec: Optional[ChardevSpec] = None, on_quit: Optional[Callable[[], None]] = None,
+                 stdin_fd: int = 0, stdout_fd: int = 1) -> None:
+        super().__init__(spec or ChardevSpec("stdio"), output_limit=1 << 20)
+        self.on_quit = on_quit
+        self.stdin_fd = stdin_fd
+        self.stdout_fd = stdout_fd
+        self._running = False
+        self._escape = False
+        self._saved_tty = None
+
+    def write(self, data: bytes) -> None:
+        if not self._running:
+            # no flusher task (e.g. before the nursery runs): write through
+            self.bytes_written += len(data)
+            _write_all(self.stdout_fd, data)
+            return
+        super().write(data)
+
+    def filter_input(self, data: bytes) -> bytes:
+        """Strip and act on Ctrl-A escapes (mux mode only)."""
+        if not self.spec.mux:
+            return data
+        out = bytearray()
+        for b in data:
+            if self._escape:
+                self._escape = False
+                if b == CTRL_A:
+                    out.append(CTRL_A)
+                elif b in (ord("x"), ord("X")):
+                    if self.on_quit is not None:
+                        self.on_quit()
+                elif b in (ord("h"), ord("?")):
+                    super().write(b"\r\nC-a h    print this help\r\nC-a x    exit emulator\r\n"
+                                  b"C-a C-a  sends C-a\r\n")
+                # other keys (c, s, b, t): not modelled, swallowed like QEMU's unknown ones
+            elif b == CTRL_A:
+                self._escape = True
+            else:
+                out.append(b)
+        return bytes(out)
+
+    def _setup_tty(self) -> None:
+        try:
+            import termios
+        except ImportError:
+            return
+        if not os.isatty(self.stdin_fd):
+            return
+        self._saved_tty = termios.tcgetattr(self.stdin_fd)
+        attrs = termios.tcgetattr(self.stdin_fd)
+        attrs[0] &= ~(termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP
+                      | termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON)
+        attrs[1] |= termios.OPOST
+        attrs[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.IEXTEN)
+        if not self.spec.signal or self.spec.mux:
+            attrs[3] &= ~termios.ISIG     # Ctrl-C goes to the guest
+        attrs[2] = (attrs[2] & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
+        attrs[6][termios.VMIN] = 1
+        attrs[6][termios.VTIME] = 0
+        termios.tcsetattr(self.stdin_fd, termios.TCSANOW, attrs)
+
+    def close(self) -> None:
+        if self._saved_tty is not None:
+            import termios
+            termios.tcsetattr(self.stdin_fd, termios.TCSANOW, self._saved_tty)
+            self._saved_tty = None
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        self._setup_tty()
+        self._running = True
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._flusher)
+                nursery.start_soon(self._reader)
+                task_status.started()
+        finally:
+            self._running = False
+            if self._out:
+                _write_all(self.stdout_fd, bytes(self._out))
+                self._out.clear()
+            self.close()
+
+    async def _flusher(self) -> None:
+        while True:
+            chunk = await self._next_output()
+            await trio.to_thread.run_sync(_write_all, self.stdout_fd, chunk, cancellable=True)
+
+    async def _reader(self) -> None:
+        while True:
+            await self._wait_for_room()
+            try:
+                data = await trio.to_thread.run_sync(os.read, self.stdin_fd, 1024, cancellable=True)
+            except OSError:
+                return
+            if not data:
+                return      # EOF: the guest just sees no more input
+            data = self.filter_input(data)
+            if data:
+                self._push_input(data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            continue
+        except OSError:
+            return      # stdout went away: drop, never crash the guest
+        view = view[n:]
+
+
+def open_chardev(spec, on_quit: Optional[Callable[[], None]] = None,
+                 output_limit: int = DEFAULT_OUTPUT_LIMIT) -> Chardev:
+    """Create the backend for a spec (string or :class:`ChardevSpec`)."""
+    if isinstance(spec, str):
+        spec = parse_chardev(spec)
+    if spec.kind in ("null", "none"):
+        return NullChardev(spec)
+    if spec.kind == "memory":
+        return MemoryChardev(spec)
+    if spec.kind == "file":
+        return FileChardev(spec)
+    if spec.kind in ("tcp", "unix"):
+        return SocketChardev(spec, output_limit=output_limit)
+    if spec.kind == "stdio":
+        return StdioChardev(spec, on_quit=on_quit)
+    raise ChardevError("chardev '%s': unknown backend" % spec.text)

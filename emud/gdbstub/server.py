@@ -1,0 +1,397 @@
+"""The trio transport around the packet pump and the dispatcher.
+
+``serve_gdb(target, spec)`` listens where QEMU's ``-gdb`` option says
+(``tcp::PORT``, ``tcp:HOST:PORT``, ``unix:PATH``, ``stdio``) and serves one gdb
+at a time:
+
+* A second client that connects while a session is active is refused: its
+  first packet is answered with ``E.emud: another gdb is already connected...``
+  (gdb prints "Remote failure reply: E.emud: ..."), the connection is closed
+  and a line goes to the console. The first session is not disturbed.
+* When gdb connects to a running machine, the machine is stopped (as QEMU
+  does), so gdb finds it halted.
+* A session ends on ``D`` (breakpoints removed, machine resumed), on ``k``
+  (by default the machine is reset and left stopped, and the server waits for
+  the next gdb; ``on_kill="quit"`` ends emud as QEMU does) or when the
+  connection drops (this session's breakpoints are removed; the machine keeps
+  its state and run state). Then the next client is accepted.
+* While the target runs, the session awaits ``target.wait_for_stop()`` and
+  keeps reading, so a Ctrl-C (0x03) reaches ``target.request_stop()``.
+* Every send is bounded by ``send_timeout``: a gdb that stops reading is
+  dropped instead of stalling anything.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import trio
+
+from emud.debug import CONTINUE, DebugError, DebugTarget, StopEvent
+from emud.gdbstub.dispatch import (AwaitMonitor, Detach, Dispatcher, Kill, Reply, RUNNING,
+                                   CTRLC_INTERRUPT, IDLE, StartNoAck, WaitForStop, PACKET_SIZE)
+from emud.gdbstub.packets import NEED_DATA, Interrupt, Malformed, Packet, PacketPump
+
+DEFAULT_SEND_TIMEOUT = 5.0
+REFUSAL = b"E.emud: another gdb is already connected to this machine; one client at a time"
+
+
+class GdbServerError(DebugError):
+    """The server cannot start (bad -gdb spec, port in use...): one line for the user."""
+
+
+def _stderr_log(line: str) -> None:
+    print("emud: gdb: " + line, file=sys.stderr, flush=True)
+
+
+def parse_spec(spec: str) -> Tuple[str, Any]:
+    """QEMU's -gdb device syntax -> ("tcp", (host, port)) / ("unix", path) / ("stdio", None).
+
+    Chardev options after a comma (``,server=on,wait=off``) are accepted and
+    ignored: we are always the server and never wait.
+    """
+    dev = spec.split(",", 1)[0]
+    if dev == "stdio":
+        return "stdio", None
+    if dev.startswith("unix:"):
+        path = dev[5:]
+        if not path:
+            raise GdbServerError("-gdb unix:PATH needs a path")
+        return "unix", path
+    if dev.startswith("tcp:"):
+        dev = dev[4:]
+    elif dev.isdigit():
+        pass                                  # QEMU accepts a bare port too
+    elif ":" not in dev:
+        raise GdbServerError("unsupported -gdb device %r (tcp::PORT, tcp:HOST:PORT, unix:PATH, stdio)" % spec)
+    host, _, port = dev.rpartition(":")
+    try:
+        port_num = int(port)
+    except ValueError:
+        raise GdbServerError("bad port in -gdb %r" % spec) from None
+    if not 0 <= port_num <= 65535:
+        raise GdbServerError("bad port in -gdb %r" % spec)
+    return "tcp", (host.strip("[]") or "127.0.0.1", port_num)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class GdbSession:
+    """One gdb connection: a packet pump and a dispatcher on one stream."""
+
+    def __init__(self, server: "GdbServer", stream: trio.abc.Stream) -> None:
+        self.server = server
+        self.target = server.target
+        self.stream = stream
+        self.pump = PacketPump(max_packet_size=PACKET_SIZE)
+        self.dispatcher = Dispatcher(self.target, server.run_command, PACKET_SIZE)
+        self._pending: List[bytes] = []
+        self._events_send: Optional[trio.MemorySendChannel] = None
+        self._nursery: Optional[trio.Nursery] = None
+        self.end_reason = "connection closed"
+
+    # -- target helpers ----------------------------------------------------------
+
+    async def _wait_stop(self) -> StopEvent:
+        # A stop that already happened since the resume (a single step can
+        # finish before we get here) is the answer; else wait for the next.
+        if self.target.run_state != "running":
+            stop = self.target.last_stop()
+            if stop is not None:
+                return stop
+        return await self.target.wait_for_stop()
+
+    async def _stop_target(self, timeout: float) -> bool:
+        if self.target.run_state != "running":
+            return True
+        with trio.move_on_after(timeout):
+            self.target.request_stop()
+            await self._wait_stop()
+            return True
+        return False
+
+    # -- sending -------------------------------------------------------------------
+
+    async def _send(self, data: bytes) -> None:
+        if not data:
+            return
+        self.server.stats["bytes_out"] += len(data)
+        with trio.move_on_after(self.server.send_timeout) as scope:
+            try:
+                await self.stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                raise _ClientGone("connection lost") from None
+        if scope.cancelled_caught:
+            raise _ClientGone("gdb stopped reading (send timed out after %gs)" % self.server.send_timeout)
+
+    async def _send_packet(self, payload: bytes) -> None:
+        # acks owed for what we received go out before our reply
+        await self._send(self.pump.data_to_send() + self.pump.send_packet(payload))
+
+    # -- the session ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        if self.target.run_state == "running":
+            await self._stop_target(timeout=10.0)   # gdb finds the machine halted, as with QEMU
+        send, recv = trio.open_memory_channel(64)
+        self._events_send = send
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                nursery.start_soon(self._reader, send.clone())
+                try:
+                    await self._main(recv)
+                except _ClientGone as exc:
+                    self.end_reason = str(exc)
+                finally:
+                    nursery.cancel_scope.cancel()
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._cleanup()
+
+    async def _reader(self, send: trio.MemorySendChannel) -> None:
+        async with send:
+            while True:
+                try:
+                    data = await self.stream.receive_some(65536)
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    data = b""
+                if not data:
+                    await send.send(("eof", None))
+                    return
+                self.server.stats["bytes_in"] += len(data)
+                await send.send(("data", data))
+
+    async def _stop_waiter(self) -> None:
+        stop = await self._wait_stop()
+        assert self._events_send is not None
+        await self._events_send.send(("stop", stop))
+
+    async def _main(self, recv: trio.MemoryReceiveChannel) -> None:
+        async for kind, value in recv:
+            if kind == "eof":
+                return
+            if kind == "stop":
+                if await self._perform(self.dispatcher.on_stop(value)):
+                    return
+                pending, self._pending = self._pending, []
+                for payload in pending:
+                    if await self._on_packet(payload):
+                        return
+                continue
+            self.pump.receive_data(value)
+            if await self._drain_pump():
+                return
+
+    async def _drain_pump(self) -> bool:
+        """Handle every complete event in the pump; True when the session ends."""
+        while True:
+            event = self.pump.next_event()
+            if event is NEED_DATA:
+                break
+            if isinstance(event, Packet):
+                if await self._on_packet(event.payload):
+                    return True
+            elif isinstance(event, Interrupt):
+                self.dispatcher.handle_interrupt()
+            elif isinstance(event, Malformed):
+                if self.dispatcher.state == IDLE:
+                    if await self._perform(self.dispatcher.handle_malformed(event.reason)):
+                        return True
+        await self._send(self.pump.data_to_send())
+        return False
+
+    async def _on_packet(self, payload: bytes) -> bool:
+        if self.dispatcher.state != IDLE:
+            # all-stop: gdb waits for the stop reply; keep anything else for after it
+            self._pending.append(payload)
+            await self._send(self.pump.data_to_send())
+            return False
+        return await self._perform(self.dispatcher.handle_packet(payload))
+
+    async def _perform(self, actions: List[Any]) -> bool:
+        for action in actions:
+            if isinstance(action, Reply):
+                await self._send_packet(action.payload)
+            elif isinstance(action, StartNoAck):
+                self.pump.start_no_ack_mode()
+            elif isinstance(action, WaitForStop):
+                assert self._nursery is not None
+                self._nursery.start_soon(self._stop_waiter)
+            elif isinstance(action, AwaitMonitor):
+                try:
+                    text = await action.result
+                except DebugError as exc:
+                    text = "error: %s\n" % exc
+                if await self._perform(self.dispatcher.monitor_output(text)):
+                    return True
+            elif isinstance(action, Detach):
+                self.end_reason = "gdb detached"
+                return True
+            elif isinstance(action, Kill):
+                self.end_reason = "gdb killed the session"
+                await self._apply_kill()
+                return True
+        return False
+
+    async def _apply_kill(self) -> None:
+        if self.server.on_kill == "quit":
+            self.target.request_quit(0)
+            return
+        if await self._stop_target(timeout=5.0) and self.target.run_state != "exited":
+            self.target.reset()
+
+    async def _cleanup(self) -> None:
+        """After the connection ends: leave no breakpoint of this session behind."""
+        d = self.dispatcher
+        was_running = d.state in (RUNNING, CTRLC_INTERRUPT)
+        d.on_disconnect()
+        if not d.inserted:
+            return
+        if not await self._stop_target(timeout=5.0):
+            self.server.log("could not stop the machine to remove a dropped session's breakpoints")
+            return
+        d.remove_all_breakpoints()
+        if was_running and self.target.run_state == "stopped":
+            self.target.resume(None, CONTINUE)
+
+
+class GdbServer:
+    """What ``serve_gdb`` hands to ``task_status.started()``: the bound address
+    and counters."""
+
+    def __init__(self, target: DebugTarget, spec: str, run_command: Optional[Callable[[str], Any]],
+                 on_kill: str, send_timeout: float, log: Callable[[str], None]) -> None:
+        if on_kill not in ("reset", "quit"):
+            raise GdbServerError("on_kill is 'reset' or 'quit', not %r" % on_kill)
+        self.target = target
+        self.spec = spec
+        self.run_command = run_command
+        self.on_kill = on_kill
+        self.send_timeout = send_timeout
+        self.log = log
+        self.address: Any = None
+        self.active_peer: Optional[str] = None
+        self.stats: Dict[str, Any] = {"sessions": 0, "refused": 0, "bytes_in": 0, "bytes_out": 0,
+                                      "last_end": None}
+
+    def statistics(self) -> Dict[str, Any]:
+        return dict(self.stats, active=self.active_peer)
+
+    async def serve_stream(self, stream: trio.abc.Stream, peer: str = "?") -> None:
+        """Run one session on an already connected stream (stdio, tests)."""
+        if self.active_peer is not None:
+            await self._refuse(stream, peer)
+            return
+        self.active_peer = peer
+        self.stats["sessions"] += 1
+        session = GdbSession(self, stream)
+        try:
+            await session.run()
+        finally:
+            self.active_peer = None
+            self.stats["last_end"] = session.end_reason
+            await trio.aclose_forcefully(stream)
+
+    async def _refuse(self, stream: trio.abc.Stream, peer: str) -> None:
+        self.stats["refused"] += 1
+        self.log("refused gdb from %s: a session from %s is active (one client at a time)"
+                 % (peer, self.active_peer))
+        pump = PacketPump()
+        with trio.move_on_after(2.0):
+            try:
+                answered = False
+                while not answered:
+                    data = await stream.receive_some(4096)
+                    if not data:
+                        break
+                    pump.receive_data(data)
+                    while True:
+                        event = pump.next_event()
+                        if event is NEED_DATA:
+                            break
+                        if isinstance(event, Packet):
+                            await stream.send_all(pump.data_to_send() + pump.send_packet(REFUSAL))
+                            answered = True
+                            break
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                pass
+        await trio.aclose_forcefully(stream)
+
+    async def _handle(self, stream: trio.abc.Stream) -> None:
+        peer = "?"
+        sock = getattr(stream, "socket", None)
+        if sock is not None:
+            try:
+                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                name = sock.getpeername()
+                peer = "%s:%s" % name[:2] if isinstance(name, tuple) else (name or "unix")
+            except OSError:
+                pass
+        await self.serve_stream(stream, peer)
+
+
+async def _open_listeners(kind: str, where: Any) -> Tuple[List[trio.SocketListener], Any]:
+    if kind == "tcp":
+        host, port = where
+        try:
+            listeners = await trio.open_tcp_listeners(port, host=host)
+        except OSError as exc:
+            raise GdbServerError("cannot listen on tcp:%s:%d: %s" % (host, port, exc.strerror or exc)) from None
+        sockname = listeners[0].socket.getsockname()
+        return listeners, (sockname[0], sockname[1])
+    path = where
+    if os.path.exists(path):
+        import stat
+        if not stat.S_ISSOCK(os.stat(path).st_mode):
+            raise GdbServerError("-gdb unix:%s: the path exists and is not a socket" % path)
+        os.unlink(path)                          # a stale socket from an earlier run
+    sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        await sock.bind(path)
+        sock.listen(4)
+    except OSError as exc:
+        sock.close()
+        raise GdbServerError("cannot listen on unix:%s: %s" % (path, exc.strerror or exc)) from None
+    return [trio.SocketListener(sock)], path
+
+
+def _stdio_stream() -> trio.abc.Stream:
+    # gdb's "target remote | emud ... -gdb stdio": RSP on our stdin/stdout
+    # (so nothing else may write to stdout).
+    return trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
+
+
+async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Callable[[str], Any]] = None,
+                    on_kill: str = "reset", send_timeout: float = DEFAULT_SEND_TIMEOUT,
+                    log: Callable[[str], None] = _stderr_log,
+                    task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve gdb sessions on ``spec`` (QEMU's -gdb syntax) until cancelled.
+
+    ``task_status.started()`` receives the :class:`GdbServer` (its
+    ``address`` is the bound ``(host, port)``, the socket path or "stdio").
+    With ``stdio`` the function returns when that one session ends.
+    """
+    kind, where = parse_spec(spec)
+    server = GdbServer(target, spec, run_command, on_kill, send_timeout, log)
+    if kind == "stdio":
+        server.address = "stdio"
+        task_status.started(server)
+        await server.serve_stream(_stdio_stream(), "stdio")
+        return
+    listeners, server.address = await _open_listeners(kind, where)
+    try:
+        async with trio.open_nursery() as nursery:
+            task_status.started(server)
+            await trio.serve_listeners(server._handle, listeners, handler_nursery=nursery)
+    finally:
+        if kind == "unix":
+            try:
+                os.unlink(where)
+            except OSError:
+                pass

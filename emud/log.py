@@ -1,0 +1,64 @@
+"""The `-d ITEMS` / `-D FILE` debug log, as QEMU's qemu_log.
+
+Items: in_asm (guest code of each new TB), op (IR), op_opt (IR after the
+optimizer), out_asm (generated Python), exec (each TB executed), int (every
+trap and interrupt taken), nochain (turn TB chaining off; not a log stream).
+"""
+from __future__ import annotations
+
+import sys
+from typing import IO, Iterable, List, Optional
+
+LOG_ITEMS = {
+    "in_asm": "show guest code of each translated block (capstone)",
+    "op": "show the IR ops of each translated block",
+    "op_opt": "show the IR after optimization",
+    "out_asm": "show the generated Python source of each block",
+    "exec": "show each translated block as it executes",
+    "int": "show traps and interrupts",
+    "nochain": "do not chain translated blocks",
+}
+
+
+class LogError(ValueError):
+    pass
+
+
+def parse_items(spec: str) -> List[str]:
+    """'in_asm,op' -> ['in_asm', 'op']; 'none' -> []. Unknown items are errors."""
+    if spec.strip() in ("", "none"):
+        return []
+    items = [s.strip() for s in spec.split(",") if s.strip()]
+    bad = [i for i in items if i not in LOG_ITEMS]
+    if bad:
+        raise LogError("unknown log item %r (valid: %s)" % (bad[0], ", ".join(sorted(LOG_ITEMS))))
+    return items
+
+
+class Log:
+    def __init__(self, items: Iterable[str] = (), path: Optional[str] = None) -> None:
+        self.items = set(items)
+        self._path = path
+        self._file: Optional[IO[str]] = None
+
+    def enabled(self, item: str) -> bool:
+        return item in self.items
+
+    @property
+    def active(self) -> bool:
+        return bool(self.items - {"nochain"})
+
+    def set_items(self, items: Iterable[str]) -> None:
+        self.items = set(items)
+
+    def write(self, text: str) -> None:
+        if self._file is None:
+            self._file = open(self._path, "a", encoding="utf-8") if self._path else sys.stderr
+        self._file.write(text)
+        if self._file is not sys.stderr:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None and self._file is not sys.stderr:
+            self._file.close()
+        self._file = None

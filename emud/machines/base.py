@@ -1,0 +1,553 @@
+"""A machine: memory map, devices, harts, an accelerator, and run control.
+
+The machine owns the vCPU tasks (one trio task per hart, each running a
+bounded quantum of guest instructions and then yielding) and implements the
+debug interface (``emud.debug.DebugTarget``) that the gdb stub, the monitor
+and the Python API use. Board files (``virt.py``) only build the map and wire
+devices; everything here is architecture-neutral.
+
+Run control is all-stop and single-threaded: vCPUs only run between trio
+checkpoints, so stopping "all harts" is just a state change seen at the next
+quantum.
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+import trio
+
+from ..clock import VirtualClock
+from ..debug import (CONTINUE, Breakpoint, DebugError, DebugTarget, Event, EventBus, MemoryRange,
+                     RegisterInfo, ResumeAction, StopEvent)
+from ..loader import Image, SymbolTable
+from ..memory import AddressSpace, BusError, RamRegion, RomRegion
+
+QUANTUM = 20000           # instructions a vCPU runs before yielding to other tasks
+PAGE = 4096
+
+
+class _HartRun:
+    """What one hart is doing in the current resume."""
+
+    __slots__ = ("action", "remaining", "done")
+
+    def __init__(self, action: ResumeAction) -> None:
+        self.action = action
+        self.remaining = action.count if action.kind == "step" else 0
+        self.done = action.kind == "stay"
+
+
+class Machine(DebugTarget):
+    """Subclasses build ``bus``, ``cpus``, ``devices`` and ``accel`` and call
+    :meth:`finish_init`."""
+
+    name = "machine"
+
+    def __init__(self, icount_shift: Optional[int] = None) -> None:
+        self.bus = AddressSpace()
+        self.cpus: List[Any] = []
+        self.devices_by_name: Dict[str, Tuple[Any, int, int]] = {}   # name -> (device, base, size)
+        self.clock = VirtualClock(icount_shift, retired=self._total_retired)
+        self.events = EventBus()
+        self.accel: Any = None
+        self.frontend: Any = None
+        self.image: Optional[Image] = None
+        self.symbols = SymbolTable([])
+        self.exit_code: Optional[int] = None
+        self._state = "stopped"
+        self._runs: Dict[int, _HartRun] = {}
+        self._last_stop: Optional[StopEvent] = StopEvent("interrupt")
+        self._stopped = trio.Event()
+        self._stopped.set()
+        self._changed = trio.Event()     # replaced and set on every run-state change
+        self._quit_event = trio.Event()
+        self._kick = trio.Event()
+        self._bp_number = 0
+        self._breakpoints: Dict[int, Breakpoint] = {}
+        self._uart_listeners: List[Callable[[bytes], None]] = []
+        self.step_allows_irq = False    # gdb's qqemu.sstep NOIRQ is the default
+        self.trap_listeners: List[Callable[[int, int, int, bool], None]] = []
+        self.reset_hooks: List[Callable[[], None]] = []
+        self._reload_segments: List[Tuple[int, bytes]] = []
+
+    # -- construction helpers ----------------------------------------------------
+    def map_device(self, name: str, base: int, device, size: Optional[int] = None) -> None:
+        from ..memory import MmioRegion
+        size = size or device.size
+        self.bus.map(base, MmioRegion(name, size, device))
+        self.devices_by_name[name] = (device, base, size)
+
+    def _total_retired(self) -> int:
+        return sum(cpu.instructions_retired() for cpu in self.cpus)
+
+    def finish_init(self) -> None:
+        for cpu in self.cpus:
+            cpu.machine = self
+        engine = getattr(self.accel, "engine", None)
+        if engine is not None:
+            engine.on_tb_flush.append(lambda: self._publish("TB_FLUSH", {}))
+
+    # -- images ------------------------------------------------------------------------
+    def load_image(self, image: Image) -> None:
+        """Copy an image's segments into memory (remembered for reset, as
+        QEMU's ROM blobs are re-copied on system reset)."""
+        for seg in image.segments:
+            data = seg.data + bytes(seg.memsz - len(seg.data))
+            self._check_fits(image.path, seg.addr, len(data))
+            self.bus.write_bytes(seg.addr, data)
+            self._reload_segments.append((seg.addr, data))
+        self.image = image
+        if len(image.symbols):
+            self.symbols = image.symbols
+
+    def _check_fits(self, path: str, addr: int, length: int) -> None:
+        from ..loader import LoaderError
+        end = addr + length
+        pos = addr
+        while pos < end:
+            hit = self.bus.find(pos)
+            if hit is None or not isinstance(hit[0], RamRegion):
+                raise LoaderError("%s: segment at 0x%x-0x%x does not fit in the machine's memory "
+                                  "(RAM is 0x%x-0x%x)" % (path, addr, end - 1, self.ram_base,
+                                                          self.ram_base + self.ram_size - 1))
+            pos += hit[2]
+
+    # -- events -----------------------------------------------------------------------------
+    def _publish(self, name: str, data: Dict[str, Any]) -> None:
+        self.events.publish(Event(name, data, icount=self._total_retired()))
+
+    def uart_output(self, data: bytes) -> None:
+        """Called by the board's UART output hook."""
+        for listener in list(self._uart_listeners):
+            listener(data)
+
+    def uart_listeners(self) -> List[Callable[[bytes], None]]:
+        return self._uart_listeners
+
+    def notify_trap(self, hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
+        for listener in list(self.trap_listeners):
+            listener(hart, cause, pc, is_interrupt)
+
+    # -- guest-initiated machine events ------------------------------------------------------------
+    def kick(self) -> None:
+        """Wake harts waiting for an interrupt (called when an IRQ line changes)."""
+        self._kick.set()
+
+    def request_shutdown(self, exit_code: int) -> None:
+        """The guest asked to exit (sifive_test, semihosting)."""
+        if self.exit_code is None:
+            self.exit_code = exit_code
+        for cpu in self.cpus:
+            cpu.exit_request = True
+            cpu.stop_request = True
+
+    def request_guest_reset(self) -> None:
+        self._pending_reset = True
+        for cpu in self.cpus:
+            cpu.exit_request = True
+            cpu.stop_request = True
+
+    def flush_code_cache_for_fence(self) -> None:
+        """FENCE.I: our TB cache tracks code writes itself, but a guest that
+        asks gets a fresh view anyway (cheap, and it is what QEMU does)."""
+        self.accel.flush_code_cache()
+
+    # -- the vCPU loop -----------------------------------------------------------------------------------
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> Optional[int]:
+        """Run the vCPUs until the guest exits or :meth:`request_quit`.
+        Returns the exit code."""
+        self._pending_reset = False
+        async with trio.open_nursery() as nursery:
+            for cpu in self.cpus:
+                nursery.start_soon(self._vcpu_loop, cpu)
+            task_status.started()
+            await self._quit_event.wait()
+            nursery.cancel_scope.cancel()
+        return self.exit_code
+
+    def request_quit(self, exit_code: int = 0) -> None:
+        """End :meth:`run` (the monitor's `quit`, gdb's `k`, the guest's exit)."""
+        if self.exit_code is None:
+            self.exit_code = exit_code
+        self._quit_event.set()
+        self._kick.set()
+
+    def _notify_change(self) -> None:
+        old, self._changed = self._changed, trio.Event()
+        old.set()
+
+    async def _vcpu_loop(self, cpu) -> None:
+        hart = cpu.hart_id
+        while True:
+            run = self._runs.get(hart)
+            if self._state != "running" or run is None or run.done:
+                await self._changed.wait()
+                continue
+            if cpu.halted:
+                if cpu.interrupt_pending():
+                    cpu.halted = False
+                else:
+                    await self._idle(cpu)
+                    continue
+            self._run_quantum(cpu, run)
+            await trio.lowlevel.checkpoint()
+
+    def _run_quantum(self, cpu, run: _HartRun) -> None:
+        clock = self.clock
+        action = run.action
+        budget = QUANTUM
+        single = False
+        allow_irq = True
+        if action.kind == "step":
+            budget = min(budget, run.remaining)
+            single = True
+            allow_irq = self.step_allows_irq
+        elif action.kind == "range":
+            budget, single, allow_irq = 1, True, self.step_allows_irq
+        cap = clock.insns_until_deadline()
+        if cap is not None:
+            budget = max(1, min(budget, cap))
+        clock.start()
+        before = cpu.instructions_retired()
+        reason = self.accel.execute(cpu, budget, single, allow_irq)
+        retired = cpu.instructions_retired() - before
+        clock.run_expired()
+        if cpu.stop_request or reason in ("exit", "debug"):
+            self._handle_exit(cpu, reason)
+            return
+        if action.kind == "step":
+            run.remaining -= retired + (1 if reason == "trap" else 0)
+            if run.remaining <= 0:
+                self._stop(StopEvent("step", cpu.hart_id, cpu.pc))
+        elif action.kind == "range":
+            if reason == "trap" or not (action.start <= cpu.pc < action.end):
+                self._stop(StopEvent("step", cpu.hart_id, cpu.pc))
+
+    def _handle_exit(self, cpu, reason: str) -> None:
+        cpu.stop_request = False
+        cpu.exit_request = False
+        if self.exit_code is not None:
+            self._state = "exited"
+            self._publish("SHUTDOWN", {"exit_code": self.exit_code, "reason": "guest-shutdown"})
+            self._stop(StopEvent("exited", cpu.hart_id, cpu.pc, exit_code=self.exit_code), state="exited")
+            return
+        if getattr(self, "_pending_reset", False):
+            self._pending_reset = False
+            self.reset(keep_running=True)
+            return
+        if cpu.watch_hit is not None:
+            kind, waddr, _ = cpu.watch_hit
+            cpu.watch_hit = None
+            self._publish("WATCHPOINT", {"hart": cpu.hart_id, "pc": cpu.pc, "kind": kind, "addr": waddr})
+            self._stop(StopEvent("watchpoint", cpu.hart_id, cpu.pc, watch_kind=kind, watch_addr=waddr))
+            return
+        if reason == "debug":
+            bp = self._breakpoint_at(cpu.pc)
+            kind = "hw-breakpoint" if bp is not None and bp.kind == "hw" else "breakpoint"
+            if bp is not None and bp.temporary:
+                self.delete_breakpoint(bp.number)
+            self._publish("BREAKPOINT", {"hart": cpu.hart_id, "pc": cpu.pc, "number": bp.number if bp else None})
+            self._stop(StopEvent(kind, cpu.hart_id, cpu.pc))
+            return
+
+    async def _idle(self, cpu) -> None:
+        """A hart waits for an interrupt (WFI)."""
+        clock = self.clock
+        self._kick = trio.Event() if self._kick.is_set() else self._kick
+        kick = self._kick
+        all_idle = all(c.halted or self._runs.get(c.hart_id) is None or self._runs[c.hart_id].done
+                       for c in self.cpus)
+        deadline = clock.next_deadline()
+        if clock.icount and all_idle and deadline is not None:
+            clock.warp_to(deadline)   # deterministic time: skip the idle period
+            clock.run_expired()
+            await trio.lowlevel.checkpoint()
+            return
+        timeout = clock.seconds_until_deadline()
+        with trio.move_on_after(timeout if timeout is not None else 3600):
+            await kick.wait()
+        clock.run_expired()
+
+    # -- run control (DebugTarget) --------------------------------------------------------------------------
+    @property
+    def run_state(self) -> str:
+        return self._state
+
+    def resume(self, actions: Optional[Dict[int, ResumeAction]] = None, default: ResumeAction = CONTINUE) -> None:
+        if self._state == "exited":
+            raise DebugError("the guest has exited")
+        actions = actions or {}
+        self._runs = {}
+        for cpu in self.cpus:
+            action = actions.get(cpu.hart_id, default)
+            self._runs[cpu.hart_id] = _HartRun(action)
+            last = self._last_stop
+            # continuing from a breakpoint: execute its instruction once
+            if last is not None and last.reason in ("breakpoint", "hw-breakpoint") and last.hart == cpu.hart_id \
+                    and cpu.pc == last.pc and self._breakpoint_at(cpu.pc) is not None:
+                cpu.skip_breakpoint_at = cpu.pc
+        if all(r.done for r in self._runs.values()):
+            raise DebugError("nothing to resume: every hart was told to stay")
+        self._state = "running"
+        self._stopped = trio.Event()
+        self.clock.start()
+        self._notify_change()
+        self._publish("RESUME", {})
+
+    def _stop(self, event: StopEvent, state: str = "stopped") -> None:
+        if self._state != "running" and state != "exited":
+            return
+        self._state = state
+        self._runs = {}
+        self.clock.stop()
+        for cpu in self.cpus:
+            cpu.skip_breakpoint_at = None
+        self._last_stop = event
+        if event.reason != "exited":
+            self._publish("STOP", {"reason": event.reason, "hart": event.hart, "pc": event.pc})
+        self._stopped.set()
+        self._notify_change()
+
+    def request_stop(self) -> None:
+        if self._state == "running":
+            hart = self.cpus[0].hart_id
+            self._stop(StopEvent("interrupt", hart, self.cpus[0].pc))
+
+    async def wait_for_stop(self) -> StopEvent:
+        await self._stopped.wait()
+        assert self._last_stop is not None
+        return self._last_stop
+
+    def last_stop(self) -> Optional[StopEvent]:
+        return self._last_stop
+
+    def reset(self, keep_running: bool = False) -> None:
+        """System reset: harts, devices, the loaded image re-copied, code cache flushed."""
+        for addr, data in self._reload_segments:
+            self.bus.write_bytes(addr, data)
+        for dev, _, _ in self.devices_by_name.values():
+            dev.reset()
+        for cpu in self.cpus:
+            cpu.reset()
+            cpu.halted = False
+            cpu.exit_request = cpu.stop_request = False
+        self.board_reset()
+        self.accel.flush_code_cache()
+        self._publish("RESET", {})
+        if not keep_running and self._state == "exited":
+            self._state = "stopped"
+            self.exit_code = None
+
+    def board_reset(self) -> None:
+        """Board-specific reset state (reset vector, ROM)."""
+
+    # -- state access (DebugTarget) ------------------------------------------------------------------------
+    def _cpu(self, hart: int):
+        for cpu in self.cpus:
+            if cpu.hart_id == hart:
+                return cpu
+        raise DebugError("no hart %d (harts: %s)" % (hart, ", ".join(str(c.hart_id) for c in self.cpus)))
+
+    def hart_ids(self) -> List[int]:
+        return [cpu.hart_id for cpu in self.cpus]
+
+    def hart_description(self, hart: int) -> str:
+        cpu = self._cpu(hart)
+        state = "halted (wfi)" if cpu.halted else self._state
+        return "hart %d (%s)" % (hart, state)
+
+    def registers(self) -> Sequence[RegisterInfo]:
+        return self.cpus[0].debug_registers()
+
+    def target_xml(self, annex: str = "target.xml") -> Optional[str]:
+        return None  # the gdb stub builds it from registers()
+
+    def _reg_name(self, reg: Any) -> str:
+        if isinstance(reg, int):
+            for info in self.registers():
+                if info.regnum == reg:
+                    return info.name
+            raise DebugError("no register number %d" % reg)
+        return str(reg)
+
+    def read_register(self, hart: int, reg: Any) -> int:
+        try:
+            return self._cpu(hart).get_register(self._reg_name(reg))
+        except KeyError:
+            raise DebugError("unknown register %r" % (reg,)) from None
+
+    def write_register(self, hart: int, reg: Any, value: int) -> None:
+        try:
+            self._cpu(hart).set_register(self._reg_name(reg), value)
+        except KeyError:
+            raise DebugError("unknown register %r" % (reg,)) from None
+
+    def read_memory(self, addr: int, length: int) -> bytes:
+        try:
+            return self.bus.read_bytes(addr, length)
+        except BusError as e:
+            raise DebugError("cannot access memory at 0x%x" % e.addr) from None
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        try:
+            self.bus.write_bytes(addr, bytes(data))
+        except BusError as e:
+            raise DebugError("cannot access memory at 0x%x" % e.addr) from None
+
+    def memory_map(self) -> Sequence[MemoryRange]:
+        return [MemoryRange(start, end - start + 1, kind, name) for start, end, kind, name in self.bus.describe()]
+
+    def symbolize(self, addr: int) -> Optional[Tuple[str, int]]:
+        return self.symbols.symbolize(addr)
+
+    def lookup_symbol(self, name: str) -> Optional[int]:
+        return self.symbols.lookup(name)
+
+    def disassemble(self, addr: int, count: int) -> List[Tuple[int, bytes, str, str]]:
+        out: List[Tuple[int, bytes, str, str]] = []
+        pc = addr
+        while len(out) < count:
+            try:
+                code = self.bus.read_bytes(pc, 4)
+            except BusError:
+                try:
+                    code = self.bus.read_bytes(pc, 2)
+                except BusError:
+                    if not out:
+                        raise DebugError("cannot access memory at 0x%x" % pc) from None
+                    break
+            lines = self.frontend.disassemble(code, pc)
+            if not lines:
+                size = 2 if (code[0] & 3) != 3 else 4
+                out.append((pc, code[:size], ".insn", "0x%x" % int.from_bytes(code[:size], "little")))
+                pc += size
+                continue
+            a, size, mnem, ops = lines[0]
+            out.append((a, code[:size], mnem, ops))
+            pc += size
+        return out
+
+    def instructions_retired(self, hart: int) -> int:
+        return self._cpu(hart).instructions_retired()
+
+    # -- breakpoints (DebugTarget) --------------------------------------------------------------------------
+    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False) -> Breakpoint:
+        if kind not in ("sw", "hw", "write", "read", "access"):
+            raise DebugError("unknown breakpoint kind %r" % kind)
+        for bp in self._breakpoints.values():
+            if bp.kind == kind and bp.addr == addr and bp.length == length:
+                return bp
+        self._bp_number += 1
+        bp = Breakpoint(self._bp_number, kind, addr, length, temporary)
+        self._breakpoints[bp.number] = bp
+        self._sync_breakpoints()
+        return bp
+
+    def remove_breakpoint(self, kind: str, addr: int, length: int = 1) -> bool:
+        for num, bp in list(self._breakpoints.items()):
+            if bp.kind == kind and bp.addr == addr and (kind in ("sw", "hw") or bp.length == length):
+                del self._breakpoints[num]
+                self._sync_breakpoints()
+                return True
+        return False
+
+    def delete_breakpoint(self, number: int) -> bool:
+        if self._breakpoints.pop(number, None) is None:
+            return False
+        self._sync_breakpoints()
+        return True
+
+    def breakpoints(self) -> List[Breakpoint]:
+        return sorted(self._breakpoints.values(), key=lambda b: b.number)
+
+    def _breakpoint_at(self, pc: int) -> Optional[Breakpoint]:
+        for bp in self._breakpoints.values():
+            if bp.kind in ("sw", "hw") and bp.addr == pc:
+                return bp
+        return None
+
+    def _sync_breakpoints(self) -> None:
+        pcs = {bp.addr for bp in self._breakpoints.values() if bp.kind in ("sw", "hw")}
+        self.accel.set_breakpoints(pcs)
+        self.accel.set_watchpoints([bp for bp in self._breakpoints.values() if bp.kind in ("write", "read", "access")])
+
+    # -- translator control (DebugTarget) -------------------------------------------------------------------------
+    def flush_code_cache(self) -> None:
+        self.accel.flush_code_cache()
+
+    def invalidate_code(self, addr: int, length: int) -> None:
+        self.accel.invalidate_code(addr, length)
+
+    def statistics(self) -> Dict[str, Any]:
+        stats = dict(self.accel.statistics())
+        stats["instructions"] = self._total_retired()
+        return stats
+
+    def set_log_items(self, items: Sequence[str]) -> None:
+        from ..log import parse_items
+        parse_items(",".join(items) if items else "none")
+        self.accel.set_log_items(list(items))
+
+    def log_items(self) -> List[str]:
+        log = getattr(self.accel, "log", None)
+        return sorted(log.items) if log is not None else []
+
+    # -- devices and snapshots ---------------------------------------------------------------------------------------
+    def devices(self) -> List[Dict[str, Any]]:
+        out = []
+        for name, (dev, base, size) in sorted(self.devices_by_name.items(), key=lambda kv: kv[1][1]):
+            info = dict(dev.info()) if hasattr(dev, "info") else {}
+            info.update({"name": name, "type": type(dev).__name__, "base": base, "size": size})
+            out.append(info)
+        return out
+
+    def save_snapshot(self) -> Dict[str, Any]:
+        return {
+            "machine": self.name,
+            "cpus": [cpu.save_state() for cpu in self.cpus],
+            "memory": [(base, bytes(region.data)) for base, region in self.bus.ram_regions()],
+            "devices": {name: dev.save_state() for name, (dev, _, _) in self.devices_by_name.items()},
+            "clock": self.clock.save_state(),
+            "exit_code": self.exit_code,
+        }
+
+    def restore_snapshot(self, snapshot: Dict[str, Any]) -> None:
+        if snapshot.get("machine") != self.name:
+            raise DebugError("snapshot is for machine %r, not %r" % (snapshot.get("machine"), self.name))
+        regions = dict(self.bus.ram_regions())
+        for base, data in snapshot["memory"]:
+            region = regions.get(base)
+            if region is None or region.size != len(data):
+                raise DebugError("snapshot memory layout does not match this machine")
+            self._restore_region(base, region, data)
+        for cpu, state in zip(self.cpus, snapshot["cpus"]):
+            cpu.load_state(state)
+            cpu.exit_request = cpu.stop_request = False
+        for name, state in snapshot["devices"].items():
+            if name in self.devices_by_name:
+                self.devices_by_name[name][0].load_state(state)
+        self.clock.load_state(snapshot["clock"])
+        self.exit_code = snapshot.get("exit_code")
+        if self._state == "exited" and self.exit_code is None:
+            self._state = "stopped"
+
+    def _restore_region(self, base: int, region: RamRegion, data: bytes) -> None:
+        """Copy a snapshot's RAM back, invalidating translated code only on
+        the pages that differ."""
+        cur = memoryview(region.data)
+        new = memoryview(data)
+        for off in range(0, region.size, PAGE):
+            if cur[off:off + PAGE] != new[off:off + PAGE]:
+                region.data[off:off + PAGE] = new[off:off + PAGE]
+                self.accel.invalidate_code(base + off, PAGE)
+
+    @staticmethod
+    def dump_snapshot(snapshot: Dict[str, Any], path: str) -> None:
+        with open(path, "wb") as f:
+            pickle.dump(snapshot, f, protocol=4)
+
+    @staticmethod
+    def read_snapshot(path: str) -> Dict[str, Any]:
+        with open(path, "rb") as f:
+            return pickle.load(f)

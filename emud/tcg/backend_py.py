@@ -1,0 +1,328 @@
+"""The back end: one TB's IR -> the source of one Python function -> compile().
+
+Shape of a generated TB (``-d out_asm`` prints it)::
+
+    def tb_80000010(cpu):
+        x = cpu.x
+        r10 = x[10]; r11 = x[11]          # every guest register the TB uses
+        b = cpu.budget                    # instructions this quantum may still retire
+        try:
+            while True:                   # only when the TB branches to itself
+                ...                       # one block of statements per guest insn
+                x[10] = r10               # write back what this path changed
+                cpu.pc = 0x80000018
+                cpu.budget = b = b - 3
+                return C0 if b > MAX else None
+        except TBExit as e:               # a trap or an early exit: write back, account, re-raise
+            ...
+
+Chaining: ``C0``/``C1`` are globals of the function. They start as link stubs
+(``exec.TBEngine`` makes them) that find or translate the successor and patch
+the global to the successor's function, so from then on this TB returns its
+successor directly and the execution loop just calls whatever it is given.
+A TB only hands over to a successor while the budget exceeds the largest TB,
+so a quantum (or a `step N`) never overshoots. An indirect exit looks the
+target up in the jump cache (``JC``) itself, QEMU's lookup_and_goto_ptr.
+
+Main RAM is accessed inline through memoryview casts of the RAM bytearray with
+one range-and-alignment check; anything else (MMIO, misaligned, unmapped, a
+store to a page holding translated code) takes the slow path, a call into the
+execution engine.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+from .ir import Op, Temp
+from .pyexpr import PURE_VALUE_OPS, RUNTIME, condition, op_expr
+from .translator import MAX_TB_INSNS, ExitRequest, TBExit
+
+EXIT_OPS = ("goto_tb", "exit_indirect", "exit_tb")
+VIEW_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+LITTLE_ENDIAN_HOST = sys.byteorder == "little"
+
+
+class CodegenConfig:
+    """What the back end needs to know besides the ops."""
+
+    def __init__(self, xlen: int, ram_base: Optional[int] = None, ram_size: int = 0,
+                 fast_memory: bool = True, chaining: bool = True, watch_mode: bool = False,
+                 count_execs: bool = False, log_exec: bool = False) -> None:
+        self.xlen = xlen
+        self.ram_base = ram_base
+        self.ram_size = ram_size
+        self.fast_memory = fast_memory and ram_base is not None and LITTLE_ENDIAN_HOST and not watch_mode
+        self.chaining = chaining
+        self.watch_mode = watch_mode
+        self.count_execs = count_execs
+        self.log_exec = log_exec
+
+
+def ram_views(data: bytearray) -> Dict[str, Any]:
+    """Typed views of RAM used by the fast path (unsigned U*, signed S*)."""
+    mv = memoryview(data)
+    views: Dict[str, Any] = {"U1": data, "S1": mv.cast("b")}
+    for size, code in VIEW_CODES.items():
+        if size > 1 and len(data) % size == 0:
+            views["U%d" % size] = mv.cast(code)
+            views["S%d" % size] = mv.cast(code.lower())
+    return views
+
+
+def _lit(v: int) -> str:
+    return hex(v) if v > 9 else str(v)
+
+
+class _Emitter:
+    def __init__(self, ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig) -> None:
+        self.ops = list(ops)
+        self.tb_pc = tb_pc
+        self.cfg = cfg
+        self.index = {pc: i for i, (pc, _) in enumerate(insns)}
+        self.lines: List[str] = []
+        self.used_globals: Set[int] = set()
+        self.written_globals: Set[int] = set()
+        self.helpers: Set[str] = set()
+        self.loops = False
+        self.labels = {op.args[0]: i for i, op in enumerate(self.ops) if op.opc == "set_label"}
+
+    # -- operands --------------------------------------------------------------
+    def val(self, v) -> str:
+        if isinstance(v, Temp):
+            if v.is_global:
+                self.used_globals.add(v.reg)
+            return v.name
+        return _lit(v)
+
+    def dst(self, t: Temp) -> str:
+        if t.is_global:
+            self.used_globals.add(t.reg)
+            self.written_globals.add(t.reg)
+        return t.name
+
+    # -- emission ----------------------------------------------------------------
+    def emit(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    def writeback(self, indent: int, written: Set[int]) -> None:
+        if written:
+            self.emit(indent, "; ".join("x[%d] = r%d" % (r, r) for r in sorted(written)))
+
+    def exit_code(self, indent: int, op: Op, written: Set[int], retired: int) -> None:
+        if op.opc == "goto_tb" and op.args[1] == self.tb_pc and self.cfg.chaining:
+            # a branch back to this TB's start: loop in place while the budget lasts
+            self.loops = True
+            self.emit(indent, "b -= %d" % retired)
+            self.emit(indent, "if b > MAX: continue")
+            self.writeback(indent, written)
+            self.emit(indent, "cpu.pc = %s; cpu.budget = b" % _lit(self.tb_pc))
+            self.emit(indent, "return None")
+            return
+        self.writeback(indent, written)
+        if op.opc == "goto_tb":
+            self.emit(indent, "cpu.pc = %s" % _lit(op.args[1]))
+            self.emit(indent, "cpu.budget = b = b - %d" % retired)
+            self.emit(indent, "return C%d if b > MAX else None" % op.args[0])
+        elif op.opc == "exit_indirect":
+            target = self.val(op.args[0])
+            self.emit(indent, "cpu.pc = %s" % target)
+            self.emit(indent, "cpu.budget = b = b - %d" % retired)
+            if self.cfg.chaining:
+                self.emit(indent, "return JC.get(%s) if b > MAX else None" % target)
+            else:
+                self.emit(indent, "return None")
+        else:  # exit_tb
+            self.emit(indent, "cpu.pc = %s" % self.val(op.args[0]))
+            self.emit(indent, "cpu.budget = b - %d" % retired)
+            self.emit(indent, "return None")
+
+    def load(self, indent: int, op: Op, pc: int) -> None:
+        d, addr, size, signed, kind = op.args
+        dn, a = self.dst(d), self.val(addr)
+        slow = "%s = ld_slow(cpu, %s, %d, %s, %r, %s)" % (dn, a, size, bool(signed), kind, _lit(pc))
+        cfg = self.cfg
+        if cfg.fast_memory and not (isinstance(addr, int) and not 0 <= addr - cfg.ram_base < cfg.ram_size):
+            mask = ""
+            if signed and op.w > 8 * size:
+                mask = " & %s" % hex((1 << op.w) - 1)
+            view = ("S%d" if signed else "U%d") % size
+            align = " and not _o & %d" % (size - 1) if size > 1 else ""
+            shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
+            self.emit(indent, "_o = %s - %s" % (a, hex(cfg.ram_base)))
+            self.emit(indent, "if 0 <= _o < %s%s:" % (hex(cfg.ram_size - size + 1), align))
+            self.emit(indent + 1, "%s = %s[_o%s]%s" % (dn, view, shift, mask))
+            self.emit(indent, "else:")
+            self.emit(indent + 1, slow)
+        else:
+            self.emit(indent, slow)
+            if cfg.watch_mode:
+                self.emit(indent, "if cpu.exit_request: raise ExitRequest(%s)" % _lit(pc))
+
+    def store(self, indent: int, op: Op, pc: int) -> None:
+        addr, value, size, kind = op.args
+        a, v = self.val(addr), self.val(value)
+        if isinstance(value, int):
+            v = _lit(value & ((1 << (8 * size)) - 1))
+        slow = "st_slow(cpu, %s, %s, %d, %r, %s)" % (a, v, size, kind, _lit(pc))
+        cfg = self.cfg
+        if cfg.fast_memory and not (isinstance(addr, int) and not 0 <= addr - cfg.ram_base < cfg.ram_size):
+            if not isinstance(value, int) and 8 * size < op.w:
+                v = "%s & %s" % (v, hex((1 << (8 * size)) - 1))
+            align = " and not _o & %d" % (size - 1) if size > 1 else ""
+            shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
+            self.emit(indent, "_o = %s - %s" % (a, hex(cfg.ram_base)))
+            self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> 12]:" % (hex(cfg.ram_size - size + 1), align))
+            self.emit(indent + 1, "U%d[_o%s] = %s" % (size, shift, v))
+            self.emit(indent, "else:")
+            self.emit(indent + 1, slow)
+        else:
+            self.emit(indent, slow)
+
+    def call(self, indent: int, op: Op, written: Set[int], retired_before: int) -> None:
+        d, name, args, flags = op.args
+        self.helpers.add(name)
+        argtext = "".join(", " + self.val(a) for a in args)
+        if "rw" in flags:
+            # the helper sees and may change guest registers: sync them
+            self.writeback(indent, written)
+            self.emit(indent, "cpu.budget = b - %d" % retired_before)
+        target = "%s = " % self.dst(d) if d is not None else ""
+        self.emit(indent, "%sh_%s(cpu%s)" % (target, name, argtext))
+        if "rw" in flags and "noreturn" not in flags:
+            self.emit(indent, "__RELOAD__")
+
+    # -- streams -------------------------------------------------------------------
+    def stream(self, start: int, indent: int, written: Set[int], cur: int, stop: Optional[int] = None) -> bool:
+        """Emit ops from ``start`` until an exit (returns True) or ``stop``."""
+        i = start
+        end = len(self.ops) if stop is None else stop
+        while i < end:
+            op = self.ops[i]
+            opc = op.opc
+            if opc == "insn_start":
+                cur = self.index.get(op.args[0], cur)
+                self.emit(indent, "# %s" % hex(op.args[0]))
+                self.cur_pc = op.args[0]
+            elif opc == "set_label":
+                pass
+            elif opc in PURE_VALUE_OPS:
+                expr = op_expr(op, self.val)
+                self.emit(indent, "%s = %s" % (self.dst(op.args[0]), expr))
+                if op.args[0].is_global:
+                    written.add(op.args[0].reg)
+            elif opc == "ld":
+                self.load(indent, op, self.cur_pc)
+                if op.args[0].is_global:
+                    written.add(op.args[0].reg)
+            elif opc == "st":
+                self.store(indent, op, self.cur_pc)
+            elif opc == "call":
+                self.call(indent, op, written, cur)
+                if op.args[0] is not None and op.args[0].is_global:
+                    written.add(op.args[0].reg)
+                if "noreturn" in op.args[3]:
+                    return True
+            elif opc in EXIT_OPS:
+                self.exit_code(indent, op, set(written), cur + 1)
+                return True
+            elif opc == "brcond":
+                a, bb, cond, label = op.args
+                j = self.labels[label]
+                test = condition(cond, self.val(a), self.val(bb), op.w)
+                skipped = self.ops[i + 1:j]
+                if any(o.opc in EXIT_OPS or (o.opc == "call" and "noreturn" in o.args[3]) for o in skipped):
+                    # the label's block is an exit path: emit it under the if
+                    self.emit(indent, "if %s:" % test)
+                    here = self.cur_pc
+                    if not self.stream(j + 1, indent + 1, set(written), cur):
+                        raise ValueError("label L%d block does not end in an exit" % label)
+                    self.cur_pc = here
+                else:
+                    # a forward skip: run the skipped ops only when not taken
+                    self.emit(indent, "if not (%s):" % test)
+                    inner = set(written)
+                    self.emit(indent + 1, "pass")
+                    self.stream(i + 1, indent + 1, inner, cur, stop=j)
+                    written |= inner
+                    i = j
+            else:
+                raise ValueError("back end cannot emit op %r" % op)
+            i += 1
+        if stop is None:
+            raise ValueError("TB falls off its end without an exit")
+        return False
+
+    def generate(self, name: str) -> str:
+        self.cur_pc = self.tb_pc
+        body_start = len(self.lines)
+        self.stream(0, 3, set(), 0)
+        body = self.lines[body_start:]
+        reload = "; ".join("r%d = x[%d]" % (r, r) for r in sorted(self.used_globals)) or "pass"
+        body = [ln.replace("__RELOAD__", reload) for ln in body]
+        head = ["def %s(cpu):" % name, "    x = cpu.x"]
+        if self.used_globals:
+            head.append("    " + reload)
+        head.append("    b = cpu.budget")
+        if self.cfg.log_exec:
+            head.append("    LOG_EXEC(cpu, %s)" % _lit(self.tb_pc))
+        head.append("    try:")
+        if self.loops:
+            head.append("        while True:")
+            if self.cfg.count_execs:
+                head.append("            STATS[0] += 1")
+            inner = body
+        else:
+            if self.cfg.count_execs:
+                head.append("        STATS[0] += 1")
+            inner = [ln[4:] for ln in body]
+        tail = ["    except TBExit as e:"]
+        if self.written_globals:
+            tail.append("        " + "; ".join("x[%d] = r%d" % (r, r) for r in sorted(self.written_globals)))
+        tail += [
+            "        n, nxt = INFO[e.pc]",
+            "        if e.completed:",
+            "            cpu.budget = b - n - 1; cpu.pc = nxt",
+            "        else:",
+            "            cpu.budget = b - n; cpu.pc = e.pc",
+            "        raise",
+        ]
+        return "\n".join(head + inner + tail) + "\n"
+
+
+class CompiledTB:
+    """The product of the back end for one TB."""
+
+    def __init__(self, fn, source: str, namespace: Dict[str, Any]) -> None:
+        self.fn = fn
+        self.source = source
+        self.namespace = namespace
+
+
+def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig) -> Tuple[str, Set[str]]:
+    em = _Emitter(ops, tb_pc, insns, cfg)
+    name = "tb_%x" % tb_pc
+    return em.generate(name), em.helpers
+
+
+def compile_tb(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
+               runtime: Dict[str, Any], helpers: Dict[str, Any]) -> CompiledTB:
+    """Generate, compile and bind one TB.
+
+    ``runtime`` provides what every TB shares: ld_slow, st_slow, RAM views
+    (U1..U8, S1..S8), CP (code-page bitmap), JC (jump cache), LOG_EXEC, STATS.
+    """
+    source, used_helpers = generate_source(ops, tb_pc, insns, cfg)
+    namespace: Dict[str, Any] = dict(RUNTIME)
+    namespace.update(runtime)
+    namespace["TBExit"] = TBExit
+    namespace["ExitRequest"] = ExitRequest
+    namespace["MAX"] = MAX_TB_INSNS
+    info = {pc: (i, pc + length) for i, (pc, length) in enumerate(insns)}
+    info.setdefault(tb_pc, (0, tb_pc))
+    namespace["INFO"] = info
+    for name in used_helpers:
+        namespace["h_" + name] = helpers[name]
+    code = compile(source, "<tb 0x%x>" % tb_pc, "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated code
+    return CompiledTB(namespace["tb_%x" % tb_pc], source, namespace)

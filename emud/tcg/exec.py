@@ -1,0 +1,380 @@
+"""The execution engine: find or translate TBs and run them (QEMU's
+cpu_exec, tb_find, tb_gen_code, tb_add_jump, in one place).
+
+``TBEngine.execute(cpu, budget)`` runs one quantum on one vCPU: take a pending
+interrupt, find the TB for (pc, flags) — jump cache, then TB cache, then the
+translator — and call its function, which returns the next TB's function as
+long as chaining and the budget allow. Traps raised inside TBs come back here
+as ``GuestTrap`` and are handed to the CPU's trap entry.
+
+Everything the generated code calls on a slow path (``ld_slow``, ``st_slow``,
+the link stubs, ``debug_stop``) is defined here.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from ..memory import AddressSpace, BusError, RamRegion
+from .backend_py import CodegenConfig, compile_tb, ram_views
+from .ir import format_ops
+from .optimize import optimize
+from .tb import TBCache, TranslationBlock
+from .translator import (MAX_TB_INSNS, PAGE_SHIFT, DebugStop, ExitRequest, Frontend, GuestTrap,
+                         TranslationFault, translate_block)
+
+DEFAULT_TB_SIZE_MIB = 32
+
+
+class Watchpoint:
+    __slots__ = ("addr", "length", "kind")
+
+    def __init__(self, addr: int, length: int, kind: str) -> None:
+        self.addr, self.length, self.kind = addr, length, kind  # kind: "write" / "read" / "access"
+
+    def hits(self, addr: int, size: int, is_write: bool) -> bool:
+        if self.kind == "write" and not is_write:
+            return False
+        if self.kind == "read" and is_write:
+            return False
+        return addr < self.addr + self.length and self.addr < addr + size
+
+
+class ExecStats:
+    def __init__(self) -> None:
+        self.translations = 0
+        self.translate_seconds = 0.0
+        self.dispatch_lookups = 0   # TB lookups done by the dispatcher (not by chained code)
+        self.jump_cache_hits = 0
+        self.tb_cache_hits = 0
+        self.chain_links = 0        # exits patched to jump straight to their successor
+        self.link_stub_calls = 0
+        self.traps = 0
+        self.interrupts = 0
+        self.tb_execs = [0]         # counted only when count_execs is on (benchmarks)
+
+
+class TBEngine:
+    """The TCG accelerator's core. One per machine, shared by its harts."""
+
+    def __init__(self, frontend: Frontend, bus: AddressSpace, log=None,
+                 tb_size_bytes: int = DEFAULT_TB_SIZE_MIB << 20, count_execs: bool = False) -> None:
+        self.frontend = frontend
+        self.bus = bus
+        self.log = log
+        self.xlen = frontend.xlen
+        self.mask = (1 << self.xlen) - 1
+        self.chaining = True
+        self.count_execs = count_execs
+        self.stats = ExecStats()
+        self.cache = TBCache(tb_size_bytes, self._unchain)
+        self.jump_caches: Dict[Any, Dict[int, Callable]] = {}
+        self.breakpoints: Set[int] = set()
+        self.watchpoints: List[Watchpoint] = []
+        self.current_cpu = None
+        self.on_tb_flush: List[Callable[[], None]] = []
+
+        # the main RAM gets the inline fast path
+        rams = [(base, r) for base, r in bus.ram_regions() if r.kind == "ram"]
+        base, ram = max(rams, key=lambda br: br[1].size) if rams else (None, None)
+        self.ram_base: Optional[int] = base
+        self.ram: Optional[RamRegion] = ram
+        self.code_pages = bytearray((ram.size >> PAGE_SHIFT) + 1 if ram else 1)
+        self.cache.page_listeners.append(self._page_changed)
+        bus.ram_write_listeners.append(self._ram_written)
+        self.runtime: Dict[str, Any] = {
+            "ld_slow": self.ld_slow, "st_slow": self.st_slow, "CP": self.code_pages,
+            "LOG_EXEC": self._log_exec, "STATS": self.stats.tb_execs,
+        }
+        if ram is not None:
+            self.runtime.update(ram_views(ram.data))
+        self.helpers: Dict[str, Callable] = dict(frontend.helpers)
+        self.helpers["debug_stop"] = _debug_stop
+
+    # -- configuration -------------------------------------------------------------
+    def _codegen_config(self) -> CodegenConfig:
+        log = self.log
+        return CodegenConfig(
+            self.xlen, self.ram_base, self.ram.size if self.ram else 0,
+            chaining=self.chaining, watch_mode=bool(self.watchpoints),
+            count_execs=self.count_execs, log_exec=bool(log and log.enabled("exec")))
+
+    def set_chaining(self, on: bool) -> None:
+        if on != self.chaining:
+            self.chaining = on
+            self.flush()
+
+    def set_breakpoints(self, pcs: Set[int]) -> None:
+        changed = pcs ^ self.breakpoints
+        self.breakpoints = set(pcs)
+        for pc in changed:
+            self.invalidate(pc, 1)
+
+    def set_watchpoints(self, wps: Sequence[Watchpoint]) -> None:
+        had = bool(self.watchpoints)
+        self.watchpoints = list(wps)
+        if had != bool(self.watchpoints):
+            self.flush()  # translated code differs with watchpoints (no inline memory path)
+
+    # -- code cache maintenance --------------------------------------------------------
+    def flush(self) -> None:
+        self.cache.flush()
+        for jc in self.jump_caches.values():
+            jc.clear()
+        for cb in self.on_tb_flush:
+            cb()
+
+    def invalidate(self, addr: int, length: int) -> int:
+        gone = self.cache.invalidate_range(addr, addr + max(1, length))
+        for tb in gone:
+            jc = self.jump_caches.get(tb.flags)
+            if jc is not None and jc.get(tb.pc) is tb.fn:
+                del jc[tb.pc]
+        return len(gone)
+
+    def _unchain(self, pred: TranslationBlock, slot: int) -> None:
+        pred.namespace["C%d" % slot] = self._link_stub(pred, slot)
+
+    def _page_changed(self, page: int, has_code: bool) -> None:
+        if self.ram_base is None:
+            return
+        idx = page - (self.ram_base >> PAGE_SHIFT)
+        if 0 <= idx < len(self.code_pages):
+            self.code_pages[idx] = 1 if has_code else 0
+
+    def _ram_written(self, addr: int, size: int) -> None:
+        """A RAM write that did not take the inline path: drop code it overwrote."""
+        if self.cache.page_has_code(addr >> PAGE_SHIFT) or self.cache.page_has_code((addr + size - 1) >> PAGE_SHIFT):
+            if self.invalidate(addr, size) and self.current_cpu is not None:
+                self.current_cpu.exit_request = True
+
+    # -- translation -------------------------------------------------------------------
+    def _fetch(self, addr: int, size: int) -> int:
+        hit = self.bus.find(addr)
+        if hit is None or not isinstance(hit[0], RamRegion) or hit[2] < size:
+            # code runs from RAM and ROM only; anything else is a fetch fault
+            if hit is not None and isinstance(hit[0], RamRegion) and hit[2] < size:
+                nxt = self.bus.find(addr + hit[2])
+                if nxt is not None and isinstance(nxt[0], RamRegion):
+                    return self.bus.read(addr, size)
+            raise TranslationFault(addr)
+        region, offset, _ = hit
+        return int.from_bytes(region.data[offset:offset + size], "little")
+
+    def translate(self, pc: int, flags, max_insns: int = MAX_TB_INSNS, ignore_bp: bool = False,
+                  cache: bool = True) -> TranslationBlock:
+        t0 = time.perf_counter()
+        builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
+                                         self.breakpoints, ignore_bp_at_start=ignore_bp)
+        ops = builder.ops
+        opt = optimize(ops)
+        cfg = self._codegen_config()
+        jc = self.jump_caches.setdefault(flags, {})
+        runtime = dict(self.runtime)
+        runtime["JC"] = jc
+        compiled = compile_tb(opt, pc, insns, cfg, runtime, self.helpers)
+        end = max([p + n for p, n in insns] or [pc + 1])
+        tb = TranslationBlock(pc, flags, end, insns, compiled.fn, compiled.namespace, compiled.source)
+        for slot in (0, 1):
+            tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
+        self.stats.translations += 1
+        self.stats.translate_seconds += time.perf_counter() - t0
+        if self.log is not None:
+            self._log_translation(tb, ops, opt)
+        if cache:
+            if self.cache.is_full(tb.size_bytes):
+                self.flush()
+            self.cache.insert(tb)
+            jc[pc] = tb.fn
+        else:
+            tb.cached = False
+        return tb
+
+    def _link_stub(self, tb: TranslationBlock, slot: int) -> Callable:
+        def link(cpu):
+            # first time this exit is taken: find the successor, patch the exit
+            self.stats.link_stub_calls += 1
+            succ = self.find(cpu)
+            if succ is None:
+                return None
+            if self.chaining and tb.valid and succ.valid and succ.cached:
+                tb.namespace["C%d" % slot] = succ.fn
+                succ.incoming.append((tb, slot))
+                self.stats.chain_links += 1
+            return succ.fn
+        return link
+
+    def find(self, cpu) -> Optional[TranslationBlock]:
+        """The TB for the cpu's pc and flags, translating it if needed."""
+        pc = cpu.pc
+        flags = cpu.tb_flags()
+        tb = self.cache.lookup(pc, flags)
+        if tb is None:
+            tb = self.translate(pc, flags)
+        else:
+            self.stats.tb_cache_hits += 1
+        return tb
+
+    # -- execution -------------------------------------------------------------------------
+    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
+        """Run up to ``budget`` instructions. Returns why it stopped:
+        "budget", "halted" (WFI), "exit" (cpu.exit_request left set for the
+        machine: a stop, a shutdown), "debug" (breakpoint; cpu.pc at it),
+        "trap" (single_step only: a trap was taken)."""
+        self.current_cpu = cpu
+        cpu.begin_quantum(budget)
+        stats = self.stats
+        reason = "budget"
+        skip_bp = getattr(cpu, "skip_breakpoint_at", None)
+        try:
+            while cpu.budget > 0:
+                if cpu.exit_request:
+                    cpu.exit_request = False
+                    if cpu.stop_request:
+                        reason = "exit"
+                        break
+                if allow_irq:
+                    cause = cpu.take_interrupt()
+                    if cause is not None:
+                        stats.interrupts += 1
+                        self._log_int(cpu, "interrupt", cause)
+                        if single_step:
+                            reason = "trap"
+                            break
+                        continue
+                if cpu.halted:
+                    reason = "halted"
+                    break
+                try:
+                    pc = cpu.pc
+                    if skip_bp is not None and pc == skip_bp:
+                        # resuming from a breakpoint: run its instruction once
+                        skip_bp = cpu.skip_breakpoint_at = None
+                        fn = self.translate(pc, cpu.tb_flags(), 1, ignore_bp=True, cache=False).fn
+                    elif cpu.budget < MAX_TB_INSNS:
+                        tb = self.find(cpu)
+                        if tb.n_insns > cpu.budget:
+                            tb = self.translate(pc, tb.flags, cpu.budget, cache=False)
+                        fn = tb.fn
+                    else:
+                        stats.dispatch_lookups += 1
+                        fn = self.jump_caches.get(cpu.tb_flags(), {}).get(pc)
+                        if fn is not None:
+                            stats.jump_cache_hits += 1
+                        else:
+                            fn = self.find(cpu).fn
+                    while fn is not None:
+                        fn = fn(cpu)
+                except GuestTrap as trap:
+                    stats.traps += 1
+                    self._log_int(cpu, "exception", trap.cause, trap)
+                    cpu.do_exception(trap)
+                    if single_step:
+                        reason = "trap"
+                        break
+                except TranslationFault as fault:
+                    trap = cpu.fetch_fault(fault.pc)
+                    stats.traps += 1
+                    self._log_int(cpu, "exception", trap.cause, trap)
+                    cpu.do_exception(trap)
+                    if single_step:
+                        reason = "trap"
+                        break
+                except ExitRequest:
+                    pass
+                except DebugStop as stop:
+                    cpu.pc = stop.pc
+                    reason = "debug"
+                    break
+            if reason == "budget" and cpu.exit_request and cpu.stop_request:
+                reason = "exit"
+        finally:
+            cpu.end_quantum()
+            self.current_cpu = None
+        return reason
+
+    # -- slow paths called from generated code ----------------------------------------------------
+    def ld_slow(self, cpu, addr: int, size: int, signed: bool, kind: str, pc: int) -> int:
+        addr &= self.mask
+        if self.watchpoints:
+            self._check_watch(cpu, addr, size, False)
+        try:
+            value = self.bus.read(addr, size)
+        except BusError:
+            raise cpu.mem_fault(kind, addr, pc, False) from None
+        if signed and value >> (8 * size - 1):
+            value = (value - (1 << (8 * size))) & self.mask
+        return value
+
+    def st_slow(self, cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
+        addr &= self.mask
+        if self.watchpoints:
+            self._check_watch(cpu, addr, size, True)
+        try:
+            self.bus.write(addr, size, value & ((1 << (8 * size)) - 1))
+        except BusError:
+            raise cpu.mem_fault(kind, addr, pc, False) from None
+        if cpu.exit_request:
+            raise ExitRequest(pc)
+
+    def _check_watch(self, cpu, addr: int, size: int, is_write: bool) -> None:
+        for wp in self.watchpoints:
+            if wp.hits(addr, size, is_write):
+                kind = wp.kind if wp.kind != "access" else "access"
+                cpu.watch_hit = (kind, wp.addr, addr)
+                cpu.exit_request = True
+                cpu.stop_request = True
+                return
+
+    # -- logging ---------------------------------------------------------------------------------
+    def _log_exec(self, cpu, pc: int) -> None:
+        self.log.write("Trace %d: [%016x]\n" % (cpu.hart_id, pc))
+
+    def _log_int(self, cpu, what: str, cause: int, trap: Optional[GuestTrap] = None) -> None:
+        log = self.log
+        if log is not None and log.enabled("int"):
+            extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)
+            log.write("hart %d: %s cause %d%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
+
+    def _log_translation(self, tb: TranslationBlock, ops, opt) -> None:
+        log = self.log
+        if log.enabled("in_asm"):
+            log.write("----------------\nIN: \n")
+            for pc, length in tb.insns:
+                code = self.bus.read_bytes(pc, length)
+                for addr, _, mnem, opstr in self.frontend.disassemble(code, pc):
+                    log.write("0x%08x:  %-16s  %-10s %s\n" % (addr, code.hex(), mnem, opstr))
+            log.write("\n")
+        if log.enabled("op"):
+            log.write("OP:\n%s\n\n" % format_ops(ops))
+        if log.enabled("op_opt"):
+            log.write("OP after optimization:\n%s\n\n" % format_ops(opt))
+        if log.enabled("out_asm"):
+            log.write("OUT: [size=%d]\n%s\n" % (tb.size_bytes, tb.source))
+
+    def statistics(self) -> Dict[str, Any]:
+        s = self.stats
+        lookups = s.dispatch_lookups
+        return {
+            "tb_count": len(self.cache),
+            "code_bytes": self.cache.code_bytes,
+            "code_cache_limit": self.cache.max_code_bytes,
+            "translations": s.translations,
+            "translate_seconds": s.translate_seconds,
+            "invalidations": self.cache.invalidations,
+            "flushes": self.cache.flushes,
+            "chain_links": s.chain_links,
+            "link_stub_calls": s.link_stub_calls,
+            "dispatch_lookups": lookups,
+            "jump_cache_hits": s.jump_cache_hits,
+            "jump_cache_hit_rate": (s.jump_cache_hits / lookups) if lookups else 0.0,
+            "tb_cache_hits": s.tb_cache_hits,
+            "traps": s.traps,
+            "interrupts": s.interrupts,
+            "tb_execs": s.tb_execs[0],
+            "chaining": self.chaining,
+        }
+
+
+def _debug_stop(cpu, pc: int) -> None:
+    raise DebugStop(pc)

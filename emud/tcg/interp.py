@@ -1,0 +1,294 @@
+"""A reference interpreter for IR op lists: the executable spec of ir.py.
+
+It runs the ops of one TB directly on a CPU state, one op at a time, with
+every value masked to its op's width. It is slow and simple on purpose: the
+real back end (backend_py) is cross-checked against it, and front-end tests
+use it to run guest code without depending on the back end.
+
+Semantics beyond the op table:
+* value operands are masked to the op's width before use (a 32-bit op on a
+  64-bit register value sees its low 32 bits);
+* undefined cases (division by zero, shift count >= width, a value out of
+  range, falling off the end of the ops) raise :class:`IRError`: they are
+  front-end bugs, never guest behaviour;
+* globals are read from and written to ``cpu.x`` directly, so helpers always
+  see current registers (what the "rw" flag asks a back end to guarantee);
+* ``cpu.budget`` is decremented once per retired guest instruction, and
+  ``cpu.pc`` is set on every exit (for a completed TBExit, to the next
+  instruction; otherwise to the raising instruction);
+* a failing access (memory raises BusError) raises
+  ``cpu.mem_fault(kind, addr, pc_of_insn)``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Sequence
+
+from ..memory import BusError
+from .ir import Op, Temp
+from .translator import MAX_TB_INSNS, ExitRequest, GuestTrap, TBExit, TranslationFault, translate_block
+
+
+class IRError(Exception):
+    """The op list broke the IR's rules (a front-end or optimizer bug)."""
+
+
+def _signed(v: int, w: int) -> int:
+    return v - (1 << w) if v >> (w - 1) else v
+
+
+def _cmp(cond: str, a: int, b: int, w: int) -> bool:
+    if cond in ("lt", "ge", "gt", "le"):
+        a, b = _signed(a, w), _signed(b, w)
+        cond = {"lt": "ltu", "ge": "geu", "gt": "gtu", "le": "leu"}[cond]
+    if cond == "eq":
+        return a == b
+    if cond == "ne":
+        return a != b
+    if cond == "ltu":
+        return a < b
+    if cond == "geu":
+        return a >= b
+    if cond == "gtu":
+        return a > b
+    if cond == "leu":
+        return a <= b
+    raise IRError("unknown condition %r" % cond)
+
+
+def _div(a: int, b: int, w: int) -> int:
+    if b == 0:
+        raise IRError("div by zero")
+    sa, sb = _signed(a, w), _signed(b, w)
+    q = abs(sa) // abs(sb)
+    return -q if (sa < 0) != (sb < 0) else q   # MIN/-1 wraps to MIN after masking
+
+
+def _rem(a: int, b: int, w: int) -> int:
+    if b == 0:
+        raise IRError("rem by zero")
+    sa, sb = _signed(a, w), _signed(b, w)
+    r = abs(sa) % abs(sb)
+    return -r if sa < 0 else r
+
+
+def _udiv(a, b, w):
+    if b == 0:
+        raise IRError("divu by zero")
+    return a // b
+
+
+def _urem(a, b, w):
+    if b == 0:
+        raise IRError("remu by zero")
+    return a % b
+
+
+def _shift_count(b: int, w: int) -> int:
+    if not 0 <= b < w:
+        raise IRError("shift count %d out of range for width %d" % (b, w))
+    return b
+
+
+def _sext(bits: int):
+    def f(a, w):
+        a &= (1 << bits) - 1
+        return a - (1 << bits) if a >> (bits - 1) else a
+    return f
+
+
+BINARY: Dict[str, Callable[[int, int, int], int]] = {
+    "add": lambda a, b, w: a + b,
+    "sub": lambda a, b, w: a - b,
+    "mul": lambda a, b, w: a * b,
+    "mulh": lambda a, b, w: (_signed(a, w) * _signed(b, w)) >> w,
+    "mulhu": lambda a, b, w: (a * b) >> w,
+    "mulhsu": lambda a, b, w: (_signed(a, w) * b) >> w,
+    "div": _div,
+    "divu": _udiv,
+    "rem": _rem,
+    "remu": _urem,
+    "and": lambda a, b, w: a & b,
+    "or": lambda a, b, w: a | b,
+    "xor": lambda a, b, w: a ^ b,
+    "shl": lambda a, b, w: a << _shift_count(b, w),
+    "shr": lambda a, b, w: a >> _shift_count(b, w),
+    "sar": lambda a, b, w: _signed(a, w) >> _shift_count(b, w),
+}
+
+UNARY: Dict[str, Callable[[int, int], int]] = {
+    "mov": lambda a, w: a,
+    "neg": lambda a, w: -a,
+    "not": lambda a, w: ~a,
+    "ext8s": _sext(8),
+    "ext16s": _sext(16),
+    "ext32s": _sext(32),
+    "ext8u": lambda a, w: a & 0xFF,
+    "ext16u": lambda a, w: a & 0xFFFF,
+    "ext32u": lambda a, w: a & 0xFFFFFFFF,
+}
+
+
+def run_ops(ops: Sequence[Op], cpu, memory, helpers: Dict[str, Callable]) -> int:
+    """Execute one TB's ops. Returns the next guest pc (also left in cpu.pc).
+    Guest traps and other TBExits propagate after cpu.pc and cpu.budget are
+    brought up to date."""
+    labels = {op.args[0]: i for i, op in enumerate(ops) if op.opc == "set_label"}
+    temps: Dict[Temp, int] = {}
+    x = cpu.x
+    pc = length = 0
+    started = False
+
+    def get(v, w: int) -> int:
+        if isinstance(v, Temp):
+            if v.is_global:
+                val = x[v.reg]
+            else:
+                try:
+                    val = temps[v]
+                except KeyError:
+                    raise IRError("temp %s read before written" % v) from None
+        elif isinstance(v, int) and not isinstance(v, bool):
+            val = v
+        else:
+            raise IRError("bad operand %r" % (v,))
+        if val < 0:
+            raise IRError("negative value %r for %r" % (val, v))
+        return val & ((1 << w) - 1)
+
+    def put(d: Temp, val: int, w: int) -> None:
+        val &= (1 << w) - 1
+        if d.is_global:
+            if d.reg == 0:
+                raise IRError("write to the zero register global")
+            x[d.reg] = val
+        else:
+            temps[d] = val
+
+    def leave(next_pc: int) -> int:
+        if started:
+            cpu.budget -= 1
+        cpu.pc = next_pc
+        return next_pc
+
+    i = 0
+    n = len(ops)
+    try:
+        while i < n:
+            op = ops[i]
+            opc, args, w = op.opc, op.args, op.w
+            i += 1
+            if opc in BINARY:
+                put(args[0], BINARY[opc](get(args[1], w), get(args[2], w), w), w)
+            elif opc in UNARY:
+                put(args[0], UNARY[opc](get(args[1], w), w), w)
+            elif opc == "insn_start":
+                if started:
+                    cpu.budget -= 1   # the previous instruction retired
+                started = True
+                pc, length = args[0], args[1]
+            elif opc == "setcond":
+                put(args[0], 1 if _cmp(args[3], get(args[1], w), get(args[2], w), w) else 0, w)
+            elif opc == "movcond":
+                d, a, b, c, e, cond = args
+                put(d, get(c, w) if _cmp(cond, get(a, w), get(b, w), w) else get(e, w), w)
+            elif opc == "ld":
+                d, a, size, signed, kind = args
+                addr = get(a, w)
+                try:
+                    val = memory.read(addr, size)
+                except BusError:
+                    raise cpu.mem_fault(kind, addr, pc, False) from None
+                if signed:
+                    val = _sext(8 * size)(val, w)
+                put(d, val, w)
+            elif opc == "st":
+                a, v, size, kind = args
+                addr = get(a, w)
+                try:
+                    memory.write(addr, size, get(v, w) & ((1 << (8 * size)) - 1))
+                except BusError:
+                    raise cpu.mem_fault(kind, addr, pc, False) from None
+            elif opc == "call":
+                d, name, call_args, flags = args
+                result = helpers[name](cpu, *[get(a, w) for a in call_args])
+                if "noreturn" in flags:
+                    raise IRError("noreturn helper %s returned" % name)
+                if d is not None:
+                    if not isinstance(result, int):
+                        raise IRError("helper %s returned %r" % (name, result))
+                    put(d, result, w)
+            elif opc == "brcond":
+                a, b, cond, label = args
+                if _cmp(cond, get(a, w), get(b, w), w):
+                    target = labels.get(label)
+                    if target is None or target < i:
+                        raise IRError("brcond to a missing or backward label %r" % label)
+                    i = target
+            elif opc == "set_label":
+                pass
+            elif opc == "goto_tb":
+                return leave(args[1])
+            elif opc in ("exit_indirect", "exit_tb"):
+                return leave(get(args[0], w))
+            else:
+                raise IRError("unknown op %r" % opc)
+        raise IRError("fell off the end of the TB")
+    except TBExit as e:
+        if e.completed and started:
+            cpu.budget -= 1
+            cpu.pc = pc + length
+        else:
+            cpu.pc = e.pc
+        raise
+
+
+# -- a reference execution loop (tests, cross-checks) ------------------------------------
+
+def make_fetch(memory) -> Callable[[int, int], int]:
+    def fetch(addr: int, size: int) -> int:
+        try:
+            return memory.read(addr, size)
+        except BusError:
+            raise TranslationFault(addr) from None
+    return fetch
+
+
+def execute_tb(cpu, frontend, memory, max_insns: int = MAX_TB_INSNS) -> Optional[TBExit]:
+    """Translate the TB at cpu.pc and run it. A guest trap is taken
+    (cpu.do_exception) and returned; so is any other TBExit."""
+    fetch = make_fetch(memory)
+    try:
+        builder, _ = translate_block(frontend, fetch, cpu.pc, cpu.tb_flags(), max_insns=max_insns)
+    except TranslationFault as e:
+        trap = cpu.fetch_fault(e.pc)
+        cpu.do_exception(trap)
+        return trap
+    try:
+        run_ops(builder.ops, cpu, memory, frontend.helpers)
+    except GuestTrap as trap:
+        cpu.do_exception(trap)
+        return trap
+    except (ExitRequest, TBExit) as e:
+        return e
+    return None
+
+
+def run(cpu, frontend, memory, max_insns: int, until_pc: Optional[int] = None) -> List[TBExit]:
+    """Run up to ``max_insns`` instructions (stopping early when the hart
+    halts in WFI or reaches ``until_pc``), taking interrupts between TBs as
+    the real execution loop does. Returns the traps and exits seen."""
+    events: List[TBExit] = []
+    cpu.begin_quantum(max_insns)
+    try:
+        while cpu.budget > 0 and cpu.pc != until_pc:
+            cpu.exit_request = False
+            if cpu.take_interrupt() is not None:
+                continue
+            if cpu.halted:
+                break
+            exit_ = execute_tb(cpu, frontend, memory, max_insns=min(MAX_TB_INSNS, cpu.budget))
+            if exit_ is not None:
+                events.append(exit_)
+    finally:
+        cpu.end_quantum()
+    return events

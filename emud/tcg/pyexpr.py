@@ -1,0 +1,129 @@
+"""Python expressions for the IR's pure value ops.
+
+One table serves two users: the back end pastes these expressions into the
+generated TB source, and the optimizer folds constant operands by evaluating
+the very same expression, so folding can never disagree with execution.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, Optional
+
+
+def sdiv(a: int, b: int) -> int:
+    """Signed division truncating toward zero (C and RISC-V semantics)."""
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def srem(a: int, b: int) -> int:
+    """Signed remainder with the sign of the dividend."""
+    return a - b * sdiv(a, b)
+
+
+#: Names the expressions may use besides their operands.
+RUNTIME: Dict[str, Callable] = {"sdiv": sdiv, "srem": srem}
+
+
+def signed(a: str, w: int) -> str:
+    s = 1 << (w - 1)
+    return "((%s ^ %s) - %s)" % (a, hex(s), hex(s))
+
+
+def _cmp(cond: str, a: str, b: str, w: int) -> str:
+    s = hex(1 << (w - 1))
+    ops = {"eq": "==", "ne": "!=", "ltu": "<", "geu": ">=", "gtu": ">", "leu": "<=",
+           "lt": "<", "ge": ">=", "gt": ">", "le": "<="}
+    if cond in ("lt", "ge", "gt", "le"):
+        # two's-complement order == unsigned order with the sign bit flipped
+        a, b = "(%s ^ %s)" % (a, s), "(%s ^ %s)" % (b, s)
+    return "%s %s %s" % (a, ops[cond], b)
+
+
+def condition(cond: str, a: str, b: str, w: int) -> str:
+    """A Python boolean expression for ``a <cond> b`` at width w."""
+    return _cmp(cond, a, b, w)
+
+
+def value_expr(opc: str, w: int, a: str, b: Optional[str] = None, c: Optional[str] = None,
+               e: Optional[str] = None, cond: Optional[str] = None) -> str:
+    """The expression computing ``opc`` on operand expressions a, b (c, e)."""
+    m = hex((1 << w) - 1)
+    if opc == "mov":
+        return a
+    if opc == "add":
+        return "(%s + %s) & %s" % (a, b, m)
+    if opc == "sub":
+        return "(%s - %s) & %s" % (a, b, m)
+    if opc == "mul":
+        return "(%s * %s) & %s" % (a, b, m)
+    if opc == "mulhu":
+        return "(%s * %s) >> %d" % (a, b, w)
+    if opc == "mulh":
+        return "((%s * %s) >> %d) & %s" % (signed(a, w), signed(b, w), w, m)
+    if opc == "mulhsu":
+        return "((%s * %s) >> %d) & %s" % (signed(a, w), b, w, m)
+    if opc == "divu":
+        return "%s // %s" % (a, b)
+    if opc == "remu":
+        return "%s %% %s" % (a, b)
+    if opc == "div":
+        return "sdiv(%s, %s) & %s" % (signed(a, w), signed(b, w), m)
+    if opc == "rem":
+        return "srem(%s, %s) & %s" % (signed(a, w), signed(b, w), m)
+    if opc == "and":
+        return "%s & %s" % (a, b)
+    if opc == "or":
+        return "%s | %s" % (a, b)
+    if opc == "xor":
+        return "%s ^ %s" % (a, b)
+    if opc == "neg":
+        return "-%s & %s" % (a, m)
+    if opc == "not":
+        return "%s ^ %s" % (a, m)
+    if opc == "shl":
+        return "(%s << %s) & %s" % (a, b, m)
+    if opc == "shr":
+        return "%s >> %s" % (a, b)
+    if opc == "sar":
+        return "(%s >> %s) & %s" % (signed(a, w), b, m)
+    if opc in ("ext8s", "ext16s", "ext32s"):
+        bits = int(opc[3:-1])
+        s = 1 << (bits - 1)
+        return "(((%s & %s) ^ %s) - %s) & %s" % (a, hex((1 << bits) - 1), hex(s), hex(s), m)
+    if opc in ("ext8u", "ext16u", "ext32u"):
+        bits = int(opc[3:-1])
+        return "%s & %s" % (a, hex((1 << bits) - 1))
+    if opc == "setcond":
+        return "1 if %s else 0" % _cmp(cond, a, b, w)
+    if opc == "movcond":
+        return "%s if %s else %s" % (c, _cmp(cond, a, b, w), e)
+    raise KeyError(opc)
+
+
+PURE_VALUE_OPS = frozenset((
+    "mov", "add", "sub", "mul", "mulh", "mulhu", "mulhsu", "div", "divu", "rem", "remu",
+    "and", "or", "xor", "neg", "not", "shl", "shr", "sar",
+    "ext8s", "ext16s", "ext32s", "ext8u", "ext16u", "ext32u", "setcond", "movcond",
+))
+
+
+def op_expr(op, operand: Callable) -> str:
+    """Expression for a pure value op, rendering operands with ``operand``."""
+    args = op.args
+    if op.opc == "setcond":
+        return value_expr("setcond", op.w, operand(args[1]), operand(args[2]), cond=args[3])
+    if op.opc == "movcond":
+        return value_expr("movcond", op.w, operand(args[1]), operand(args[2]),
+                          operand(args[3]), operand(args[4]), cond=args[5])
+    if len(args) == 2:
+        return value_expr(op.opc, op.w, operand(args[1]))
+    return value_expr(op.opc, op.w, operand(args[1]), operand(args[2]))
+
+
+def evaluate(op) -> Optional[int]:
+    """Fold a pure op whose value operands are all ints; None if it cannot
+    be folded (e.g. a division by zero the front end failed to guard)."""
+    try:
+        return eval(op_expr(op, lambda v: "(%d)" % v), dict(RUNTIME))  # noqa: S307 - our own expression
+    except ZeroDivisionError:
+        return None

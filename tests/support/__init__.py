@@ -1,0 +1,1 @@
+"""Shared test helpers: firmware builder, QEMU and emud runners, RSP client."""
