@@ -455,13 +455,14 @@ class SocketChardev(_BufferedOutput):
                     started = True
                 await self._serve(stream)
         finally:
-            for listener in listeners:
-                await listener.aclose()
             if self.spec.kind == "unix":
                 try:
                     os.unlink(self.spec.path)
                 except OSError:
                     pass
+            with trio.CancelScope(shield=True):
+                for listener in listeners:
+                    await listener.aclose()
 
     async def _serve(self, stream) -> None:
         if self.spec.kind == "tcp":

@@ -128,7 +128,8 @@ class Plic(Device):
         if PRIORITY_BASE <= offset < PRIORITY_BASE + 4 * self.num_sources:
             return self.source_priority[(offset - PRIORITY_BASE) >> 2]
         if PENDING_BASE <= offset < PENDING_BASE + ((self.num_sources + 31) >> 3):
-            return self.pending[(offset - PENDING_BASE) >> 2]
+            word = (offset - PENDING_BASE) >> 2
+            return self.pending[word] if word < self.words else 0
         n = len(self.contexts)
         if ENABLE_BASE <= offset < ENABLE_BASE + n * ENABLE_STRIDE:
             ctx = (offset - ENABLE_BASE) // ENABLE_STRIDE

@@ -113,6 +113,9 @@ def _parse_addr_len(text: bytes) -> Tuple[int, int]:
     return int(addr, 16), int(length, 16)
 
 
+_SEPARATORS = (b":", b",", b";", b"=")
+
+
 class ProtocolError(Exception):
     """A packet we route but cannot parse: answered with E22."""
 
@@ -234,6 +237,12 @@ class Dispatcher:
     def route(self, payload: bytes) -> Optional[Tuple[bytes, Callable[[bytes], Any]]]:
         for prefix, handler in self._routes:
             if payload.startswith(prefix):
+                # A named packet ("qC", "qAttached") must not swallow a longer
+                # name it prefixes ("qCRC"): after a name comes nothing or a separator.
+                if len(prefix) > 1 and prefix[-1:] not in _SEPARATORS:
+                    rest = payload[len(prefix):len(prefix) + 1]
+                    if rest and rest not in _SEPARATORS:
+                        continue
                 return prefix, handler
         return None
 

@@ -195,6 +195,7 @@ class GdbSession:
                 break
             if isinstance(event, Packet):
                 if await self._on_packet(event.payload):
+                    await self._send(self.pump.data_to_send())   # the ack of a final 'k'
                     return True
             elif isinstance(event, Interrupt):
                 self.dispatcher.handle_interrupt()

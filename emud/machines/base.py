@@ -70,6 +70,10 @@ class Machine(DebugTarget):
         self.trap_listeners: List[Callable[[int, int, int, bool], None]] = []
         self.reset_hooks: List[Callable[[], None]] = []
         self._reload_segments: List[Tuple[int, bytes]] = []
+        # async callables(task_status=...) the machine starts in its nursery
+        # before the vCPUs: chardev backends, the gdb stub, the monitor
+        self.services: List[Callable[..., Any]] = []
+        self.nursery: Optional[trio.Nursery] = None
 
     # -- construction helpers ----------------------------------------------------
     def map_device(self, name: str, base: int, device, size: Optional[int] = None) -> None:
@@ -159,6 +163,9 @@ class Machine(DebugTarget):
         Returns the exit code."""
         self._pending_reset = False
         async with trio.open_nursery() as nursery:
+            self.nursery = nursery
+            for service in self.services:
+                await nursery.start(service)
             for cpu in self.cpus:
                 nursery.start_soon(self._vcpu_loop, cpu)
             task_status.started()

@@ -144,7 +144,9 @@ class _Emitter:
         cfg = self.cfg
         if cfg.fast_memory and not (isinstance(addr, int) and not 0 <= addr - cfg.ram_base < cfg.ram_size):
             mask = ""
-            if signed and op.w > 8 * size:
+            if signed and 8 * size >= op.w:
+                signed = False   # a full-width load: the same bits either way
+            if signed:
                 mask = " & %s" % hex((1 << op.w) - 1)
             view = ("S%d" if signed else "U%d") % size
             align = " and not _o & %d" % (size - 1) if size > 1 else ""

@@ -69,6 +69,7 @@ class TBEngine:
         self.stats = ExecStats()
         self.cache = TBCache(tb_size_bytes, self._unchain)
         self.jump_caches: Dict[Any, Dict[int, Callable]] = {}
+        self.capped: Dict[Tuple[int, Any, int], TranslationBlock] = {}
         self.breakpoints: Set[int] = set()
         self.watchpoints: List[Watchpoint] = []
         self.current_cpu = None
@@ -119,6 +120,7 @@ class TBEngine:
     # -- code cache maintenance --------------------------------------------------------
     def flush(self) -> None:
         self.cache.flush()
+        self.capped.clear()
         for jc in self.jump_caches.values():
             jc.clear()
         for cb in self.on_tb_flush:
@@ -126,6 +128,8 @@ class TBEngine:
 
     def invalidate(self, addr: int, length: int) -> int:
         gone = self.cache.invalidate_range(addr, addr + max(1, length))
+        if self.capped:
+            self.capped = {k: t for k, t in self.capped.items() if not t.overlaps(addr, addr + max(1, length))}
         for tb in gone:
             jc = self.jump_caches.get(tb.flags)
             if jc is not None and jc.get(tb.pc) is tb.fn:
@@ -189,6 +193,19 @@ class TBEngine:
         else:
             tb.cached = False
         return tb
+
+    def _capped(self, tb: TranslationBlock, max_insns: int) -> TranslationBlock:
+        """A shorter copy of ``tb`` for the last few instructions of an exact
+        budget (single steps, `step N`, icount deadlines). Kept apart from
+        the main cache and dropped whenever code is invalidated."""
+        key = (tb.pc, tb.flags, max_insns)
+        short = self.capped.get(key)
+        if short is None or not short.valid:
+            short = self.translate(tb.pc, tb.flags, max_insns, cache=False)
+            if len(self.capped) > 4096:
+                self.capped.clear()
+            self.capped[key] = short
+        return short
 
     def _link_stub(self, tb: TranslationBlock, slot: int) -> Callable:
         def link(cpu):
@@ -254,7 +271,7 @@ class TBEngine:
                     elif cpu.budget < MAX_TB_INSNS:
                         tb = self.find(cpu)
                         if tb.n_insns > cpu.budget:
-                            tb = self.translate(pc, tb.flags, cpu.budget, cache=False)
+                            tb = self._capped(tb, cpu.budget)
                         fn = tb.fn
                     else:
                         stats.dispatch_lookups += 1

@@ -120,7 +120,7 @@ def test_run_length_decoding():
     pump = PacketPump()
     # "0* " = '0' + 3 more (' ' is 32 -> 32-29 = 3)
     assert events(pump, framed(b"0* ")) == [Packet(b"0000")]
-    assert events(pump, framed(b"a0*\"b")) == [Packet(b"a00000b")]
+    assert events(pump, framed(b"a0*\"b")) == [Packet(b"a000000b")]  # '"' = 34: 5 more
 
 
 def test_notifications_are_ignored():

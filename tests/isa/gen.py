@@ -141,6 +141,20 @@ BRANCHES: Dict[str, Callable[[int, int, int], bool]] = {
 }
 
 
+AMOS: Dict[str, Callable[[int, int, int], int]] = {
+    # (old memory value, rs2, width) -> new memory value, all unsigned width-bit
+    "amoswap": lambda m, r, b: r,
+    "amoadd": lambda m, r, b: mask(m + r, b),
+    "amoxor": lambda m, r, b: m ^ r,
+    "amoand": lambda m, r, b: m & r,
+    "amoor": lambda m, r, b: m | r,
+    "amomin": lambda m, r, b: m if sext(m, b) < sext(r, b) else r,
+    "amomax": lambda m, r, b: m if sext(m, b) > sext(r, b) else r,
+    "amominu": lambda m, r, b: min(m, r),
+    "amomaxu": lambda m, r, b: max(m, r),
+}
+
+
 class Writer:
     """Accumulates cases and splits them into files of at most MAX_CHECKS."""
 
@@ -259,6 +273,25 @@ def gen_stores(w: Writer, xlen: int) -> None:
             w.case(lines)
 
 
+def gen_amo(w: Writer, xlen: int) -> None:
+    widths = {"w": 32, "d": 64} if xlen == 64 else {"w": 32}
+    for suffix, bits in widths.items():
+        ld, sd = ("lw", "sw") if bits == 32 else ("ld", "sd")
+        vals = [0, 1, 5, mask(-1, bits), 1 << (bits - 1), (1 << (bits - 1)) - 1, 0x80000000, 0x7fffffff]
+        for op, f in AMOS.items():
+            for i, m in enumerate(vals):
+                r = vals[(i * 3 + 1) % len(vals)]
+                new = f(m, r, bits)
+                order = ["", ".aq", ".rl", ".aqrl"][i % 4]
+                w.case([f"li a1, {h(mask(sext(m, bits), xlen))}", f"{sd} a1, 0(s0)",
+                        f"li a2, {h(mask(sext(r, bits), xlen))}", f"{op}.{suffix}{order} a0, a2, (s0)",
+                        f"CHECK a0, {h(mask(sext(m, bits), xlen))}", f"{ld} a3, 0(s0)",
+                        f"CHECK a3, {h(mask(sext(new, bits), xlen))}"])
+            # rd = x0 still writes memory
+            w.case(["li a1, 3", f"{sd} a1, 0(s0)", "li a2, 4", f"{op}.{suffix} zero, a2, (s0)", f"{ld} a3, 0(s0)",
+                    f"CHECK a3, {h(f(3, 4, bits))}"])
+
+
 def generated_tests(xlen: int) -> Dict[str, str]:
     out: Dict[str, str] = {}
     w = Writer("gen_rv_i_reg", xlen, "register-register ALU ops on edge values")
@@ -280,6 +313,10 @@ def generated_tests(xlen: int) -> Dict[str, str]:
                prologue="    la s0, ldata + 16\n    la s1, sdata + 8\n")
     gen_loads(w, xlen)
     gen_stores(w, xlen)
+    out.update(w.render())
+    w = Writer("gen_rv_a", xlen, "every AMO, both widths, all orderings",
+               "    .bss\n    .balign 16\namodata: .space 16\n", prologue="    la s0, amodata\n")
+    gen_amo(w, xlen)
     out.update(w.render())
     if xlen == 64:
         w = Writer("gen_rv64_w", xlen, "RV64 *W ops (32-bit, sign-extended), incl. M")

@@ -1,0 +1,326 @@
+"""Command line: QEMU's flags, because firmware developers have them in their
+fingers (`emud -M virt -bios none -kernel fw.elf -nographic -s -S`).
+
+Every user mistake is one line on stderr and exit status 1; the guest's exit
+code (sifive_test, semihosting) becomes emud's exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+import trio
+
+from . import __version__
+
+PROG = "emud"
+
+
+class UsageError(Exception):
+    """A bad command line: printed as `emud: <message>`, exit status 1."""
+
+
+HELP_EPILOG = """\
+examples:
+  emud -M virt -bios none -kernel fw.elf -nographic
+  emud -M virt -bios none -kernel fw.elf -nographic -s -S      # wait for gdb on :1234
+  gdb-multiarch fw.elf -ex 'target remote :1234'
+  emud -kernel fw.elf -nographic -monitor tcp::4444,server,nowait -qmp unix:qmp.sock,server,nowait
+  emud -kernel fw.elf -d in_asm,op,op_opt,out_asm -D tb.log      # follow each TB through the pipeline
+
+exit status: the guest's exit code (sifive_test 0x5555 -> 0, (code<<16)|0x3333 -> code,
+semihosting SYS_EXIT), 1 for a usage or load error.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="emud %s: a GDB-debuggable RISC-V emulator with QEMU's command line." % __version__,
+        epilog=HELP_EPILOG)
+    a = p.add_argument
+    a("-h", "-help", "--help", action="help", help="show this help and exit")
+    a("-version", "--version", action="version", version="emud %s (QEMU-compatible command line)" % __version__)
+    a("-M", "-machine", dest="machine", default="virt", metavar="virt[,key=value]",
+      help="the board (only 'virt', QEMU's RISC-V virt memory map)")
+    a("-cpu", dest="cpu", metavar="rv32|rv64",
+      help="the hart type; default: follow the ELF's class (ELF32 -> rv32, ELF64 -> rv64)")
+    a("-accel", dest="accel", default="tcg", metavar="tcg[,tb-size=MiB]",
+      help="the accelerator: tcg (our translator); tb-size bounds the code cache in MiB of generated Python")
+    a("-bios", dest="bios", default="none", metavar="none",
+      help="firmware to run before the kernel; only 'none' (jump straight to -kernel) is supported")
+    a("-kernel", dest="kernel", metavar="FILE",
+      help="the program: an ELF, or a raw binary loaded at the start of RAM (0x80000000)")
+    a("-device", dest="devices", action="append", default=[], metavar="loader,file=F,addr=A",
+      help="load a raw binary at an address (QEMU's generic loader); repeatable")
+    a("-m", dest="memory", default="128M", metavar="SIZE", help="RAM size (e.g. 128M, 1G; plain numbers are MiB)")
+    a("-smp", dest="smp", default="1", metavar="N", help="number of harts (1-8)")
+    a("-nographic", action="store_true", help="no display: the UART is on stdio")
+    a("-display", dest="display", metavar="none", help="accepted for compatibility (only 'none')")
+    a("-serial", dest="serial", metavar="DEV",
+      help="the UART's character device: stdio, none, file:PATH, tcp:[HOST]:PORT,server[,nowait], "
+           "unix:PATH,server[,nowait] (default stdio)")
+    a("-monitor", dest="monitor", metavar="DEV", help="the monitor console: stdio, tcp::PORT,server,nowait, unix:PATH,server,nowait, none")
+    a("-qmp", dest="qmp", metavar="DEV", help="QMP (JSON) server: tcp::PORT,server,nowait or unix:PATH,server,nowait")
+    a("-monitor-script", dest="monitor_script", metavar="FILE", help="run monitor commands from FILE at start")
+    a("-s", dest="gdb_default", action="store_true", help="shorthand for -gdb tcp::1234")
+    a("-gdb", dest="gdb", metavar="DEV", help="wait for gdb on DEV: tcp::PORT, tcp:HOST:PORT, unix:PATH, stdio")
+    a("-S", dest="freeze", action="store_true", help="do not start the harts (wait for gdb 'continue' or monitor 'cont')")
+    a("-d", dest="log_items", metavar="ITEM,...",
+      help="log pipeline stages: in_asm, op, op_opt, out_asm, exec, int, nochain (no TB chaining)")
+    a("-D", dest="log_file", metavar="FILE", help="write the -d log to FILE instead of stderr")
+    a("-icount", dest="icount", metavar="[shift=]N", help="deterministic time: each instruction is 2^N ns of guest time")
+    a("-semihosting", action="store_true", help="enable semihosting (slli/ebreak/srai calls): console, exit, clock")
+    a("-semihosting-config", dest="semihosting_config", metavar="enable=on[,host-files=on][,arg=...]",
+      help="semihosting options; host-files=on lets the guest open host files (off by default)")
+    a("-no-reboot", action="store_true", help="exit instead of resetting when the guest asks for a reset")
+    return p
+
+
+class _Parser(argparse.ArgumentParser):
+    pass
+
+
+def parse_size(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = text.strip().lower().rstrip("b").rstrip("i")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(t) << 20
+    except ValueError:
+        raise UsageError("-m %s: invalid RAM size" % text) from None
+
+
+def parse_icount(text: str) -> int:
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if not value:
+            key, value = "shift", key
+        if key == "shift":
+            if value == "auto":
+                return 3
+            try:
+                shift = int(value)
+            except ValueError:
+                raise UsageError("-icount %s: shift must be a number" % text) from None
+            if not 0 <= shift <= 10:
+                raise UsageError("-icount %s: shift must be between 0 and 10" % text)
+            return shift
+        if key not in ("sleep", "align"):
+            raise UsageError("-icount %s: unknown option %r" % (text, key))
+    return 0
+
+
+def parse_semihosting(args) -> Optional[Dict[str, Any]]:
+    if not args.semihosting and not args.semihosting_config:
+        return None
+    config: Dict[str, Any] = {"enable": True, "allow_host_files": False, "cmdline": ""}
+    argv: List[str] = []
+    for part in (args.semihosting_config or "").split(","):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        if key == "enable":
+            config["enable"] = value in ("on", "yes", "true", "1")
+        elif key in ("host-files", "allow-host-files"):
+            config["allow_host_files"] = value in ("on", "yes", "true", "1")
+        elif key == "arg":
+            argv.append(value)
+        elif key in ("target", "chardev", "userspace"):
+            pass
+        else:
+            raise UsageError("-semihosting-config: unknown option %r" % key)
+    config["cmdline"] = " ".join(argv)
+    return config if config["enable"] else None
+
+
+def parse_loader(spec: str) -> Dict[str, Any]:
+    parts = spec.split(",")
+    if parts[0] != "loader":
+        raise UsageError("-device %s: only the generic loader (loader,file=F,addr=A) is available" % parts[0])
+    opts = dict(p.partition("=")[::2] for p in parts[1:])
+    if "file" not in opts or "addr" not in opts:
+        raise UsageError("-device loader needs file= and addr= (raw binaries only)")
+    try:
+        addr = int(opts["addr"], 0)
+    except ValueError:
+        raise UsageError("-device loader: bad addr %r" % opts["addr"]) from None
+    return {"file": opts["file"], "addr": addr}
+
+
+def _die(message: str) -> "NoReturn":  # type: ignore[name-defined]
+    sys.stderr.write("%s: %s\n" % (PROG, message))
+    raise SystemExit(1)
+
+
+def build_machine(args):
+    """Build the machine the command line describes (no I/O started yet)."""
+    from .accel.base import parse_accel
+    from .chardev import ChardevError, open_chardev, parse_chardev
+    from .loader import is_elf, load_elf, load_raw
+    from .log import Log, parse_items
+    from .machines.virt import RAM_BASE, VirtMachine
+
+    machine_name = args.machine.split(",")[0]
+    if machine_name not in ("virt", "help", "?"):
+        raise UsageError("-M %s: unsupported machine type (available: virt)" % machine_name)
+    if machine_name in ("help", "?"):
+        print("Supported machines are:\nvirt                 RISC-V VirtIO board (QEMU-compatible memory map)")
+        raise SystemExit(0)
+    if args.bios not in ("none",):
+        raise UsageError("-bios %s: only '-bios none' is supported (emud does not ship OpenSBI)" % args.bios)
+    if not args.kernel and not args.devices:
+        raise UsageError("no program given: use -kernel FILE (an ELF or a raw binary)")
+    try:
+        smp = int(args.smp.split(",")[0].replace("cpus=", ""))
+    except ValueError:
+        raise UsageError("-smp %s: expected a number of harts" % args.smp) from None
+    ram_size = parse_size(args.memory)
+    if ram_size <= 0 or ram_size > (2 << 30):
+        raise UsageError("-m %s: RAM size must be between 1 MiB and 2 GiB" % args.memory)
+    accel = parse_accel(args.accel)
+    items = parse_items(args.log_items or "none")
+    icount = parse_icount(args.icount) if args.icount else None
+    semihosting = parse_semihosting(args)
+    loaders = [parse_loader(d) for d in args.devices]
+
+    image = None
+    xlen = None
+    if args.kernel:
+        if not os.path.exists(args.kernel):
+            raise UsageError("-kernel %s: no such file" % args.kernel)
+        if is_elf(args.kernel):
+            image = load_elf(args.kernel)
+            xlen = image.xlen
+        else:
+            image = load_raw(args.kernel, RAM_BASE)
+    if args.cpu:
+        cpu = args.cpu.split(",")[0].lower()
+        if cpu.startswith("rv32"):
+            cpu_xlen = 32
+        elif cpu.startswith("rv64") or cpu in ("any", "max"):
+            cpu_xlen = 64
+        else:
+            raise UsageError("-cpu %s: unknown CPU (use rv32 or rv64)" % args.cpu)
+        if xlen is not None and xlen != cpu_xlen:
+            raise UsageError("-cpu %s cannot run %s: it is an ELF%d file" % (args.cpu, args.kernel, xlen))
+        xlen = cpu_xlen
+    xlen = xlen or 32
+
+    serial_spec = args.serial or "stdio"
+    try:
+        parse_chardev(serial_spec)
+    except ChardevError as e:
+        raise UsageError("-serial %s: %s" % (serial_spec, e)) from None
+    log = Log(items, args.log_file)
+    machine = VirtMachine(xlen=xlen, ram_size=ram_size, smp=smp, serial=None, icount_shift=icount,
+                          log=log, accel=accel.pop("name"), accel_options=accel,
+                          semihosting=semihosting, no_reboot=args.no_reboot)
+    serial = open_chardev(serial_spec, on_quit=lambda: machine.request_quit(0))
+    machine.serial = serial
+    serial.attach(machine.uart)
+    machine.uart.chardev = serial
+    if image is not None:
+        machine.load_image(image)
+        machine.set_entry(image.entry)
+    for ld in loaders:
+        raw = load_raw(ld["file"], ld["addr"])
+        machine.load_image(raw)
+        if image is None:
+            machine.set_entry(ld["addr"])
+    return machine, serial
+
+
+async def _serve(args, machine, serial) -> int:
+    machine.services.append(serial.run)
+    gdb_spec = args.gdb or ("tcp::1234" if args.gdb_default else None)
+    if gdb_spec:
+        machine.services.append(_gdb_service(machine, gdb_spec))
+    if args.monitor and args.monitor != "none":
+        machine.services.append(_monitor_service(machine, args.monitor, args.monitor_script))
+    if args.qmp:
+        machine.services.append(_qmp_service(machine, args.qmp))
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_exit_when_guest_exits, machine, bool(gdb_spec))
+        if not args.freeze:
+            machine.resume()
+        code = await machine.run()
+        nursery.cancel_scope.cancel()
+    return code or 0
+
+
+async def _exit_when_guest_exits(machine, gdb_attached: bool) -> None:
+    while True:
+        event = await machine.wait_for_stop()
+        if event.reason == "exited":
+            # give the gdb stub and QMP a moment to tell their clients
+            await trio.sleep(0.2 if gdb_attached else 0)
+            machine.request_quit(event.exit_code or 0)
+            return
+        await machine._changed.wait()
+
+
+def _gdb_service(machine, spec: str):
+    async def service(task_status=trio.TASK_STATUS_IGNORED):
+        from .gdbstub.server import serve_gdb
+        await serve_gdb(machine, spec, run_command=_monitor_runner(machine), task_status=task_status)
+    return service
+
+
+def _monitor_runner(machine):
+    try:
+        from .monitor import command_runner  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return command_runner(machine)
+
+
+def _monitor_service(machine, spec: str, script: Optional[str]):
+    async def service(task_status=trio.TASK_STATUS_IGNORED):
+        from .monitor.console import serve_monitor
+        await serve_monitor(machine, spec, script=script, task_status=task_status)
+    return service
+
+
+def _qmp_service(machine, spec: str):
+    async def service(task_status=trio.TASK_STATUS_IGNORED):
+        from .monitor.qmp import serve_qmp
+        await serve_qmp(machine, spec, task_status=task_status)
+    return service
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .accel.base import AccelError
+    from .chardev import ChardevError
+    from .loader import LoaderError
+    from .log import LogError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    parser.error = lambda message: _die(message)  # type: ignore[assignment]
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _die("%s: invalid option" % unknown[0])
+    try:
+        machine, serial = build_machine(args)
+    except (UsageError, LoaderError, AccelError, ChardevError, LogError, ValueError) as e:
+        _die(str(e))
+    try:
+        code = trio.run(_serve, args, machine, serial)
+    except KeyboardInterrupt:
+        sys.stderr.write("%s: terminating on signal\n" % PROG)
+        return 130
+    except OSError as e:
+        _die(str(e))
+    finally:
+        log = getattr(machine.accel, "log", None)
+        if log is not None:
+            log.close()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""The RISC-V `virt` board, compatible with QEMU 7.2's for `-bios none`.
+
+Memory map (QEMU's hw/riscv/virt.c, checked with `info mtree -f`):
+
+    0x00001000-0x0000ffff  mrom: reset vector + fw_dynamic info
+    0x00100000-0x00100fff  sifive_test (exit / reset)
+    0x00101000-0x00101023  goldfish_rtc                          IRQ 11
+    0x02000000-0x02003fff  ACLINT SWI (msip per hart)
+    0x02004000-0x0200bfff  ACLINT MTIMER (mtimecmp per hart, mtime at 0x200bff8)
+    0x0c000000-0x0c5fffff  PLIC (96 sources; contexts per hart: M, S)
+    0x10000000-0x10000007  ns16550a UART                         IRQ 10
+    0x80000000-...         RAM (default 128 MiB); the device tree at the top
+                           2 MiB-aligned spot (0x87e00000 with 128 MiB)
+
+Not modelled (accesses fault): virtio-mmio slots, fw_cfg, CFI flash, PCIe.
+
+Reset: every hart starts at 0x1000, where the ROM does what QEMU's does:
+a0 = mhartid, a1 = device tree address, a2 = fw_dynamic info, jump to the
+kernel's entry point.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Dict, List, Optional
+
+from ..accel.tcg import TcgAccelerator
+from ..accel.base import AccelError
+from ..cpu.riscv import RiscvCPU, RiscvFrontend
+from ..devices.aclint import AclintMtimer, AclintSwi
+from ..devices.goldfish_rtc import GoldfishRtc
+from ..devices.plic import Plic
+from ..devices.sifive_test import SifiveTest
+from ..devices.uart16550 import Uart16550
+from ..fdt import build_virt_dtb, virt_fdt_address
+from ..memory import RamRegion, RomRegion
+from .base import Machine
+
+MROM_BASE, MROM_SIZE = 0x1000, 0xF000
+TEST_BASE = 0x100000
+RTC_BASE = 0x101000
+ACLINT_SWI_BASE = 0x2000000
+ACLINT_MTIMER_BASE = 0x2004000
+ACLINT_MTIMER_SIZE = 0x8000
+PLIC_BASE = 0xC000000
+UART_BASE = 0x10000000
+UART_SIZE = 8
+RAM_BASE = 0x80000000
+DEFAULT_RAM_SIZE = 128 << 20
+UART_IRQ = 10
+RTC_IRQ = 11
+FW_DYNAMIC_INFO_MAGIC = 0x4942534F  # "OSBI"
+
+# mip bits the devices drive
+MSIP, MTIP, MEIP = 3, 7, 11
+
+
+def reset_rom(xlen: int, entry: int, fdt_addr: int) -> bytes:
+    """QEMU's riscv_setup_rom_reset_vec() for -bios none, word for word."""
+    load = 0x0202B583 if xlen == 64 else 0x0202A583      # ld/lw a1, 32(t0)
+    load_t0 = 0x0182B283 if xlen == 64 else 0x0182A283   # ld/lw t0, 24(t0)
+    words = [
+        0x00000297,            # auipc t0, 0
+        0x02828613,            # addi  a2, t0, 40  (fw_dynamic info)
+        0xF1402573,            # csrr  a0, mhartid
+        load, load_t0,
+        0x00028067,            # jr t0
+        entry & 0xFFFFFFFF, entry >> 32,
+        fdt_addr & 0xFFFFFFFF, fdt_addr >> 32,
+    ]
+    rom = b"".join(w.to_bytes(4, "little") for w in words)
+    # struct fw_dynamic_info { magic, version, next_addr, next_mode, options, boot_hart } in XLEN words
+    word = xlen // 8
+    info = [FW_DYNAMIC_INFO_MAGIC, 2, 0, 1, 0, 0]
+    rom += b"".join(v.to_bytes(word, "little") for v in info)
+    return rom
+
+
+class VirtMachine(Machine):
+    name = "virt"
+
+    def __init__(self, xlen: int = 32, ram_size: int = DEFAULT_RAM_SIZE, smp: int = 1,
+                 serial=None, icount_shift: Optional[int] = None, log=None,
+                 accel: str = "tcg", accel_options: Optional[Dict[str, Any]] = None,
+                 semihosting: Optional[Dict[str, Any]] = None, no_reboot: bool = False) -> None:
+        super().__init__(icount_shift)
+        if accel != "tcg":
+            raise AccelError("accelerator %r is not available (this build has: tcg)" % accel)
+        if not 1 <= smp <= 8:
+            raise ValueError("-smp must be between 1 and 8 for virt")
+        self.xlen = xlen
+        self.arch_name = "riscv:rv%d" % xlen
+        self.ram_base = RAM_BASE
+        self.ram_size = ram_size
+        self.no_reboot = no_reboot
+        self.serial = serial
+        self.entry = RAM_BASE
+
+        bus = self.bus
+        self.mrom = RomRegion("riscv_virt_board.mrom", MROM_SIZE)
+        bus.map(MROM_BASE, self.mrom)
+        self.ram = RamRegion("riscv_virt_board.ram", ram_size)
+        bus.map(RAM_BASE, self.ram)
+
+        self.cpus = [RiscvCPU(hart, xlen) for hart in range(smp)]
+
+        self.test = SifiveTest(on_exit=self._guest_exit, on_reset=self._guest_reset)
+        self.map_device("sifive_test", TEST_BASE, self.test, 0x1000)
+        self.rtc = GoldfishRtc(self.clock)
+        self.map_device("goldfish_rtc", RTC_BASE, self.rtc)
+        self.swi = AclintSwi(smp)
+        self.map_device("aclint-swi", ACLINT_SWI_BASE, self.swi, 0x4000)
+        self.mtimer = AclintMtimer(self.clock, smp)
+        self.map_device("aclint-mtimer", ACLINT_MTIMER_BASE, self.mtimer, ACLINT_MTIMER_SIZE)
+        self.plic = Plic(smp)
+        self.map_device("plic", PLIC_BASE, self.plic)
+        self.uart = Uart16550(serial, self.clock)
+        self.map_device("serial", UART_BASE, self.uart, UART_SIZE)
+        self.uart.output_listeners.append(self.uart_output)
+
+        for cpu in self.cpus:
+            h = cpu.hart_id
+            cpu.read_time = self.mtimer.read_time
+            self.swi.msip_irqs[h].connect(self._irq_sink(cpu, MSIP))
+            self.mtimer.mtip_irqs[h].connect(self._irq_sink(cpu, MTIP))
+            self.plic.context_irqs[self.plic.context_of(h, "M")].connect(self._irq_sink(cpu, MEIP))
+        self.uart.irq.connect(lambda level: self.plic.set_irq(UART_IRQ, level))
+        self.rtc.irq.connect(lambda level: self.plic.set_irq(RTC_IRQ, level))
+
+        if semihosting is not None:
+            self._setup_semihosting(semihosting)
+
+        self.frontend = RiscvFrontend(xlen)
+        self.accel = TcgAccelerator(self.frontend, bus, log=log, options=accel_options)
+        self.dtb = build_virt_dtb(RAM_BASE, ram_size, smp, isa=self.isa_string(),
+                                  plic_hart_config=self.plic.hart_config)
+        self.fdt_addr = virt_fdt_address(RAM_BASE, ram_size, len(self.dtb))
+        self.finish_init()
+        self.board_reset()
+
+    def isa_string(self) -> str:
+        return "rv%dimac_zicsr_zifencei" % self.xlen
+
+    def _irq_sink(self, cpu, bit: int) -> Callable[[int], None]:
+        def sink(level: int) -> None:
+            cpu.set_irq(bit, level)
+            self.kick()
+        return sink
+
+    def _guest_exit(self, code: int) -> None:
+        self.request_shutdown(code)
+
+    def _guest_reset(self) -> None:
+        if self.no_reboot:
+            self.request_shutdown(0)
+        else:
+            self.request_guest_reset()
+
+    def _setup_semihosting(self, config: Dict[str, Any]) -> None:
+        from ..semihosting import Semihosting
+
+        def console_out(data: bytes) -> None:
+            if self.serial is not None and getattr(self.serial, "spec", None) is not None \
+                    and getattr(self.serial.spec, "kind", "") == "stdio":
+                self.serial.write(data)
+            else:
+                out = sys.stdout.buffer
+                out.write(data)
+                out.flush()
+
+        service = Semihosting(
+            read_memory=self.bus.read_bytes, write_memory=self.bus.write_bytes,
+            console_out=console_out, on_exit=self.request_shutdown,
+            guest_ns=self.clock.now_ns, cmdline=config.get("cmdline", ""),
+            allow_host_files=bool(config.get("allow_host_files", False)))
+        for cpu in self.cpus:
+            cpu.semihosting = service
+
+    def set_entry(self, entry: int) -> None:
+        self.entry = entry
+        self.board_reset()
+
+    def board_reset(self) -> None:
+        self.mrom.load(0, bytes(MROM_SIZE))
+        self.mrom.load(0, reset_rom(self.xlen, self.entry, self.fdt_addr))
+        self.bus.write_bytes(self.fdt_addr, self.dtb)
+        for cpu in self.cpus:
+            cpu.pc = MROM_BASE

@@ -1,0 +1,66 @@
+"""Self-checking ISA tests (tests/isa/src/*.S and the ones tests/isa/gen.py
+generates), each for RV32 and RV64, run to completion on QEMU (the oracle:
+a test QEMU fails is a broken test) and on emud. A test exits 0 through
+sifive_test on success, or with the number of the failing check after
+printing "FAIL: check N mepc=... mcause=... mtval=..." on the UART.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.run import run_emud, run_qemu
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE / "src"
+sys.path.insert(0, str(HERE))
+import gen  # noqa: E402
+
+HANDWRITTEN = sorted(p.stem for p in SRC.glob("*.S") if p.stem != "isa_rt")
+CASES = [(name, xlen) for xlen in (32, 64) for name in HANDWRITTEN] + \
+        [(name, xlen) for xlen in (32, 64) for name in gen.generated_tests(xlen)]
+IDS = [f"{name}-rv{xlen}" for name, xlen in CASES]
+
+QEMU_TIMEOUT = 10
+EMUD_TIMEOUT = 120
+
+
+def build_isa_test(build_firmware, name, xlen):
+    if name.startswith("gen_"):
+        sources = {f"{name}.S": gen.generated_tests(xlen)[name], "isa_rt.S": (SRC / "isa_rt.S").read_text()}
+        return build_firmware(sources, xlen, name=name, runtime=False, include_dirs=[SRC])
+    return build_firmware([SRC / f"{name}.S", SRC / "isa_rt.S"], xlen, runtime=False)
+
+
+def check(result):
+    assert not result.timed_out and result.exit_code == 0 and "FAIL" not in result.text, result.describe()
+
+
+def test_handwritten_sources_found():
+    assert {"traps", "csr", "interrupts", "compressed", "fencei", "amo_lrsc", "control"} <= set(HANDWRITTEN)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name,xlen", CASES, ids=IDS)
+def test_isa_on_qemu(build_firmware, require_qemu, name, xlen):
+    require_qemu(xlen)
+    check(run_qemu(build_isa_test(build_firmware, name, xlen), xlen, timeout=QEMU_TIMEOUT))
+
+
+@pytest.mark.parametrize("name,xlen", CASES, ids=IDS)
+def test_isa_on_emud(build_firmware, name, xlen):
+    check(run_emud(build_isa_test(build_firmware, name, xlen), xlen, timeout=EMUD_TIMEOUT))
+
+
+@pytest.mark.qemu
+def test_a_failing_check_fails(build_firmware, require_qemu):
+    """The harness can fail: a wrong expectation exits with its number."""
+    require_qemu(32)
+    src = ('#include "isa.h"\n    .text\n    .globl test_main\ntest_main:\n'
+           '    TEST 7\n    li a0, 1\n    CHECK a0, 2\n    j pass\n')
+    elf = build_firmware({"must_fail.S": src, "isa_rt.S": (SRC / "isa_rt.S").read_text()}, 32,
+                         runtime=False, include_dirs=[SRC])
+    r = run_qemu(elf, 32, timeout=QEMU_TIMEOUT)
+    assert r.exit_code == 7 and "FAIL: check 00000007" in r.text, r.describe()
