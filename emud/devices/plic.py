@@ -10,12 +10,19 @@ Contexts follow the hart config string, QEMU style: "MS,MS" is hart 0 M,
 hart 0 S, hart 1 M, hart 1 S. Each context drives one output IrqLine
 (``context_irqs[ctx]``): the machine wires M contexts to the hart's MEIP.
 
-Sources are level-triggered: ``set_irq(src, level)`` sets or clears pending
-as the line moves. A claim returns the highest-priority pending, enabled,
-unclaimed source above the threshold (ties: the lowest number), clears its
-pending bit and marks it claimed until the guest writes it back to complete.
-On complete a source whose line is still high becomes pending again (QEMU gets
-the same effect from its devices re-raising on every update).
+Interrupt inputs, as QEMU 7.2 behaves (checked against it by
+tests/devices/test_qemu_oracle.py): a rising line sets the source's pending
+bit; a falling line does *not* clear it (only a claim does). A claim returns
+the highest-priority pending, enabled, unclaimed source above the threshold
+(ties: the lowest number), clears its pending bit and marks it claimed until
+the guest writes it back to complete. QEMU's devices re-raise their line on
+every register update, so a source whose line was still high when claimed is
+pending again by the time it is completed; we model that by re-pending such
+a source at complete (and any source whose line is high then).
+
+Priorities: QEMU 7.2 maps source 1's priority at +4 (source 0 has none and
+reads 0); the word for "source 96" at +0x180 stores a value but there is no
+such source (riscv,ndev = 96, 96 sources counting 0).
 """
 from __future__ import annotations
 
@@ -47,7 +54,8 @@ def parse_hart_config(config: str) -> List[Tuple[int, str]]:
 class Plic(Device):
     name = "plic"
     access_sizes = (4,)
-    state_fields = ("source_priority", "target_priority", "pending", "claimed", "enable", "levels")
+    state_fields = ("source_priority", "target_priority", "pending", "claimed", "enable", "levels",
+                    "repend")
 
     def __init__(self, num_harts: int = 1, hart_config: str = None,
                  num_sources: int = VIRT_NUM_SOURCES, num_priorities: int = VIRT_NUM_PRIORITIES,
@@ -74,7 +82,8 @@ class Plic(Device):
     # -- state -------------------------------------------------------------------------
     def reset(self) -> None:
         n = len(self.contexts)
-        self.source_priority = [0] * self.num_sources
+        # one extra word: QEMU 7.2 stores a priority for "source num_sources"
+        self.source_priority = [0] * (self.num_sources + 1)
         self.target_priority = [0] * n
         self.pending = [0] * self.words
         self.claimed = [0] * self.words
@@ -82,6 +91,7 @@ class Plic(Device):
         # input line levels survive a PLIC reset only as far as the devices
         # re-raise them; devices reset too, so start low
         self.levels = [0] * self.num_sources
+        self.repend = [0] * self.num_sources   # claimed while its line was high
         for line in self.context_irqs:
             line.lower()
 
@@ -114,8 +124,9 @@ class Plic(Device):
             raise ValueError("plic: no interrupt source %d" % source)
         level = 1 if level else 0
         self.levels[source] = level
-        self._set_bit(self.pending, source, bool(level))
-        self._update()
+        if level:
+            self._set_bit(self.pending, source, True)
+            self._update()
 
     # -- registers ------------------------------------------------------------------------
     def _legal_priority(self, value: int):
@@ -125,7 +136,7 @@ class Plic(Device):
         return value if value <= n else None
 
     def read(self, offset: int, size: int) -> int:
-        if PRIORITY_BASE <= offset < PRIORITY_BASE + 4 * self.num_sources:
+        if PRIORITY_BASE + 4 <= offset < PRIORITY_BASE + 4 + 4 * self.num_sources:
             return self.source_priority[(offset - PRIORITY_BASE) >> 2]
         if PENDING_BASE <= offset < PENDING_BASE + ((self.num_sources + 31) >> 3):
             word = (offset - PENDING_BASE) >> 2
@@ -146,7 +157,7 @@ class Plic(Device):
 
     def write(self, offset: int, size: int, value: int) -> None:
         value &= 0xFFFFFFFF
-        if PRIORITY_BASE <= offset < PRIORITY_BASE + 4 * self.num_sources:
+        if PRIORITY_BASE + 4 <= offset < PRIORITY_BASE + 4 + 4 * self.num_sources:
             prio = self._legal_priority(value)
             if prio is not None:
                 self.source_priority[(offset - PRIORITY_BASE) >> 2] = prio
@@ -180,14 +191,16 @@ class Plic(Device):
         if irq:
             self._set_bit(self.pending, irq, False)
             self._set_bit(self.claimed, irq, True)
+            self.repend[irq] = self.levels[irq]
         self._update()
         return irq
 
     def complete(self, ctx: int, irq: int) -> None:
         if irq < self.num_sources:
             self._set_bit(self.claimed, irq, False)
-            if self.levels[irq]:
-                self._set_bit(self.pending, irq, True)   # level still high: gateway re-fires
+            if self.levels[irq] or self.repend[irq]:
+                self._set_bit(self.pending, irq, True)
+            self.repend[irq] = 0
             self._update()
 
     def load_state(self, state: Dict[str, Any]) -> None:

@@ -531,10 +531,10 @@ class Machine(DebugTarget):
         for cpu, state in zip(self.cpus, snapshot["cpus"]):
             cpu.load_state(state)
             cpu.exit_request = cpu.stop_request = False
+        self.clock.load_state(snapshot["clock"])   # first: devices re-arm timers against it
         for name, state in snapshot["devices"].items():
             if name in self.devices_by_name:
                 self.devices_by_name[name][0].load_state(state)
-        self.clock.load_state(snapshot["clock"])
         self.exit_code = snapshot.get("exit_code")
         if self._state == "exited" and self.exit_code is None:
             self._state = "stopped"

@@ -175,6 +175,15 @@ class VirtMachine(Machine):
         for cpu in self.cpus:
             cpu.semihosting = service
 
+    def load_image(self, image) -> None:
+        from ..loader import LoaderError
+        for seg in image.segments:
+            if seg.addr < self.fdt_addr + len(self.dtb) and self.fdt_addr < seg.addr + seg.memsz:
+                raise LoaderError("%s: segment 0x%x-0x%x overlaps the device tree at 0x%x "
+                                  "(give the machine more RAM with -m)" % (
+                                      image.path, seg.addr, seg.addr + seg.memsz - 1, self.fdt_addr))
+        super().load_image(image)
+
     def set_entry(self, entry: int) -> None:
         self.entry = entry
         self.board_reset()

@@ -1,0 +1,184 @@
+"""`python -m emud.bench`: guest MIPS on our integer workloads, beside QEMU.
+
+Runs the prebuilt ``examples/build/bench-<name>-rv32|rv64.elf`` in-process on
+the ``virt`` machine, exactly as ``emud -kernel ELF -nographic`` would (the
+UART output is captured, not printed), and reports per workload:
+
+* guest instructions, wall seconds, guest MIPS;
+* translation time share, TB count, translations, chain links, the share of
+  TB entries reached through a chained exit (from a second, counting pass:
+  ``--no-counts`` skips it), jump-cache and TB-cache hit rates;
+* the same ELF's wall time under ``qemu-system-riscv32/64 -M virt -bios none
+  -kernel ELF -nographic`` in the same run, and the ratio emud/QEMU.
+
+The first line names the runtime (CPython or PyPy, and its version). Runs
+under PyPy too: ``pypy3 -m emud.bench``. ``--quick`` runs one short workload
+for CI; a benchmark never asserts on time, it only checks the guest's own
+result (each workload verifies itself and exits 0).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+import trio
+
+WORKLOADS = ("crc32", "sieve", "matmul", "dhry")
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_BUILD = os.path.join(os.path.dirname(HERE), "examples", "build")
+
+
+def runtime_name() -> str:
+    impl = platform.python_implementation()
+    ver = platform.python_version()
+    if impl == "PyPy":
+        pypy = ".".join(str(v) for v in sys.pypy_version_info[:3])  # type: ignore[attr-defined]
+        return "PyPy %s (Python %s)" % (pypy, ver)
+    return "%s %s" % (impl, ver)
+
+
+def elf_path(build: str, name: str, xlen: int) -> str:
+    return os.path.join(build, "bench-%s-rv%d.elf" % (name, xlen))
+
+
+def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = None) -> Dict[str, Any]:
+    """Run one ELF to its exit in-process; return timing and TB statistics."""
+    from .cli import _parser, build_machine
+
+    args = _parser().parse_args(["-kernel", path, "-nographic", "-serial", "none"] + list(extra_args or []))
+    machine, serial = build_machine(args)
+    engine = machine.accel.engine
+    engine.count_execs = count
+    output: List[bytes] = []
+    machine.uart_listeners().append(output.append)
+
+    async def main() -> Optional[int]:
+        result: Dict[str, Optional[int]] = {}
+        async with trio.open_nursery() as nursery:
+            async def runner() -> None:
+                result["code"] = await machine.run()
+            machine.resume()
+            nursery.start_soon(runner)
+            while True:
+                event = await machine.wait_for_stop()
+                if event.reason == "exited":
+                    break
+                await machine._changed.wait()
+            machine.request_quit(event.exit_code or 0)
+        return result.get("code")
+
+    t0 = time.perf_counter()
+    code = trio.run(main)
+    seconds = time.perf_counter() - t0
+    stats = machine.statistics()
+    stats["seconds"] = seconds
+    stats["exit_code"] = code
+    stats["output"] = b"".join(output).decode("latin-1")
+    return stats
+
+
+def run_qemu(path: str, xlen: int, timeout: float = 300.0) -> Optional[float]:
+    exe = shutil.which("qemu-system-riscv%d" % xlen)
+    if exe is None:
+        return None
+    cmd = [exe, "-M", "virt", "-bios", "none", "-kernel", path, "-nographic", "-monitor", "none",
+           "-serial", "null"]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    return time.perf_counter() - t0
+
+
+def _pct(x: float) -> str:
+    return "%5.1f%%" % (100.0 * x)
+
+
+def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, Any]],
+           qemu: Optional[float]) -> List[str]:
+    insns = s["instructions"]
+    secs = s["seconds"]
+    mips = insns / secs / 1e6 if secs else 0.0
+    lines = ["%s-rv%d: %s" % (name, xlen, "ok" if s["exit_code"] == 0 else "FAILED (exit %r)" % s["exit_code"]),
+             "  guest instructions  %12d" % insns,
+             "  seconds             %12.3f" % secs,
+             "  guest MIPS          %12.2f" % mips,
+             "  translation share   %12s  (%d translations, %.3f s)" % (
+                 _pct(s["translate_seconds"] / secs if secs else 0), s["translations"], s["translate_seconds"]),
+             "  TB count            %12d" % s["tb_count"],
+             "  chain links         %12d" % s["chain_links"]]
+    lookups = s["dispatch_lookups"]
+    lines.append("  jump-cache hits     %12s  (%d of %d dispatcher lookups)" % (
+        _pct(s["jump_cache_hit_rate"]), s["jump_cache_hits"], lookups))
+    finds = s["tb_cache_hits"] + s["translations"]
+    lines.append("  TB-cache hits       %12s  (%d of %d finds)" % (
+        _pct(s["tb_cache_hits"] / finds if finds else 0), s["tb_cache_hits"], finds))
+    if counted is not None:
+        execs = counted["tb_execs"]
+        entered = counted["dispatch_lookups"] + counted["translations"]
+        chained = max(0, execs - entered)
+        lines.append("  TB executions       %12d  (counting pass, %.2f insns/TB)" % (execs, counted["instructions"] / execs if execs else 0))
+        lines.append("  chain hit rate      %12s  (TB entries not from the dispatcher)" % _pct(chained / execs if execs else 0))
+    if qemu is not None:
+        lines.append("  qemu seconds        %12.3f  emud/QEMU = %.1fx" % (qemu, secs / qemu if qemu else 0))
+    else:
+        lines.append("  qemu                %12s" % "not installed")
+    return lines
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m emud.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("workloads", nargs="*", default=[], metavar="NAME",
+                   help="workloads to run (%s; default: all)" % ", ".join(WORKLOADS))
+    p.add_argument("--xlen", choices=("32", "64", "both"), default="32", help="which ELFs (default 32)")
+    p.add_argument("--quick", action="store_true", help="one short workload (crc32-rv32), for CI")
+    p.add_argument("--no-counts", action="store_true", help="skip the counting pass (chain hit rate)")
+    p.add_argument("--no-qemu", action="store_true", help="do not time QEMU")
+    p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
+    p.add_argument("--build", default=DEFAULT_BUILD, help="directory of the prebuilt ELFs")
+    opts = p.parse_args(argv)
+    names = opts.workloads or list(WORKLOADS)
+    for n in names:
+        if n not in WORKLOADS:
+            p.error("unknown workload %r (known: %s)" % (n, ", ".join(WORKLOADS)))
+    xlens = [32, 64] if opts.xlen == "both" else [int(opts.xlen)]
+    if opts.quick:
+        names, xlens = ["crc32"], [32]
+        opts.no_counts = True
+    print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
+    failed = False
+    summary = []
+    for xlen in xlens:
+        for name in names:
+            path = elf_path(opts.build, name, xlen)
+            if not os.path.exists(path):
+                print("%s-rv%d: missing %s" % (name, xlen, path))
+                failed = True
+                continue
+            best = None
+            for _ in range(max(1, opts.repeat)):
+                s = run_emud(path)
+                if best is None or s["seconds"] < best["seconds"]:
+                    best = s
+            counted = None if opts.no_counts else run_emud(path, count=True)
+            qemu = None if opts.no_qemu else run_qemu(path, xlen)
+            print("\n".join(report(name, xlen, best, counted, qemu)), flush=True)
+            failed |= best["exit_code"] != 0
+            summary.append((name, xlen, best["instructions"] / best["seconds"] / 1e6))
+    if len(summary) > 1:
+        print("summary (guest MIPS): " + ", ".join("%s-rv%d %.1f" % s for s in summary))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
