@@ -607,7 +607,9 @@ class StdioChardev(_BufferedOutput):
     async def _flusher(self) -> None:
         while True:
             chunk = await self._next_output()
-            await trio.to_thread.run_sync(_write_all, self.stdout_fd, chunk, cancellable=True)
+            # not cancellable: a chunk taken from the buffer must reach stdout
+            # even when the machine quits right now (the guest's last words)
+            await trio.to_thread.run_sync(_write_all, self.stdout_fd, chunk)
 
     async def _reader(self) -> None:
         while True:

@@ -1,0 +1,133 @@
+"""The command line: QEMU's flags, one-line errors, the guest's exit status."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HELLO32 = ROOT / "examples" / "build" / "hello-rv32.elf"
+HELLO64 = ROOT / "examples" / "build" / "hello-rv64.elf"
+
+
+def emud(*args, input=None, timeout=60):
+    return subprocess.run([sys.executable, "-m", "emud", *map(str, args)], input=input,
+                          capture_output=True, timeout=timeout, cwd=ROOT)
+
+
+def test_help_explains_the_flags():
+    r = emud("--help")
+    assert r.returncode == 0
+    text = r.stdout.decode()
+    for flag in ("-machine", "-cpu", "-accel", "-bios", "-kernel", "-m SIZE", "-smp", "-nographic",
+                 "-serial", "-d ITEM", "-D FILE", "-icount", "-semihosting", "-gdb", "-S", "-monitor", "-qmp"):
+        assert flag in text, flag
+
+
+@pytest.mark.parametrize("elf, banner", [(HELLO32, "(rv32)"), (HELLO64, "(rv64)")])
+def test_xlen_follows_the_elf_class(elf, banner):
+    r = emud("-M", "virt", "-bios", "none", "-kernel", elf, "-nographic")
+    assert r.returncode == 0, r.stderr
+    assert ("Hello, world! %s" % banner).encode() in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-foo"], "-foo: invalid option"),
+    (["-kernel", "/nonexistent.elf"], "no such file"),
+    (["-kernel", "/bin/sh"], "not a RISC-V ELF"),
+    (["-M", "pc", "-kernel", HELLO32], "unsupported machine"),
+    (["-bios", "opensbi.bin", "-kernel", HELLO32], "only '-bios none'"),
+    (["-m", "lots", "-kernel", HELLO32], "invalid RAM size"),
+    (["-m", "1M", "-kernel", HELLO32], "overlaps the device tree"),
+    (["-smp", "two", "-kernel", HELLO32], "number of harts"),
+    (["-smp", "99", "-kernel", HELLO32], "-smp"),
+    (["-d", "everything", "-kernel", HELLO32], "unknown log item"),
+    (["-serial", "carrier-pigeon:1", "-kernel", HELLO32], "unknown backend"),
+    (["-serial", "tcp::notaport,server", "-kernel", HELLO32], "-serial"),
+    (["-accel", "kvm", "-kernel", HELLO32], "not available"),
+    (["-accel", "tcg,tb-size=big", "-kernel", HELLO32], "tb-size"),
+    (["-accel", "tcg,turbo=on", "-kernel", HELLO32], "unknown tcg option"),
+    (["-cpu", "rv64", "-kernel", HELLO32], "ELF32"),
+    (["-cpu", "cortex-m3", "-kernel", HELLO32], "unknown CPU"),
+    (["-icount", "shift=x", "-kernel", HELLO32], "-icount"),
+    (["-device", "e1000"], "generic loader"),
+    ([], "no program given"),
+])
+def test_bad_command_lines_get_one_clear_line(args, message):
+    r = emud(*args, "-nographic")
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert message in err, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_an_elf_that_does_not_fit_in_ram(tmp_path):
+    # an ELF whose segment lies beyond the end of RAM: relink hello at 0x90000000
+    from elftools.elf.elffile import ELFFile
+    data = bytearray(HELLO32.read_bytes())
+    with open(HELLO32, "rb") as f:
+        elf = ELFFile(f)
+        phoff, phentsize = elf.header.e_phoff, elf.header.e_phentsize
+        for i, seg in enumerate(elf.iter_segments()):
+            if seg["p_type"] == "PT_LOAD":
+                off = phoff + i * phentsize
+                data[off + 12:off + 16] = (0x90000000 + 0x1000 * i).to_bytes(4, "little")  # p_paddr
+    bad = tmp_path / "far.elf"
+    bad.write_bytes(bytes(data))
+    r = emud("-kernel", bad, "-nographic")
+    assert r.returncode == 1
+    assert b"does not fit in the machine's memory" in r.stderr
+
+
+def test_raw_binary_is_loaded_at_the_start_of_ram(tmp_path):
+    # li a0, 0x5555; lui a1, 0x100; sw a0, 0(a1)  -> sifive_test pass
+    words = [0x00005537, 0x55550513, 0x001005B7, 0x00A5A023, 0x0000006F]
+    blob = tmp_path / "pass.bin"
+    blob.write_bytes(b"".join(w.to_bytes(4, "little") for w in words))
+    r = emud("-kernel", blob, "-nographic", timeout=20)
+    assert r.returncode == 0, r.stderr
+    r = emud("-device", "loader,file=%s,addr=0x80001000" % blob, "-nographic", timeout=20)
+    assert r.returncode == 0, r.stderr
+
+
+def test_guest_exit_code_becomes_emud_exit_status(tmp_path):
+    # li a0, (7<<16)|0x3333 ; lui a1, 0x100 ; sw a0, 0(a1)
+    words = [0x00073537, 0x33350513, 0x001005B7, 0x00A5A023, 0x0000006F]
+    blob = tmp_path / "fail7.bin"
+    blob.write_bytes(b"".join(w.to_bytes(4, "little") for w in words))
+    r = emud("-kernel", blob, "-nographic", timeout=20)
+    assert r.returncode == 7
+
+
+def test_debug_log_shows_every_pipeline_stage(tmp_path):
+    log = tmp_path / "tb.log"
+    r = emud("-kernel", HELLO32, "-nographic", "-d", "in_asm,op,op_opt,out_asm,exec,int", "-D", log)
+    assert r.returncode == 0
+    text = log.read_text()
+    for marker in ("IN: ", "auipc", "OP:", "OP after optimization:", "OUT: [size=", "def tb_", "Trace 0: ["):
+        assert marker in text, marker
+
+
+def test_nochain_gives_the_same_output():
+    a = emud("-kernel", HELLO32, "-nographic")
+    b = emud("-kernel", HELLO32, "-nographic", "-d", "nochain")
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout
+
+
+def test_serial_to_a_file(tmp_path):
+    out = tmp_path / "uart.txt"
+    r = emud("-kernel", HELLO64, "-display", "none", "-serial", "file:%s" % out)
+    assert r.returncode == 0
+    assert b"Hello, world! (rv64)" in out.read_bytes()
+    assert b"Hello" not in r.stdout
+
+
+def test_small_code_cache_flushes_and_still_runs():
+    r = emud("-kernel", HELLO32, "-nographic", "-accel", "tcg,tb-size=0.001")
+    assert r.returncode == 0
+    assert b"Hello, world!" in r.stdout
