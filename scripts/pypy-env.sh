@@ -1,0 +1,22 @@
+#!/bin/sh
+# Create (or update) .venv-pypy: a PyPy 3.9 virtualenv with emud's runtime and
+# test dependencies, for `pypy3 -m emud ...` and `pypy3 -m emud.bench`.
+# Idempotent: re-running only installs what is missing. Needs Debian's pypy3
+# and pypy3-venv (or any pypy3 with the venv module) and access to PyPI.
+#   scripts/pypy-env.sh && .venv-pypy/bin/pypy3 -m emud.bench --quick
+set -eu
+cd "$(dirname "$0")/.."
+VENV=${PYPY_VENV:-.venv-pypy}
+PYPY=${PYPY:-pypy3}
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYPY" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+# trio 0.31 is the last line that supports Python 3.9 with PyPy 7.3
+"$PY" -m pip install --quiet --disable-pip-version-check \
+    "trio>=0.22,<0.32" "capstone>=5.0" "rich>=13" "pyelftools>=0.29" \
+    "pytest>=7" "pytest-trio>=0.8" "hypothesis>=6"
+# emud itself from the working tree (editable: no copy to keep in sync)
+"$PY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+    || echo "pypy-env: editable install failed; run from the repository root instead" >&2
+"$PY" -c "import trio, capstone, rich, elftools, emud; print('pypy-env ready:', emud.__file__)"
