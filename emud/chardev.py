@@ -38,6 +38,8 @@ from typing import Callable, Dict, List, Optional
 
 import trio
 
+from ._trio_compat import run_sync_abandoning
+
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 POLL_INTERVAL = 0.02     # re-check can_receive() even without accept_input()
 
@@ -615,7 +617,7 @@ class StdioChardev(_BufferedOutput):
         while True:
             await self._wait_for_room()
             try:
-                data = await trio.to_thread.run_sync(os.read, self.stdin_fd, 1024, cancellable=True)
+                data = await run_sync_abandoning(os.read, self.stdin_fd, 1024)
             except OSError:
                 return
             if not data:

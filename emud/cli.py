@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import trio
 
 from . import __version__
+from ._trio_compat import leaf_exceptions
 
 PROG = "emud"
 
@@ -310,11 +311,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _die(str(e))
     try:
         code = trio.run(_serve, args, machine, serial)
-    except KeyboardInterrupt:
-        sys.stderr.write("%s: terminating on signal\n" % PROG)
-        return 130
-    except OSError as e:
-        _die(str(e))
+    except BaseException as exc:  # trio may wrap errors in exception groups
+        leaves = leaf_exceptions(exc)
+        if all(isinstance(e, KeyboardInterrupt) for e in leaves):
+            sys.stderr.write("%s: terminating on signal\n" % PROG)
+            return 130
+        user_errors = [e for e in leaves if isinstance(e, (OSError, UsageError, ChardevError))]
+        if user_errors and len(user_errors) == len(leaves):
+            _die(str(user_errors[0]))
+        raise
     finally:
         log = getattr(machine.accel, "log", None)
         if log is not None:

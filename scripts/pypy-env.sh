@@ -16,7 +16,8 @@ PY="$VENV/bin/python"
 "$PY" -m pip install --quiet --disable-pip-version-check \
     "trio>=0.22,<0.32" "capstone>=5.0" "rich>=13" "pyelftools>=0.29" \
     "pytest>=7" "pytest-trio>=0.8" "hypothesis>=6"
-# emud itself from the working tree (editable: no copy to keep in sync)
-"$PY" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
-    || echo "pypy-env: editable install failed; run from the repository root instead" >&2
+# emud itself from the working tree: a .pth file, so the venv always runs
+# the current sources (no build step, no copy to keep in sync)
+SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+pwd > "$SITE/emud-worktree.pth"
 "$PY" -c "import trio, capstone, rich, elftools, emud; print('pypy-env ready:', emud.__file__)"
