@@ -8,11 +8,15 @@ another, without touching the machine.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence, Set
+from typing import Any, Callable, Dict, List, Sequence, Set
 
 
 class Accelerator:
     name = "none"
+
+    def __init__(self) -> None:
+        # callables() told when translated code is dropped (TB_FLUSH events)
+        self.flush_listeners: List[Callable[[], None]] = []
 
     def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
         """Run up to ``budget`` instructions on ``cpu``; return why it stopped:

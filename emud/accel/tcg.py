@@ -25,7 +25,9 @@ class TcgAccelerator(Accelerator):
             raise AccelError("tb-size must be positive")
         if options:
             raise AccelError("unknown tcg option %r (known: tb-size)" % sorted(options)[0])
+        super().__init__()
         self.engine = TBEngine(frontend, bus, log=log, tb_size_bytes=tb_size_bytes)
+        self.engine.on_tb_flush.append(lambda: [cb() for cb in self.flush_listeners])
         self.log = log
         if log is not None and log.enabled("nochain"):
             self.engine.chaining = False

@@ -88,9 +88,7 @@ class Machine(DebugTarget):
     def finish_init(self) -> None:
         for cpu in self.cpus:
             cpu.machine = self
-        engine = getattr(self.accel, "engine", None)
-        if engine is not None:
-            engine.on_tb_flush.append(lambda: self._publish("TB_FLUSH", {}))
+        self.accel.flush_listeners.append(lambda: self._publish("TB_FLUSH", {}))
 
     # -- images ------------------------------------------------------------------------
     def load_image(self, image: Image) -> None:
