@@ -211,7 +211,10 @@ def build_machine(args):
         xlen = cpu_xlen
     xlen = xlen or 32
 
-    serial_spec = args.serial or "stdio"
+    gdb_on_stdio = (args.gdb or "").split(",")[0] == "stdio"
+    serial_spec = args.serial or ("none" if gdb_on_stdio else "stdio")
+    if gdb_on_stdio and serial_spec == "stdio":
+        raise UsageError("-gdb stdio and -serial stdio cannot share stdin/stdout")
     try:
         parse_chardev(serial_spec)
     except ChardevError as e:

@@ -58,8 +58,8 @@ class ResumeAction:
     kind: "continue", "step" (``count`` instructions), "range" (step while
     ``start <= pc < end``, gdb's range stepping) or "stay" (remain stopped).
     ``signal`` is accepted for gdb's C/S packets and ignored by bare-metal
-    guests. ``step_into_interrupts`` makes a single step enter a pending
-    interrupt's handler (off by default, as QEMU's qqemu.sstep default).
+    guests. Whether a step may enter a pending interrupt's handler is the
+    target's ``step_allows_irq`` (off by default, as QEMU's qqemu.sstep).
     """
 
     kind: str = "continue"
@@ -181,6 +181,7 @@ class DebugTarget:
     async def wait_for_stop(self) -> StopEvent: raise NotImplementedError
     def last_stop(self) -> Optional[StopEvent]: raise NotImplementedError
     def reset(self) -> None: raise NotImplementedError
+    step_allows_irq: bool = False   # steps take pending interrupts (gdb's qqemu.sstep without NOIRQ)
 
     def instructions_retired(self, hart: int) -> int: raise NotImplementedError
     def request_quit(self, exit_code: int = 0) -> None: raise NotImplementedError

@@ -145,6 +145,7 @@ class Dispatcher:
         self._step_fields = {f.name for f in dataclasses.fields(ResumeAction)}
         self.stats = {"packets": 0, "unknown": 0, "errors": 0, "stops": 0}
         self._routes = self._build_routes()
+        self._apply_step_policy()       # each session starts from QEMU's default
 
     # -- features (qSupported is built from these) -------------------------------
 
@@ -690,7 +691,14 @@ class Dispatcher:
         if flags & ~SSTEP_DEFAULT:
             return self._error(EINVAL, "qqemu.sstep: unknown flags 0x%x" % flags)
         self.sstep_flags = flags
+        self._apply_step_policy()
         return b"OK"
+
+    def _apply_step_policy(self) -> None:
+        # The machine keeps the policy as an attribute (not yet in the
+        # DebugTarget contract); ResumeAction fields are used when they exist.
+        if hasattr(self.target, "step_allows_irq"):
+            self.target.step_allows_irq = not (self.sstep_flags & SSTEP_NOIRQ)
 
     def _set_phy_mem_mode(self, args: bytes) -> bytes:
         mode = _parse_hex(args)

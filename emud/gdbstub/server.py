@@ -319,6 +319,13 @@ class GdbServer:
                             await stream.send_all(pump.data_to_send() + pump.send_packet(REFUSAL))
                             answered = True
                             break
+                # Half-close and drain what gdb still sends (its ack): closing
+                # with unread input would reset the connection and could
+                # destroy the refusal before gdb reads it.
+                if answered and isinstance(stream, trio.abc.HalfCloseableStream):
+                    await stream.send_eof()
+                    while await stream.receive_some(4096):
+                        pass
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 pass
         await trio.aclose_forcefully(stream)
@@ -376,7 +383,7 @@ async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Cal
 
     ``task_status.started()`` receives the :class:`GdbServer` (its
     ``address`` is the bound ``(host, port)``, the socket path or "stdio").
-    With ``stdio`` the function returns when that one session ends.
+    With ``stdio`` the one session ends emud (``target.request_quit``).
     """
     kind, where = parse_spec(spec)
     server = GdbServer(target, spec, run_command, on_kill, send_timeout, log)
@@ -384,6 +391,8 @@ async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Cal
         server.address = "stdio"
         task_status.started(server)
         await server.serve_stream(_stdio_stream(), "stdio")
+        # nobody can connect again to a pipe: end emud with the session
+        target.request_quit(0)
         return
     listeners, server.address = await _open_listeners(kind, where)
     try:

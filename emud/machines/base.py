@@ -201,7 +201,8 @@ class Machine(DebugTarget):
     def _run_quantum(self, cpu, run: _HartRun) -> None:
         clock = self.clock
         action = run.action
-        budget = QUANTUM
+        # several harts interleave more finely, closer to QEMU's threads
+        budget = QUANTUM if len(self.cpus) == 1 else QUANTUM // 10
         single = False
         allow_irq = True
         if action.kind == "step":

@@ -57,6 +57,8 @@ class Gdb:
         self._token = 100
         self._stops: List[Dict[str, Any]] = []
         self.log: List[Dict[str, Any]] = []
+        # async MI: execution commands return at once, so -exec-interrupt works
+        self.run("-gdb-set mi-async on")
         self.run("-gdb-set confirm off")
         self.run("-gdb-set pagination off")
         self.run("-gdb-set width 0")
@@ -106,9 +108,23 @@ class Gdb:
             self._read(0.1)
         return self._stops.pop(0)
 
-    def go(self, text: str, timeout: Optional[float] = None) -> Dict[str, Any]:
+    _MI_EXEC = {"continue": "-exec-continue", "next": "-exec-next", "step": "-exec-step",
+                "finish": "-exec-finish", "stepi": "-exec-step-instruction",
+                "nexti": "-exec-next-instruction"}
+
+    def start(self, command: str) -> None:
+        """Resume the target (continue, next, step, finish, stepi, nexti) without waiting."""
         self._stops.clear()
-        self.cli(text)
+        self.run(self._MI_EXEC.get(command, command))
+
+    def go(self, command: str, timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Resume and return the ``*stopped`` payload."""
+        self.start(command)
+        return self.wait_stop(timeout)
+
+    def interrupt(self, timeout: Optional[float] = None) -> Dict[str, Any]:
+        self._stops.clear()
+        self.run("-exec-interrupt")
         return self.wait_stop(timeout)
 
     def value(self, expr: str) -> str:
@@ -116,7 +132,10 @@ class Gdb:
         return records[-1]["payload"]["value"]
 
     def connect(self, port: int) -> str:
-        return self.cli("target remote :%d" % port, timeout=30)
+        out = self.cli("target remote :%d" % port, timeout=30)
+        self._read(0.2)
+        self._stops.clear()        # the "stop" of attaching is not a resume's
+        return out
 
 
 def emud_command(elf: Path, port: int, extra: Sequence[str] = ()) -> List[str]:

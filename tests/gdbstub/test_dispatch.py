@@ -436,6 +436,15 @@ def test_step_policy_reaches_resume_action_when_the_contract_has_room():
         assert d.step_action().step_into_interrupts is True
 
 
+def test_step_policy_reaches_a_machine_attribute():
+    t, d = make()
+    t.step_allows_irq = True
+    d = Dispatcher(t)
+    assert t.step_allows_irq is False          # a session starts from the default
+    ask(d, b"Qqemu.sstep=5")
+    assert t.step_allows_irq is True
+
+
 def test_phy_mem_mode():
     t, d = make()
     assert ask(d, b"qqemu.PhyMemMode") == b"0"
