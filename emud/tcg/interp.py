@@ -279,8 +279,10 @@ def run(cpu, frontend, memory, max_insns: int, until_pc: Optional[int] = None) -
     the real execution loop does. Returns the traps and exits seen."""
     events: List[TBExit] = []
     cpu.begin_quantum(max_insns)
+    rounds = 4 * max_insns + 16   # traps retire nothing: bound a trap storm
     try:
-        while cpu.budget > 0 and cpu.pc != until_pc:
+        while cpu.budget > 0 and cpu.pc != until_pc and rounds > 0:
+            rounds -= 1
             cpu.exit_request = False
             if cpu.take_interrupt() is not None:
                 continue

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,7 @@ from emud.tcg import interp
 
 RAM_BASE = 0x80000000
 RAM_SIZE = 0x10000
+TRAP_HANDLER = RAM_BASE + 0xF000
 CROSS = "riscv64-unknown-elf-"
 MARCH = {32: ("rv32imac_zicsr_zifencei", "ilp32", "elf32lriscv"),
          64: ("rv64imac_zicsr_zifencei", "lp64", "elf64lriscv")}
@@ -34,7 +36,11 @@ def assemble(source: str, xlen: int = 32, base: int = RAM_BASE) -> bytes:
     march, mabi, emul = MARCH[xlen]
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        (d / "t.S").write_text(".option norelax\n.text\n.globl _start\n_start:\n" + source + "\n")
+        # norvc keeps every instruction the size it is written, unless the
+        # source spells compressed ones itself (gas rejects c.* under norvc)
+        rvc = re.search(r"^\s*(\d+:)?\s*c\.", source, re.M) is not None
+        head = ".option norelax\n" + ("" if rvc else ".option norvc\n")
+        (d / "t.S").write_text(head + ".text\n.globl _start\n_start:\n" + source + "\n")
         subprocess.run([CROSS + "as", "-march=" + march, "-mabi=" + mabi, "-o", str(d / "t.o"), str(d / "t.S")],
                        check=True, capture_output=True, text=True)
         subprocess.run([CROSS + "ld", "-m", emul, "-Ttext=0x%x" % base, "-e", "_start", "-o", str(d / "t.elf"),
@@ -61,6 +67,9 @@ class Hart:
         self.mem = AddressSpace()
         self.ram = self.mem.map(RAM_BASE, RamRegion("ram", RAM_SIZE))
         self.cpu.pc = RAM_BASE
+        # a default trap handler: a run of nops (tests can place their own)
+        self.cpu.mtvec = TRAP_HANDLER
+        self.words([0x13] * 64, TRAP_HANDLER)
 
     def load(self, code: bytes, addr: int = RAM_BASE) -> None:
         self.mem.write_bytes(addr, code)

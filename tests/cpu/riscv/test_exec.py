@@ -7,7 +7,7 @@ import pytest
 
 from emud.tcg.translator import GuestTrap
 
-from .harness import RAM_BASE, Hart, needs_as
+from .harness import RAM_BASE, TRAP_HANDLER, Hart, needs_as
 
 pytestmark = needs_as
 DATA = RAM_BASE + 0x8000
@@ -54,7 +54,6 @@ def test_stores_and_offsets(xlen):
     h["a2"] = 0x1122334455667788 & h.mask
     h.asm("sb a2, -16(a1)\nsh a2, -14(a1)\nsw a2, -12(a1)")
     h.run(3)
-    assert h.read(DATA, 8) == 0x55667788_7788_88 | (0 << 56) or True
     assert h.read(DATA, 1) == 0x88
     assert h.read(DATA + 2, 2) == 0x7788
     assert h.read(DATA + 4, 4) == 0x55667788
@@ -129,7 +128,7 @@ def test_jal_jalr(xlen):
     h.run(5)
     assert h["ra"] == RAM_BASE + 4
     assert h["a0"] == 0
-    assert h["t1"] == RAM_BASE + 4 + 4 + 4 + 4 + 4   # after the first jalr (la is auipc+addi)
+    assert h["t1"] == RAM_BASE + 24   # after the first jalr (la is auipc+addi)
     assert h["a1"] == 0
     pc_before = h.cpu.pc
     h.run(1)
@@ -236,8 +235,6 @@ def test_lr_sc(xlen):
 @BOTH
 def test_atomic_misaligned_and_faults(xlen):
     h = Hart(xlen)
-    h.cpu.mtvec = RAM_BASE + 0x100
-    h.asm("nop", RAM_BASE + 0x100)
     h["a1"] = DATA + 2
     h.asm("lr.w a0, (a1)")
     assert traps(h.run(1)) == [(4, DATA + 2)]
@@ -275,14 +272,13 @@ def test_csr_read_write_set_clear(xlen):
 @BOTH
 def test_csr_illegal_cases(xlen):
     cases = [
-        ("csrr a0, 0x7c0", 0x7C0027F3),        # no such CSR
+        ("csrr a5, 0x7c0", 0x7C0027F3),        # no such CSR
         ("csrw mvendorid, a1", None),          # read-only
         ("csrw cycle, a1", None),              # read-only user counter
-        ("csrr a0, 0x003", 0x003027F3),        # fcsr: no F
+        ("csrr a5, 0x003", 0x003027F3),        # fcsr: no F
     ]
     for asm, tval in cases:
         h = Hart(xlen)
-        h.cpu.mtvec = RAM_BASE + 0x100
         code = h.asm(asm)
         ev = h.run(1)
         assert traps(ev) == [(2, int.from_bytes(code[:4], "little"))], asm
@@ -295,11 +291,9 @@ def test_csr_illegal_cases(xlen):
 
 def test_csr_rv32_only_and_rv64():
     h = Hart(64)
-    h.cpu.mtvec = RAM_BASE + 0x100
     h.asm("csrr a0, 0xb82")         # minstreth does not exist on RV64
     assert traps(h.run(1))[0][0] == 2
     h = Hart(64)
-    h.cpu.mtvec = RAM_BASE + 0x100
     h.asm("csrr a0, pmpcfg1")
     assert traps(h.run(1))[0][0] == 2
 
@@ -330,7 +324,7 @@ def test_warl_csrs(xlen):
     assert h["a2"] == 0
     assert h["a3"] == h.mask & ~1
     assert h["a4"] == h.cpu.get_register("misa")
-    assert h["a5"] == 0                     # mode 3 is reserved: write ignored (QEMU)
+    assert h["a5"] == TRAP_HANDLER          # mode 3 is reserved: write ignored (QEMU)
 
 
 @BOTH
@@ -372,10 +366,11 @@ def test_ecall_ebreak_illegal_trap_entry(xlen):
     h = Hart(xlen)
     h.cpu.mtvec = RAM_BASE + 0x101      # vectored: exceptions still go to the base
     h.cpu.mstatus = 0x8                 # MIE
+    h.words([0x13] * 4, RAM_BASE + 0x100)
     h.asm("ecall")
     ev = h.run(1)
     assert traps(ev) == [(11, 0)]
-    assert h.cpu.pc == RAM_BASE + 0x100
+    assert h.cpu.pc == RAM_BASE + 0x104   # the handler at the base ran one nop
     assert h.cpu.mepc == RAM_BASE
     assert h.cpu.mstatus == 0x80 | 0x1800   # MPIE = old MIE, MIE = 0, MPP = M
     for src, cause, tval in (("ebreak", 3, 0), ("c.ebreak", 3, 0), (".word 0xffffffff", 2, 0xFFFFFFFF),
@@ -388,12 +383,11 @@ def test_ecall_ebreak_illegal_trap_entry(xlen):
 @BOTH
 def test_user_mode(xlen):
     h = Hart(xlen)
-    h.cpu.mtvec = RAM_BASE + 0x200
     h.asm("""
         la t0, 1f
         csrw mepc, t0
         mret
-    1:  csrr a0, mstatus
+    1:  csrr a5, mstatus
     """)
     ev = h.run(5)
     assert h.cpu.priv == 3 and traps(ev) == [(2, 0x300027F3)]
@@ -526,7 +520,7 @@ def test_semihosting_call(xlen):
 def test_semihosting_sequence_without_semihosting_is_a_breakpoint():
     h = Hart(32)
     h.asm(SEMI)
-    assert traps(h.run(4)) == [(3, 0)]
+    assert traps(h.run(5)) == [(3, 0)]
 
 
 # -- starts_tb, debugger access, snapshots ----------------------------------------------------------------------
