@@ -1,6 +1,6 @@
 /* timer: machine timer interrupts from the CLINT (mtimecmp), one line per
  * tick; exits 0 after TICKS ticks. TICK_INTERVAL is in mtime units
- * (10 MHz: 100000 = 10 ms). */
+ * (10 MHz: 100000 = 10 ms). -DTIMER_BUSY spins instead of sleeping in wfi. */
 #include "runtime.h"
 
 #ifndef TICKS
@@ -41,6 +41,18 @@ int main(void)
     csr_set(mstatus, MSTATUS_MIE);
 
     unsigned seen = 0;
+#ifdef TIMER_BUSY
+    /* spin instead of wfi, so that ticks land on arbitrary instructions;
+     * with -icount the spin counts are deterministic (tests compare them) */
+    unsigned long spins = 0;
+    uint32_t x = 1;
+    while (seen < TICKS) {
+        x = x * 1103515245u + 12345u;
+        spins++;
+        if (ticks != seen)
+            uart_printf("tick %u after %lu spins (x=%x)\n", ++seen, spins, (unsigned)x);
+    }
+#endif
     while (seen < TICKS) {
         csr_clear(mstatus, MSTATUS_MIE);
         if (ticks == seen)

@@ -78,6 +78,8 @@ class RSPClient:
         self.ack = True
         self._buf = bytearray()
         sock.settimeout(timeout)
+        # one small packet per round trip: Nagle + delayed acks would add 40 ms each
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     @classmethod
     def connect(cls, host: str, port: int, xlen: int, timeout: float = 10.0,

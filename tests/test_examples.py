@@ -1,0 +1,106 @@
+"""The example firmware (examples/*.c): the committed prebuilt ELFs run on
+QEMU and on emud with the README's command line and print what
+examples/expected/<name>-rv<xlen>.out records (recorded from QEMU 7.2);
+small builds of the benchmarks from source run on both and agree."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.run import run_emud, run_qemu
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+NAMES = ["hello", "timer", "uart-echo", "semihosting-hello",
+         "bench-crc32", "bench-sieve", "bench-matmul", "bench-dhry"]
+BENCHES = [n for n in NAMES if n.startswith("bench-")]
+CASES = [(n, x) for n in NAMES for x in (32, 64)]
+IDS = [f"{n}-rv{x}" for n, x in CASES]
+
+
+def expected(name, xlen):
+    return (EXAMPLES / "expected" / f"{name}-rv{xlen}.out").read_text()
+
+
+def stdin_for(name):
+    p = EXAMPLES / "expected" / f"{name}.in"
+    return p.read_bytes() if p.exists() else None
+
+
+def check_run(result, name, xlen):
+    assert not result.timed_out and result.exit_code == 0, result.describe()
+    if name == "semihosting-hello":
+        # QEMU writes the semihosting console to stderr; accept either stream
+        out = result.text + result.stderr.decode("utf-8", "replace")
+        assert "Hello from semihosting!\n" in out, result.describe()
+        assert result.text in (expected(name, xlen), "Hello from semihosting!\n"), result.describe()
+    else:
+        assert result.text == expected(name, xlen), result.describe()
+
+
+def test_every_example_has_a_prebuilt_elf_and_expected_output():
+    for name, xlen in CASES:
+        assert (EXAMPLES / "build" / f"{name}-rv{xlen}.elf").is_file(), f"run make -C examples ({name})"
+        assert (EXAMPLES / "expected" / f"{name}-rv{xlen}.out").is_file()
+        assert (EXAMPLES / f"{name}.c").is_file()
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name,xlen", CASES, ids=IDS)
+def test_example_on_qemu(require_qemu, name, xlen):
+    require_qemu(xlen)
+    elf = EXAMPLES / "build" / f"{name}-rv{xlen}.elf"
+    r = run_qemu(elf, xlen, timeout=30, input=stdin_for(name), semihosting=name == "semihosting-hello")
+    check_run(r, name, xlen)
+
+
+@pytest.mark.parametrize("name,xlen", [c for c in CASES if not c[0].startswith("bench-")],
+                         ids=[i for i in IDS if not i.startswith("bench-")])
+def test_example_on_emud(name, xlen):
+    elf = EXAMPLES / "build" / f"{name}-rv{xlen}.elf"
+    r = run_emud(elf, xlen, timeout=120, input=stdin_for(name), semihosting=name == "semihosting-hello")
+    check_run(r, name, xlen)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,xlen", [c for c in CASES if c[0].startswith("bench-")],
+                         ids=[i for i in IDS if i.startswith("bench-")])
+def test_full_size_benchmark_on_emud(name, xlen):
+    elf = EXAMPLES / "build" / f"{name}-rv{xlen}.elf"
+    check_run(run_emud(elf, xlen, timeout=1200), name, xlen)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("xlen", [32, 64])
+@pytest.mark.parametrize("name", BENCHES)
+def test_small_benchmark_agrees_with_qemu(build_firmware, require_qemu, name, xlen):
+    require_qemu(xlen)
+    elf = build_firmware(name, xlen, defines={"BENCH_ITERS": 2})
+    q = run_qemu(elf, xlen, timeout=30)
+    assert q.exit_code == 0 and " ok\n" in q.text, q.describe()
+    e = run_emud(elf, xlen, timeout=300)
+    assert (e.exit_code, e.text) == (q.exit_code, q.text), e.describe()
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("xlen", [32, 64])
+def test_timer_output_is_identical_under_icount(build_firmware, require_qemu, xlen):
+    """With -icount the busy-loop counts between ticks are deterministic."""
+    require_qemu(xlen)
+    elf = build_firmware("timer", xlen, defines={"TICKS": 3, "TICK_INTERVAL": 200, "TIMER_BUSY": None})
+    flags = dict(extra=["-icount", "shift=0,sleep=off"])
+    q = run_qemu(elf, xlen, timeout=30, **flags)
+    assert q.exit_code == 0 and "timer: done" in q.text, q.describe()
+    e = run_emud(elf, xlen, timeout=300, **flags)
+    assert (e.exit_code, e.text) == (q.exit_code, q.text), e.describe()
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("code", [1, 42])
+def test_exit_code_through_sifive_test(build_firmware, require_qemu, code):
+    """main's return value n becomes exit status n on both."""
+    require_qemu(32)
+    src = {"ret.c": f"int main(void) {{ return {code}; }}\n"}
+    elf = build_firmware(src, 32, name=f"ret{code}")
+    assert run_qemu(elf, 32, timeout=10).exit_code == code
+    assert run_emud(elf, 32, timeout=60).exit_code == code
