@@ -609,9 +609,15 @@ class StdioChardev(_BufferedOutput):
     async def _flusher(self) -> None:
         while True:
             chunk = await self._next_output()
-            # not cancellable: a chunk taken from the buffer must reach stdout
-            # even when the machine quits right now (the guest's last words)
-            await trio.to_thread.run_sync(_write_all, self.stdout_fd, chunk)
+            # not cancellable once started: a chunk taken from the buffer must
+            # reach stdout even when the machine quits right now (the guest's
+            # last words). run_sync checks for a cancel *before* it starts the
+            # thread; then the chunk has not been written yet: write it here.
+            try:
+                await trio.to_thread.run_sync(_write_all, self.stdout_fd, chunk)
+            except trio.Cancelled:
+                _write_all(self.stdout_fd, chunk)
+                raise
 
     async def _reader(self) -> None:
         while True:

@@ -215,6 +215,9 @@ def build_machine(args):
     serial_spec = args.serial or ("none" if gdb_on_stdio else "stdio")
     if gdb_on_stdio and serial_spec == "stdio":
         raise UsageError("-gdb stdio and -serial stdio cannot share stdin/stdout")
+    if (args.monitor or "").split(",")[0] == "stdio" and serial_spec == "stdio":
+        raise UsageError("-monitor stdio and the serial port cannot both use stdio "
+                         "(put the UART elsewhere: -serial tcp::5555,server,nowait or -serial none)")
     try:
         parse_chardev(serial_spec)
     except ChardevError as e:
@@ -243,12 +246,13 @@ async def _serve(args, machine, serial) -> int:
     gdb_spec = args.gdb or ("tcp::1234" if args.gdb_default else None)
     if gdb_spec:
         machine.services.append(_gdb_service(machine, gdb_spec))
-    if args.monitor and args.monitor != "none":
-        machine.services.append(_monitor_service(machine, args.monitor, args.monitor_script))
+    if (args.monitor and args.monitor != "none") or args.monitor_script:
+        machine.services.append(_monitor_service(machine, args.monitor or "none", args.monitor_script))
     if args.qmp:
         machine.services.append(_qmp_service(machine, args.qmp))
+    has_clients = bool(gdb_spec or args.qmp or (args.monitor and args.monitor != "none"))
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_exit_when_guest_exits, machine, bool(gdb_spec))
+        nursery.start_soon(_exit_when_guest_exits, machine, has_clients)
         if not args.freeze:
             machine.resume()
         code = await machine.run()
@@ -256,12 +260,12 @@ async def _serve(args, machine, serial) -> int:
     return code or 0
 
 
-async def _exit_when_guest_exits(machine, gdb_attached: bool) -> None:
+async def _exit_when_guest_exits(machine, has_clients: bool) -> None:
     while True:
         event = await machine.wait_for_stop()
         if event.reason == "exited":
-            # give the gdb stub and QMP a moment to tell their clients
-            await trio.sleep(0.2 if gdb_attached else 0)
+            # give the gdb stub, the monitor and QMP a moment to tell their clients
+            await trio.sleep(0.2 if has_clients else 0)
             machine.request_quit(event.exit_code or 0)
             return
         await machine._changed.wait()

@@ -126,6 +126,9 @@ class EventBus:
         self._subscribers.append(send)
         return recv
 
+    def has_subscribers(self) -> bool:
+        return bool(self._subscribers or self.hooks)
+
     def publish(self, event: Event) -> None:
         for hook in list(self.hooks):
             hook(event)

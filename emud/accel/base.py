@@ -17,6 +17,8 @@ class Accelerator:
     def __init__(self) -> None:
         # callables() told when translated code is dropped (TB_FLUSH events)
         self.flush_listeners: List[Callable[[], None]] = []
+        # callables(cpu, cause, epc or None, is_interrupt) for every trap taken
+        self.trap_listeners: List[Callable[..., None]] = []
 
     def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
         """Run up to ``budget`` instructions on ``cpu``; return why it stopped:

@@ -28,6 +28,7 @@ class TcgAccelerator(Accelerator):
         super().__init__()
         self.engine = TBEngine(frontend, bus, log=log, tb_size_bytes=tb_size_bytes)
         self.engine.on_tb_flush.append(lambda: [cb() for cb in self.flush_listeners])
+        self.engine.trap_listeners = self.trap_listeners   # one list, shared
         self.log = log
         if log is not None and log.enabled("nochain"):
             self.engine.chaining = False

@@ -74,6 +74,8 @@ class Machine(DebugTarget):
         # before the vCPUs: chardev backends, the gdb stub, the monitor
         self.services: List[Callable[..., Any]] = []
         self.nursery: Optional[trio.Nursery] = None
+        self._running_cpu = None      # the hart inside accel.execute, if any
+        self._stop_pending = False    # request_stop() arrived during a quantum
 
     # -- construction helpers ----------------------------------------------------
     def map_device(self, name: str, base: int, device, size: Optional[int] = None) -> None:
@@ -89,6 +91,7 @@ class Machine(DebugTarget):
         for cpu in self.cpus:
             cpu.machine = self
         self.accel.flush_listeners.append(lambda: self._publish("TB_FLUSH", {}))
+        self.accel.trap_listeners.append(self._trap_taken)
 
     # -- images ------------------------------------------------------------------------
     def load_image(self, image: Image) -> None:
@@ -127,9 +130,17 @@ class Machine(DebugTarget):
     def uart_listeners(self) -> List[Callable[[bytes], None]]:
         return self._uart_listeners
 
+    def _trap_taken(self, cpu, cause: int, epc: Optional[int], is_interrupt: bool) -> None:
+        pc = epc if epc is not None else cpu.pc
+        self.notify_trap(cpu.hart_id, cause, pc, is_interrupt)
+
     def notify_trap(self, hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
+        """A hart took a trap (pc: the trapping instruction, or where an
+        interrupt arrived): TRAP events and `run until trap`."""
         for listener in list(self.trap_listeners):
             listener(hart, cause, pc, is_interrupt)
+        if self.events.has_subscribers():
+            self._publish("TRAP", {"hart": hart, "cause": cause, "pc": pc, "interrupt": is_interrupt})
 
     # -- guest-initiated machine events ------------------------------------------------------------
     def kick(self) -> None:
@@ -216,7 +227,11 @@ class Machine(DebugTarget):
             budget = max(1, min(budget, cap))
         clock.start()
         before = cpu.instructions_retired()
-        reason = self.accel.execute(cpu, budget, single, allow_irq)
+        self._running_cpu = cpu
+        try:
+            reason = self.accel.execute(cpu, budget, single, allow_irq)
+        finally:
+            self._running_cpu = None
         retired = cpu.instructions_retired() - before
         clock.run_expired()
         if cpu.stop_request or reason in ("exit", "debug"):
@@ -241,6 +256,10 @@ class Machine(DebugTarget):
         if getattr(self, "_pending_reset", False):
             self._pending_reset = False
             self.reset(keep_running=True)
+            return
+        if self._stop_pending:
+            self._stop_pending = False
+            self._stop(StopEvent("interrupt", cpu.hart_id, cpu.pc))
             return
         if cpu.watch_hit is not None:
             kind, waddr, _ = cpu.watch_hit
@@ -306,6 +325,7 @@ class Machine(DebugTarget):
             return
         self._state = state
         self._runs = {}
+        self._stop_pending = False
         self.clock.stop()
         for cpu in self.cpus:
             cpu.skip_breakpoint_at = None
@@ -316,9 +336,17 @@ class Machine(DebugTarget):
         self._notify_change()
 
     def request_stop(self) -> None:
-        if self._state == "running":
-            hart = self.cpus[0].hart_id
-            self._stop(StopEvent("interrupt", hart, self.cpus[0].pc))
+        """Stop every hart. Between quanta that is immediate; from inside a
+        quantum (a UART or trap listener) the running hart leaves its TB at
+        the next boundary and the stop reports the pc it reached there."""
+        if self._state != "running":
+            return
+        if self._running_cpu is not None:
+            self._stop_pending = True
+            cpu = self._running_cpu
+            cpu.exit_request = cpu.stop_request = True
+            return
+        self._stop(StopEvent("interrupt", self.cpus[0].hart_id, self.cpus[0].pc))
 
     async def wait_for_stop(self) -> StopEvent:
         await self._stopped.wait()

@@ -1,1 +1,54 @@
-"""emud.monitor"""
+"""emud.monitor: one command registry, three front ends.
+
+* ``registry`` + ``commands_*``: the commands, as data-returning handlers;
+* ``render_text`` / ``render_rich``: text for sockets and pipes, rich for terminals;
+* ``console``: the text console (``-monitor``), ``qmp``: QEMU's JSON protocol (``-qmp``);
+* ``emud.client``: the Python API over QMP or in-process.
+
+For the CLI and the gdb stub: :func:`context_for` gives the one shared
+:class:`MonitorContext` of a machine; :func:`command_runner` gives gdb's
+``monitor ...`` handler (it returns an awaitable of the plain text).
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any, Awaitable, Callable
+
+_contexts: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def context_for(target: Any) -> Any:
+    """The shared MonitorContext of a target (made on first use)."""
+    from emud.monitor.context import MonitorContext
+
+    ctx = _contexts.get(target)
+    if ctx is None:
+        ctx = MonitorContext(target)
+        ctx.start_gdbserver = functools.partial(_start_gdbserver, ctx)
+        _contexts[target] = ctx
+    return ctx
+
+
+def command_runner(target: Any) -> Callable[[str], Awaitable[str]]:
+    """gdb's ``monitor CMD`` (qRcmd): run CMD through the registry, return
+    (an awaitable of) its plain text."""
+    ctx = context_for(target)
+    return ctx.run_command_async
+
+
+async def _start_gdbserver(ctx: Any, spec: str) -> str:
+    """Start the gdb stub at run time (the `gdbserver` command)."""
+    import trio
+
+    from emud.gdbstub.server import serve_gdb
+
+    nursery = ctx.nursery or getattr(ctx.target, "nursery", None)
+    if nursery is None:
+        from emud.monitor.errors import CommandError
+        raise CommandError("gdbserver: no running machine to attach the stub to")
+    server = await nursery.start(functools.partial(serve_gdb, ctx.target, spec, run_command=command_runner(ctx.target)))
+    address = getattr(server, "address", spec)
+    if isinstance(address, tuple):
+        address = "tcp:%s:%d" % address[:2]
+    return "Waiting for gdb connection on device '%s'" % address

@@ -25,12 +25,13 @@ def register(reg: Registry) -> None:
             cmds = group
         return {"commands": [_describe(c) for c in sorted(cmds, key=lambda c: c.name)]}
 
-    @reg.command("info registers", Flag("all", "-a", help="all harts"), aliases=("info r", "info reg"), group="info")
-    def info_registers(session: Any, all: bool) -> Dict[str, Any]:
-        """Show the registers of the current hart (-a: of every hart)."""
+    @reg.command("info registers", Flag("all", "-a", help="all harts"), Flag("full", "-f", help="every CSR"),
+                 aliases=("info r", "info reg"), group="info")
+    def info_registers(session: Any, all: bool, full: bool) -> Dict[str, Any]:
+        """Show the registers of the current hart (-a: of every hart; -f: every CSR, not just the usual ones)."""
         t = session.target
         harts = t.hart_ids() if all else [session.hart]
-        return {"xlen": t.xlen, "harts": [{"hart": h, "registers": read_registers(t, h)} for h in harts]}
+        return {"xlen": t.xlen, "harts": [{"hart": h, "registers": read_registers(t, h, full)} for h in harts]}
 
     @reg.command("info cpus", group="info")
     def info_cpus(session: Any) -> Dict[str, Any]:
@@ -90,9 +91,19 @@ def status(session: Any) -> Dict[str, Any]:
     return out
 
 
-def read_registers(target: Any, hart: int) -> Dict[str, int]:
-    """name -> value, general registers first (in gdb order), then the rest."""
+# what `info registers` shows besides the general registers (QEMU shows about these)
+USUAL_CSRS = ("priv", "mhartid", "mstatus", "mstatush", "misa", "mie", "mip", "mtvec", "mscratch", "mepc", "mcause",
+              "mtval", "mcycle", "minstret")
+
+
+def read_registers(target: Any, hart: int, full: bool = True) -> Dict[str, int]:
+    """name -> value, general registers first (in gdb order), then the CSRs
+    (all of them, or the usual ones)."""
     infos = sorted(target.registers(), key=lambda r: (r.group != "general", r.regnum))
+    if not full:
+        usual = {name: i for i, name in enumerate(USUAL_CSRS)}
+        general = [r for r in infos if r.group == "general"]
+        infos = general + sorted((r for r in infos if r.group != "general" and r.name in usual), key=lambda r: usual[r.name])
     out: Dict[str, int] = {}
     for r in infos:
         try:

@@ -46,6 +46,7 @@ class MonitorContext:
         self.registry = registry if registry is not None else default_registry()
         self.snapshots: Dict[str, SnapshotRecord] = {}
         self.gdbserver_specs: List[str] = []
+        self.nursery: Any = None    # where servers started at run time live (set by the first front end)
         self._gdb_session: Optional[Session] = None
 
     def session(self) -> "Session":

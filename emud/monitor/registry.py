@@ -515,6 +515,7 @@ def parse_args(cmd: Command, words: Sequence[str]) -> Dict[str, Any]:
         positional.append(w)
         i += 1
     toks = Tokens(positional)
+    skipped: Dict[int, CommandError] = {}   # why an optional argument did not take the word at a position
     for a in cmd.args:
         if not a.positional:
             continue
@@ -526,7 +527,8 @@ def parse_args(cmd: Command, words: Sequence[str]) -> Dict[str, Any]:
             save = toks.i
             try:
                 out[a.name] = a.consume(toks)
-            except CommandError:
+            except CommandError as e:
+                skipped.setdefault(save, e)
                 toks.i = save   # does not fit: leave the word for the next argument
         else:
             try:
@@ -534,6 +536,8 @@ def parse_args(cmd: Command, words: Sequence[str]) -> Dict[str, Any]:
             except CommandError as e:
                 raise CommandError("%s (usage: %s)" % (e, cmd.usage()))
     if not toks.empty():
+        if toks.i in skipped:
+            raise CommandError("%s (usage: %s)" % (skipped[toks.i], cmd.usage()))
         raise CommandError("unexpected argument %r (usage: %s)" % (" ".join(toks.rest()), cmd.usage()))
     for a in cmd.args:
         out.setdefault(a.name, a.default)

@@ -40,7 +40,7 @@ def _scalar(v: Any) -> str:
     if isinstance(v, bool) or v is None:
         return str(v).lower() if v is not None else "-"
     if isinstance(v, int):
-        return "0x%x" % v if v > 9 else str(v)
+        return "0x%x" % v if v >= 4096 else str(v)
     if isinstance(v, float):
         return "%g" % v
     return str(v)
@@ -66,7 +66,8 @@ def registers(data: Dict[str, Any]) -> str:
     for h in data["harts"]:
         if multi:
             out.append("CPU#%d" % h["hart"])
-        out.extend(" %-8s %s" % (name, hexw(v, xlen)) for name, v in h["registers"].items())
+        width = max([8] + [len(n) for n in h["registers"]])
+        out.extend(" %-*s %s" % (width, name, hexw(v, xlen)) for name, v in h["registers"].items())
     return "\n".join(out) + "\n"
 
 

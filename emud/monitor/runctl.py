@@ -84,11 +84,7 @@ async def run_until(session: Any, conditions: List[Condition], *, timeout: Optio
             elif cond.kind == "uart":
                 cleanups.append(_watch_uart(target, cond.value, fire))
             elif cond.kind == "trap":
-                def hook(ev: Any) -> None:
-                    if ev.name == "TRAP":
-                        fire({"condition": "trap", "trap": _plain(ev.data)})
-                target.events.hooks.append(hook)
-                cleanups.append(lambda h=hook: target.events.hooks.remove(h))
+                cleanups.append(_watch_traps(target, fire))
             elif cond.kind == "insns":
                 if cond.value <= 0:
                     raise CommandError("insns needs a positive count")
@@ -145,6 +141,23 @@ def _remove_temp(target: Any, addr: int) -> None:
     for b in target.breakpoints():
         if b.kind == "sw" and b.addr == addr and b.temporary:
             target.remove_breakpoint("sw", addr, b.length)
+
+
+def _watch_traps(target: Any, fire: Any) -> Any:
+    """A trap, seen through the machine's trap_listeners (hart, cause, pc,
+    is_interrupt) when it has them, else through TRAP events on the bus."""
+    traps = getattr(target, "trap_listeners", None)
+    if isinstance(traps, list):
+        def listener(hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
+            fire({"condition": "trap", "trap": {"hart": hart, "cause": cause, "pc": pc, "interrupt": bool(is_interrupt)}})
+        traps.append(listener)
+        return lambda: traps.remove(listener) if listener in traps else None
+
+    def hook(ev: Any) -> None:
+        if ev.name == "TRAP":
+            fire({"condition": "trap", "trap": _plain(ev.data)})
+    target.events.hooks.append(hook)
+    return lambda: target.events.hooks.remove(hook) if hook in target.events.hooks else None
 
 
 def _watch_uart(target: Any, regex: Dict[str, Any], fire: Any) -> Any:

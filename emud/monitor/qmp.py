@@ -1,0 +1,508 @@
+"""QMP, QEMU's JSON machine protocol (``-qmp tcp::PORT,server,nowait``).
+
+Theory of operation
+-------------------
+:class:`QMPConnection` is the protocol with no I/O (h11 style): feed it
+bytes with :meth:`~QMPConnection.receive_data`, take requests with
+:meth:`~QMPConnection.next_request` (a :class:`Request`, a
+:class:`BadInput` to answer with an error, or ``None`` for "need data"),
+and turn answers into bytes with :meth:`reply`, :meth:`error`,
+:meth:`event`. Its states::
+
+    NEGOTIATING --qmp_capabilities--> COMMAND
+
+In NEGOTIATING every other command gets CommandNotFound, as QEMU does, and
+no events are sent; in COMMAND a second ``qmp_capabilities`` gets
+CommandNotFound. Input is a stream of JSON objects (not necessarily one a
+line); malformed JSON is answered with a GenericError and the stream
+resynchronises, never closing the connection.
+
+:class:`QMPDispatcher` runs one request: QEMU's own commands (``stop``,
+``cont``, ``system_reset``, ``query-status``, ``query-cpus-fast``,
+``query-commands``, ``query-version``, ``human-monitor-command``, ``quit``)
+behave as in QEMU; every registry command is reachable as ``emud-<name>``
+with spaces and underscores turned into dashes (``emud-info-registers``,
+``emud-x``, ``emud-run-until``, ``emud-tb-flush``...), its arguments named
+as in its schema (``{"addr": "$pc", "fmt": "10i"}``), returning the
+command's structured data.
+
+:func:`serve_qmp` is the thin trio transport: one connection, one reader
+loop running requests in order, and an event queue (machine events, UART
+output lines, traps) written once negotiation is done, always ahead of a
+reply to a command that ran after them.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Deque, Dict, List, Optional, Union
+
+import trio
+
+from emud.debug import CONTINUE, DebugError, Event
+from emud.monitor.errors import CommandError
+
+NEGOTIATING, COMMAND = "negotiating", "command"
+QEMU_VERSION = {"major": 7, "minor": 2, "micro": 0}
+MAX_MESSAGE = 1 << 20
+
+
+@dataclass
+class Request:
+    execute: str
+    arguments: Dict[str, Any]
+    id: Any = None
+    has_id: bool = False
+
+
+@dataclass
+class BadInput:
+    desc: str
+    id: Any = None
+    has_id: bool = False
+
+
+class JSONSplitter:
+    """Cut a byte stream into top-level JSON texts by tracking nesting and
+    strings; anything that is not an object or array is answered as an
+    error and skipped up to the end of its line."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+
+    def next(self) -> Union[bytes, BadInput, None]:
+        buf = self.buf
+        i = 0
+        while i < len(buf) and buf[i] in b" \t\r\n":
+            i += 1
+        if i:
+            del buf[:i]
+        if not buf:
+            return None
+        if buf[0] not in b"{[":
+            end = buf.find(b"\n")
+            if end < 0:
+                starts = [p for p in (buf.find(b"{"), buf.find(b"[")) if p >= 0]
+                if not starts:
+                    if len(buf) < MAX_MESSAGE:
+                        return None     # the rest of the line is still to come
+                    end = len(buf) - 1
+                else:
+                    end = min(starts) - 1
+            junk = bytes(buf[:end + 1])
+            del buf[:end + 1]
+            return BadInput("JSON parse error, invalid keyword '%s'" % junk.decode("utf-8", "replace").strip()[:40])
+        depth, in_str, esc = 0, False, False
+        for j in range(len(buf)):
+            c = buf[j]
+            if in_str:
+                if esc:
+                    esc = False
+                elif c == 0x5C:       # backslash
+                    esc = True
+                elif c == 0x22:       # quote
+                    in_str = False
+            elif c == 0x22:
+                in_str = True
+            elif c in b"{[":
+                depth += 1
+            elif c in b"}]":
+                depth -= 1
+                if depth == 0:
+                    text = bytes(buf[:j + 1])
+                    del buf[:j + 1]
+                    return text
+        if len(buf) > MAX_MESSAGE:
+            buf.clear()
+            return BadInput("JSON parse error, message too long")
+        return None
+
+
+class QMPConnection:
+    def __init__(self, package: str = "emud") -> None:
+        self.state = NEGOTIATING
+        self.package = package
+        self._split = JSONSplitter()
+
+    # -- bytes out
+    def greeting(self) -> bytes:
+        return dump({"QMP": {"version": {"qemu": dict(QEMU_VERSION), "package": self.package}, "capabilities": []}})
+
+    def reply(self, req: Any, value: Any) -> bytes:
+        msg: Dict[str, Any] = {"return": value}
+        if getattr(req, "has_id", False):
+            msg["id"] = req.id
+        return dump(msg)
+
+    def error(self, req: Any, error_class: str, desc: str) -> bytes:
+        msg: Dict[str, Any] = {"error": {"class": error_class, "desc": desc}}
+        if getattr(req, "has_id", False):
+            msg["id"] = req.id
+        return dump(msg)
+
+    def event(self, name: str, data: Dict[str, Any], timestamp: float) -> bytes:
+        seconds = int(timestamp)
+        micro = min(999999, int(round((timestamp - seconds) * 1e6)))
+        return dump({"event": name, "data": data, "timestamp": {"seconds": seconds, "microseconds": micro}})
+
+    @property
+    def events_enabled(self) -> bool:
+        return self.state == COMMAND
+
+    # -- bytes in
+    def receive_data(self, data: bytes) -> None:
+        self._split.feed(data)
+
+    def next_request(self) -> Union[Request, BadInput, None]:
+        chunk = self._split.next()
+        if chunk is None or isinstance(chunk, BadInput):
+            return chunk
+        try:
+            msg = json.loads(chunk.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            return BadInput("JSON parse error, %s" % str(e).split(":")[0])
+        if not isinstance(msg, dict):
+            return BadInput("QMP input must be a JSON object")
+        has_id, ident = "id" in msg, msg.get("id")
+        for key in msg:
+            if key not in ("execute", "exec-oob", "arguments", "id"):
+                return BadInput("QMP input member '%s' is unexpected" % key, ident, has_id)
+        if "exec-oob" in msg:
+            return BadInput("QMP input member 'exec-oob' is unexpected: out-of-band is not enabled", ident, has_id)
+        if "execute" not in msg:
+            return BadInput("QMP input lacks member 'execute'", ident, has_id)
+        if not isinstance(msg["execute"], str):
+            return BadInput("QMP input member 'execute' must be a string", ident, has_id)
+        args = msg.get("arguments", {})
+        if not isinstance(args, dict):
+            return BadInput("QMP input member 'arguments' must be an object", ident, has_id)
+        return Request(msg["execute"], args, ident, has_id)
+
+    def negotiate(self, req: Request) -> Optional[bytes]:
+        """Protocol-level handling: the answer for capability negotiation
+        (or its absence), or None when the request is for the dispatcher."""
+        if req.execute == "qmp_capabilities":
+            if self.state == COMMAND:
+                return self.error(req, "CommandNotFound", "Capabilities negotiation is already complete, command ignored")
+            enable = req.arguments.get("enable", [])
+            if not isinstance(enable, list) or set(req.arguments) - {"enable"}:
+                return self.error(req, "GenericError", "Parameter 'enable' expects a list of capabilities")
+            if enable:
+                return self.error(req, "GenericError", "Capability '%s' not available" % enable[0])
+            self.state = COMMAND
+            return self.reply(req, {})
+        if self.state == NEGOTIATING:
+            return self.error(req, "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'")
+        return None
+
+
+def dump(msg: Any) -> bytes:
+    return (json.dumps(msg, default=_json_default) + "\r\n").encode("utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+# -- dispatch --------------------------------------------------------------------------------------------
+
+
+class QMPDispatcher:
+    """Runs requests for one connection's session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.target = session.target
+        self.quit_requested = False
+        self.builtins = {
+            "stop": self.stop, "cont": self.cont, "system_reset": self.system_reset, "query-status": self.query_status,
+            "query-cpus-fast": self.query_cpus_fast, "query-commands": self.query_commands,
+            "query-version": self.query_version, "human-monitor-command": self.human_monitor_command,
+            "quit": self.quit, "query-name": self.query_name,
+        }
+
+    async def run(self, req: Request) -> Any:
+        """The return value; CommandError (with its QMP class) on failure."""
+        fn = self.builtins.get(req.execute)
+        try:
+            if fn is not None:
+                return await fn(dict(req.arguments))
+            cmd = self.session.registry.by_qmp_name(req.execute)
+            if cmd is None:
+                raise CommandError("The command %s has not been found" % req.execute, "CommandNotFound")
+            inv = self.session.registry.from_json(cmd, req.arguments)
+            return await self.session.execute(inv)
+        except DebugError as e:
+            raise CommandError(str(e))
+
+    @staticmethod
+    def _no_args(name: str, args: Dict[str, Any]) -> None:
+        if args:
+            raise CommandError("Parameter '%s' is unexpected" % sorted(args)[0])
+
+    # QEMU's commands
+    async def stop(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        from emud.monitor.runctl import stop_machine
+        self._no_args("stop", args)
+        await stop_machine(self.target)
+        return {}
+
+    async def cont(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        self._no_args("cont", args)
+        if self.target.run_state == "exited":
+            raise CommandError("Resetting the Virtual Machine is required")
+        if self.target.run_state != "running":
+            self.target.resume(None, default=CONTINUE)
+        return {}
+
+    async def system_reset(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        self._no_args("system_reset", args)
+        self.target.reset()
+        return {}
+
+    async def query_status(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        from emud.monitor.commands_info import status
+        self._no_args("query-status", args)
+        st = status(self.session)
+        return {"running": st["running"], "singlestep": False, "status": st["status"]}
+
+    async def query_cpus_fast(self, args: Dict[str, Any]) -> List[Dict[str, Any]]:
+        self._no_args("query-cpus-fast", args)
+        arch = self.target.arch_name.split(":")[0]
+        return [{"cpu-index": h, "qom-path": "/machine/soc0/harts/hart[%d]" % h, "thread-id": os.getpid(),
+                 "props": {"core-id": h, "thread-id": 0, "socket-id": 0}, "target": arch,
+                 "pc": self.target.read_register(h, "pc")} for h in self.target.hart_ids()]
+
+    async def query_commands(self, args: Dict[str, Any]) -> List[Dict[str, str]]:
+        self._no_args("query-commands", args)
+        names = ["qmp_capabilities"] + sorted(self.builtins) + sorted(c.qmp_name for c in self.session.registry.commands())
+        return [{"name": n} for n in names]
+
+    async def query_version(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        from emud import __version__
+        self._no_args("query-version", args)
+        return {"qemu": dict(QEMU_VERSION), "package": "emud %s" % __version__}
+
+    async def query_name(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        self._no_args("query-name", args)
+        return {"name": "emud"}
+
+    async def human_monitor_command(self, args: Dict[str, Any]) -> str:
+        line = args.pop("command-line", None)
+        cpu = args.pop("cpu-index", None)
+        self._no_args("human-monitor-command", args)
+        if not isinstance(line, str):
+            raise CommandError("Parameter 'command-line' is missing")
+        if cpu is not None:
+            if cpu not in self.target.hart_ids():
+                raise CommandError("Parameter 'cpu-index' expects a CPU index")
+            self.session.hart = cpu
+        text = await self.session.run_text(line)
+        try:
+            if self.session.parse(line).command.name == "quit":
+                self.quit_requested = True
+        except CommandError:
+            pass
+        return text
+
+    async def quit(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        self._no_args("quit", args)
+        self.quit_requested = True
+        return {}
+
+
+# -- the trio transport ------------------------------------------------------------------------------------
+
+
+class EventSource:
+    """Machine events plus UART output lines and traps, queued in the order
+    they happen. Everything arrives synchronously (an EventBus hook, the
+    UART and trap listeners), so the session can send every event that
+    happened before a reply ahead of that reply."""
+
+    MAX = 10000
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.queue: Deque[Event] = collections.deque()
+        self._ready: Optional[trio.Event] = None
+        self.dropped = 0
+        self._line = bytearray()
+        self._undo: List[Any] = []
+        self._traps_direct = False
+
+    def _put(self, ev: Event) -> None:
+        if len(self.queue) >= self.MAX:
+            self.dropped += 1      # a client that stops reading loses events, not the machine
+            return
+        self.queue.append(ev)
+        if self._ready is not None:
+            self._ready.set()
+
+    async def wait(self) -> None:
+        """Until something is queued."""
+        while not self.queue:
+            self._ready = trio.Event()
+            await self._ready.wait()
+
+    def take(self) -> List[Event]:
+        out = list(self.queue)
+        self.queue.clear()
+        return out
+
+    def _icount(self) -> int:
+        return sum(self.target.instructions_retired(h) for h in self.target.hart_ids())
+
+    def _uart(self, data: bytes) -> None:
+        self._line += data
+        while True:
+            i = self._line.find(b"\n")
+            if i < 0:
+                break
+            line = bytes(self._line[:i]).rstrip(b"\r")
+            del self._line[:i + 1]
+            self._put(Event("UART", {"line": line.decode("utf-8", "replace")}, icount=self._icount()))
+
+    def flush_uart(self) -> None:
+        if self._line:
+            line = bytes(self._line)
+            self._line.clear()
+            self._put(Event("UART", {"line": line.decode("utf-8", "replace"), "partial": True}, icount=self._icount()))
+
+    def _trap(self, hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
+        self._put(Event("TRAP", {"hart": hart, "cause": cause, "pc": pc, "interrupt": bool(is_interrupt)},
+                        icount=self._icount()))
+
+    def _bus(self, ev: Event) -> None:
+        if ev.name == "UART" and not (isinstance(ev.data, dict) and "line" in ev.data):
+            return   # raw UART bytes on the bus: lines come from our listener
+        if ev.name == "TRAP" and self._traps_direct:
+            return   # already seen through trap_listeners
+        if ev.name in ("STOP", "SHUTDOWN"):
+            self.flush_uart()
+        self._put(ev)
+
+    def start(self) -> None:
+        listeners = self.target.uart_listeners()
+        listeners.append(self._uart)
+        self._undo.append(lambda: listeners.remove(self._uart) if self._uart in listeners else None)
+        traps = getattr(self.target, "trap_listeners", None)
+        if isinstance(traps, list):
+            self._traps_direct = True
+            traps.append(self._trap)
+            self._undo.append(lambda: traps.remove(self._trap) if self._trap in traps else None)
+        hooks = self.target.events.hooks
+        hooks.append(self._bus)
+        self._undo.append(lambda: hooks.remove(self._bus) if self._bus in hooks else None)
+
+    def stop(self) -> None:
+        for undo in self._undo:
+            undo()
+        self._undo.clear()
+
+
+def event_data(ev: Event) -> Dict[str, Any]:
+    from emud.monitor.runctl import plain
+    data = plain(dict(ev.data)) if isinstance(ev.data, dict) else {"value": plain(ev.data)}
+    data["icount"] = ev.icount
+    return data
+
+
+async def qmp_session(ctx: Any, stream: trio.abc.Stream) -> None:
+    """One QMP connection."""
+    session = ctx.session()
+    proto = QMPConnection()
+    dispatcher = QMPDispatcher(session)
+    lock = trio.Lock()
+    source = EventSource(ctx.target)
+
+    async def send(data: bytes) -> None:
+        # every event that happened before this message goes first
+        async with lock:
+            pending = source.take()
+            if proto.events_enabled:
+                for ev in pending:
+                    await stream.send_all(proto.event(ev.name, event_data(ev), ev.timestamp))
+            if data:
+                await stream.send_all(data)
+
+    async def events() -> None:
+        while True:
+            await source.wait()
+            await send(b"")
+
+    try:
+        async with trio.open_nursery() as nursery:
+            source.start()
+            nursery.start_soon(events)
+            await send(proto.greeting())
+            while True:
+                req = proto.next_request()
+                if req is None:
+                    try:
+                        data = await stream.receive_some(65536)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError):
+                        data = b""
+                    if not data:
+                        break
+                    proto.receive_data(data)
+                    continue
+                if isinstance(req, BadInput):
+                    await send(proto.error(req, "GenericError", req.desc))
+                    continue
+                answer = proto.negotiate(req)
+                if answer is None:
+                    try:
+                        answer = proto.reply(req, await dispatcher.run(req))
+                    except CommandError as e:
+                        answer = proto.error(req, e.error_class, str(e).splitlines()[0] if str(e) else "error")
+                await send(answer)
+                if dispatcher.quit_requested:
+                    # QEMU: the reply, then a SHUTDOWN event, then the end
+                    await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
+                    ctx.target.request_quit(0)
+                    if ctx.on_quit is not None:
+                        ctx.on_quit(0)
+                    break
+            nursery.cancel_scope.cancel()
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    finally:
+        source.stop()
+        with trio.CancelScope(shield=True):
+            await stream.aclose()
+
+
+def _now() -> float:
+    import time
+    return time.time()
+
+
+async def serve_qmp(target: Any, spec: str, *, context: Any = None, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve QMP on ``spec`` until cancelled; ``task_status.started(address)``."""
+    from emud.monitor import context_for
+    from emud.monitor.transport import parse_spec, serve
+
+    ctx = context or context_for(target)
+    parsed = parse_spec(spec, "-qmp")
+    if parsed.kind in ("none", "null"):
+        task_status.started(None)
+        return
+    if parsed.kind == "stdio":
+        stream = trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
+        task_status.started("stdio")
+        await qmp_session(ctx, stream)
+        return
+    async with trio.open_nursery() as nursery:
+        ctx.nursery = ctx.nursery or nursery
+        address = await nursery.start(serve, parsed, lambda stream: qmp_session(ctx, stream))
+        task_status.started(address)

@@ -1,0 +1,137 @@
+"""Fixtures for the monitor's end-to-end tests: the demo firmware, an emud
+process with a console/QMP/gdb port, and a line-oriented console client."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+DEMO = HERE / "firmware" / "monitor_demo.c"
+PROMPT = b"(emud) "
+
+
+def virt_available() -> bool:
+    try:
+        import emud.machines.virt  # noqa: F401
+        import emud.cli  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_machine = pytest.mark.skipif(not virt_available(), reason="emud.machines.virt does not import yet")
+
+
+@pytest.fixture(scope="session")
+def demo_elf(build_firmware):
+    return build_firmware(DEMO, 32)
+
+
+@pytest.fixture(scope="session")
+def spin_elf(build_firmware):
+    return build_firmware(DEMO, 32, defines={"SPIN": 1}, name="monitor_demo_spin")
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Emud:
+    """``python -m emud`` with the UART on stdout (collected)."""
+
+    def __init__(self, kernel, *args: str) -> None:
+        self.argv = [os.environ.get("EMUD_PYTHON") or sys.executable, "-m", "emud", "-M", "virt", "-bios", "none",
+                     "-kernel", str(kernel), "-nographic", *args]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=str(HERE.parents[1]))
+        self.out = bytearray()
+        self.err = bytearray()
+        for pipe, buf in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(pipe, buf), daemon=True).start()
+
+    @staticmethod
+    def _pump(pipe, buf) -> None:
+        for chunk in iter(lambda: pipe.read1(4096), b""):
+            buf.extend(chunk)
+
+    def connect(self, port: int, timeout: float = 30) -> socket.socket:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("emud did not listen on %d: %s" % (port, self.err.decode(errors="replace")))
+                time.sleep(0.05)
+
+    def close(self) -> Optional[int]:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+class Console:
+    """The text console over TCP, one command at a time."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+        self.greeting = self.read_until_prompt()
+
+    def read_until_prompt(self, timeout: float = 60) -> str:
+        self.sock.settimeout(timeout)
+        while not self.buf.endswith(PROMPT):
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("console closed; got %r" % self.buf)
+            self.buf += data
+        out, self.buf = self.buf[:-len(PROMPT)], b""
+        return out.decode().replace("\r\n", "\n")
+
+    def cmd(self, line: str, timeout: float = 60) -> str:
+        self.sock.sendall(line.encode() + b"\n")
+        return self.read_until_prompt(timeout)
+
+    def send(self, line: str) -> None:
+        self.sock.sendall(line.encode() + b"\n")
+
+
+@pytest.fixture
+def emud_cli():
+    started: List[Emud] = []
+
+    def start(kernel, *args: str) -> Emud:
+        e = Emud(kernel, *args)
+        started.append(e)
+        return e
+
+    yield start
+    for e in started:
+        e.close()
+
+
+@pytest.fixture
+def console(emud_cli, demo_elf):
+    """A console on a held (-S) demo machine."""
+    port = free_port()
+    e = emud_cli(demo_elf, "-S", "-monitor", "tcp::%d,server,nowait" % port)
+    c = Console(e.connect(port))
+    c.emud = e
+    return c
