@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .ir import Op, Temp
 from .pyexpr import PURE_VALUE_OPS, RUNTIME, condition, op_expr
+from .tb import CHUNK_SHIFT
 from .translator import MAX_TB_INSNS, ExitRequest, TBExit
 
 EXIT_OPS = ("goto_tb", "exit_indirect", "exit_tb")
@@ -75,12 +76,18 @@ def _lit(v: int) -> str:
 
 
 class _Emitter:
-    def __init__(self, ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig) -> None:
+    def __init__(self, ops: Sequence[Op], tb_pc: int, depth: Dict[int, int], cfg: CodegenConfig) -> None:
         self.ops = list(ops)
         self.tb_pc = tb_pc
         self.cfg = cfg
-        self.index = {pc: i for i, (pc, _) in enumerate(insns)}
+        self.index = depth                  # guest pc -> instructions retired before it
         self.lines: List[str] = []
+        self.exits: List[int] = []          # chain slot k -> its constant target pc
+        self.slot_of: Dict[int, int] = {}
+        self.writebacks: List[Set[int]] = []  # per __WB<k>__ placeholder: what its path wrote
+        self.loop_written: Set[int] = set()   # written on some path that loops back
+        self.path_written: Set[int] = set()   # written so far on the path being emitted
+        self.read_first: Set[int] = set()     # read before written on some path
         self.used_globals: Set[int] = set()
         self.written_globals: Set[int] = set()
         self.helpers: Set[str] = set()
@@ -92,6 +99,8 @@ class _Emitter:
         if isinstance(v, Temp):
             if v.is_global:
                 self.used_globals.add(v.reg)
+                if v.reg not in self.path_written:
+                    self.read_first.add(v.reg)   # needs its value from cpu.x at entry
             return v.name
         return _lit(v)
 
@@ -106,13 +115,23 @@ class _Emitter:
         self.lines.append("    " * indent + text)
 
     def writeback(self, indent: int, written: Set[int]) -> None:
-        if written:
-            self.emit(indent, "; ".join("x[%d] = r%d" % (r, r) for r in sorted(written)))
+        """A placeholder filled in by :meth:`generate`: in a looping TB, what
+        earlier iterations wrote must be written back too."""
+        self.emit(indent, "__WB%d__" % len(self.writebacks))
+        self.writebacks.append(set(written))
+
+    def slot(self, target: int) -> int:
+        k = self.slot_of.get(target)
+        if k is None:
+            k = self.slot_of[target] = len(self.exits)
+            self.exits.append(target)
+        return k
 
     def exit_code(self, indent: int, op: Op, written: Set[int], retired: int) -> None:
         if op.opc == "goto_tb" and op.args[1] == self.tb_pc and self.cfg.chaining:
             # a branch back to this TB's start: loop in place while the budget lasts
             self.loops = True
+            self.loop_written |= written
             self.emit(indent, "b -= %d" % retired)
             self.emit(indent, "if b > MAX: continue")
             self.writeback(indent, written)
@@ -120,18 +139,27 @@ class _Emitter:
             self.emit(indent, "return None")
             return
         self.writeback(indent, written)
-        if op.opc == "goto_tb":
-            self.emit(indent, "cpu.pc = %s" % _lit(op.args[1]))
+        if op.opc == "goto_tb" and self.cfg.chaining:
+            # the chain slot's link stub knows the target: pc is stored only
+            # when control goes back to the dispatcher
             self.emit(indent, "cpu.budget = b = b - %d" % retired)
-            self.emit(indent, "return C%d if b > MAX else None" % op.args[0])
+            self.emit(indent, "if b > MAX: return C%d" % self.slot(op.args[1]))
+            self.emit(indent, "cpu.pc = %s" % _lit(op.args[1]))
+            self.emit(indent, "return None")
+        elif op.opc == "goto_tb":
+            self.emit(indent, "cpu.pc = %s; cpu.budget = b - %d" % (_lit(op.args[1]), retired))
+            self.emit(indent, "return None")
         elif op.opc == "exit_indirect":
             target = self.val(op.args[0])
-            self.emit(indent, "cpu.pc = %s" % target)
-            self.emit(indent, "cpu.budget = b = b - %d" % retired)
             if self.cfg.chaining:
-                self.emit(indent, "return JC.get(%s) if b > MAX else None" % target)
+                self.emit(indent, "cpu.budget = b = b - %d" % retired)
+                self.emit(indent, "if b > MAX:")
+                self.emit(indent + 1, "f = JC.get(%s)" % target)
+                self.emit(indent + 1, "if f is not None: return f")
+                self.emit(indent, "cpu.pc = %s" % target)
             else:
-                self.emit(indent, "return None")
+                self.emit(indent, "cpu.pc = %s; cpu.budget = b - %d" % (target, retired))
+            self.emit(indent, "return None")
         else:  # exit_tb
             self.emit(indent, "cpu.pc = %s" % self.val(op.args[0]))
             self.emit(indent, "cpu.budget = b - %d" % retired)
@@ -174,7 +202,7 @@ class _Emitter:
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
             shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
             self.emit(indent, "_o = %s - %s" % (a, hex(cfg.ram_base)))
-            self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> 12]:" % (hex(cfg.ram_size - size + 1), align))
+            self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> %d]:" % (hex(cfg.ram_size - size + 1), align, CHUNK_SHIFT))
             self.emit(indent + 1, "U%d[_o%s] = %s" % (size, shift, v))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
@@ -201,6 +229,7 @@ class _Emitter:
         end = len(self.ops) if stop is None else stop
         while i < end:
             op = self.ops[i]
+            self.path_written = written
             opc = op.opc
             if opc == "insn_start":
                 cur = self.index.get(op.args[0], cur)
@@ -255,16 +284,31 @@ class _Emitter:
             raise ValueError("TB falls off its end without an exit")
         return False
 
+    def _fill(self, line: str, reload: str) -> str:
+        text = line.lstrip()
+        if text.startswith("__WB"):
+            regs = self.writebacks[int(text[4:-2])] | self.loop_written
+            if not regs:
+                return ""
+            return line[:len(line) - len(text)] + "; ".join("x[%d] = r%d" % (r, r) for r in sorted(regs))
+        if text == "__RELOAD__":
+            return line.replace("__RELOAD__", reload)
+        return line
+
     def generate(self, name: str) -> str:
         self.cur_pc = self.tb_pc
         body_start = len(self.lines)
         self.stream(0, 3, set(), 0)
         body = self.lines[body_start:]
         reload = "; ".join("r%d = x[%d]" % (r, r) for r in sorted(self.used_globals)) or "pass"
-        body = [ln.replace("__RELOAD__", reload) for ln in body]
+        body = [self._fill(ln, reload) for ln in body]
+        body = [ln for ln in body if ln.strip()]
         head = ["def %s(cpu):" % name, "    x = cpu.x"]
-        if self.used_globals:
-            head.append("    " + reload)
+        # entry loads: what some path reads before writing it, and what a
+        # loop-back carries (exits write it back even on a first iteration)
+        entry = sorted(self.read_first | self.loop_written)
+        if entry:
+            head.append("    " + "; ".join("r%d = x[%d]" % (r, r) for r in entry))
         head.append("    b = cpu.budget")
         if self.cfg.log_exec:
             head.append("    LOG_EXEC(cpu, %s)" % _lit(self.tb_pc))
@@ -279,8 +323,14 @@ class _Emitter:
                 head.append("        STATS[0] += 1")
             inner = [ln[4:] for ln in body]
         tail = ["    except TBExit as e:"]
-        if self.written_globals:
-            tail.append("        " + "; ".join("x[%d] = r%d" % (r, r) for r in sorted(self.written_globals)))
+        loaded = set(entry)
+        sure = sorted(r for r in self.written_globals if r in loaded)
+        if sure:
+            tail.append("        " + "; ".join("x[%d] = r%d" % (r, r) for r in sure))
+        for r in sorted(self.written_globals - loaded):
+            # not loaded at entry: unbound if the trap came before its write
+            tail.append("        try: x[%d] = r%d" % (r, r))
+            tail.append("        except NameError: pass")
         tail += [
             "        n, nxt = INFO[e.pc]",
             "        if e.completed:",
@@ -295,36 +345,46 @@ class _Emitter:
 class CompiledTB:
     """The product of the back end for one TB."""
 
-    def __init__(self, fn, source: str, namespace: Dict[str, Any]) -> None:
+    def __init__(self, fn, source: str, namespace: Dict[str, Any], exits: Sequence[int] = ()) -> None:
         self.fn = fn
         self.source = source
         self.namespace = namespace
+        self.exits = list(exits)     # chain slot k (global Ck) -> its target pc
 
 
-def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig) -> Tuple[str, Set[str]]:
-    em = _Emitter(ops, tb_pc, insns, cfg)
+def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
+                    depth: Optional[Dict[int, int]] = None) -> Tuple[str, Set[str], List[int]]:
+    """The TB's source, the helpers it calls and its chain slots' target pcs.
+    ``depth`` maps each guest pc to the instructions retired before it on
+    any path through the TB (default: the position in ``insns``)."""
+    if depth is None:
+        depth = {pc: i for i, (pc, _) in enumerate(insns)}
+    em = _Emitter(ops, tb_pc, depth, cfg)
     name = "tb_%x" % tb_pc
-    return em.generate(name), em.helpers
+    return em.generate(name), em.helpers, em.exits
 
 
 def compile_tb(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
-               runtime: Dict[str, Any], helpers: Dict[str, Any]) -> CompiledTB:
+               runtime: Dict[str, Any], helpers: Dict[str, Any],
+               depth: Optional[Dict[int, int]] = None) -> CompiledTB:
     """Generate, compile and bind one TB.
 
     ``runtime`` provides what every TB shares: ld_slow, st_slow, RAM views
     (U1..U8, S1..S8), CP (code-page bitmap), JC (jump cache), LOG_EXEC, STATS.
     """
-    source, used_helpers = generate_source(ops, tb_pc, insns, cfg)
+    if depth is None:
+        depth = {pc: i for i, (pc, _) in enumerate(insns)}
+    source, used_helpers, exits = generate_source(ops, tb_pc, insns, cfg, depth)
     namespace: Dict[str, Any] = dict(RUNTIME)
     namespace.update(runtime)
     namespace["TBExit"] = TBExit
     namespace["ExitRequest"] = ExitRequest
     namespace["MAX"] = MAX_TB_INSNS
-    info = {pc: (i, pc + length) for i, (pc, length) in enumerate(insns)}
+    info = {pc: (depth[pc], pc + length) for pc, length in insns}
     info.setdefault(tb_pc, (0, tb_pc))
     namespace["INFO"] = info
     for name in used_helpers:
         namespace["h_" + name] = helpers[name]
     code = compile(source, "<tb 0x%x>" % tb_pc, "exec")
     exec(code, namespace)  # noqa: S102 - our own generated code
-    return CompiledTB(namespace["tb_%x" % tb_pc], source, namespace)
+    return CompiledTB(namespace["tb_%x" % tb_pc], source, namespace, exits)

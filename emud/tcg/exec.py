@@ -19,7 +19,8 @@ from ..memory import AddressSpace, BusError, RamRegion
 from .backend_py import CodegenConfig, compile_tb, ram_views
 from .ir import format_ops
 from .optimize import optimize
-from .tb import TBCache, TranslationBlock
+from .region import translate_region
+from .tb import CHUNK_SHIFT, TBCache, TranslationBlock
 from .translator import (MAX_TB_INSNS, PAGE_SHIFT, DebugStop, ExitRequest, Frontend, GuestTrap,
                          TranslationFault, translate_block)
 
@@ -65,6 +66,10 @@ class TBEngine:
         self.xlen = frontend.xlen
         self.mask = (1 << self.xlen) - 1
         self.chaining = True
+        # several guest blocks per TB function (see region.py); only with
+        # chaining. Off by default: measured slower on crc32/matmul, faster
+        # on sieve/dhry (docs/PERFORMANCE.md); `python -m emud.bench --regions`
+        self.regions = False
         self.count_execs = count_execs
         self.stats = ExecStats()
         self.cache = TBCache(tb_size_bytes, self._unchain)
@@ -74,17 +79,22 @@ class TBEngine:
         self.watchpoints: List[Watchpoint] = []
         self.current_cpu = None
         self.on_tb_flush: List[Callable[[], None]] = []
+        # callables(cpu, cause, epc or None, is_interrupt) for every trap taken
+        self.trap_listeners: List[Callable[..., None]] = []
 
         # the main RAM gets the inline fast path
         rams = [(base, r) for base, r in bus.ram_regions() if r.kind == "ram"]
         base, ram = max(rams, key=lambda br: br[1].size) if rams else (None, None)
         self.ram_base: Optional[int] = base
         self.ram: Optional[RamRegion] = ram
-        self.code_pages = bytearray((ram.size >> PAGE_SHIFT) + 1 if ram else 1)
-        self.cache.page_listeners.append(self._page_changed)
+        # one byte per code chunk of RAM: 1 if translated code lies there (the
+        # inline store path checks it and leaves such stores to st_slow)
+        self.code_pages = bytearray((ram.size >> CHUNK_SHIFT) + 1 if ram else 1)
+        self.cache.chunk_listeners.append(self._chunk_changed)
         bus.ram_write_listeners.append(self._ram_written)
         self.runtime: Dict[str, Any] = {
             "ld_slow": self.ld_slow, "st_slow": self.st_slow, "CP": self.code_pages,
+            "CHUNK_SHIFT": CHUNK_SHIFT,
             "LOG_EXEC": self._log_exec, "STATS": self.stats.tb_execs,
         }
         if ram is not None:
@@ -128,7 +138,7 @@ class TBEngine:
 
     def invalidate(self, addr: int, length: int) -> int:
         gone = self.cache.invalidate_range(addr, addr + max(1, length))
-        if self.capped:
+        if self.capped and gone:
             self.capped = {k: t for k, t in self.capped.items() if not t.overlaps(addr, addr + max(1, length))}
         for tb in gone:
             jc = self.jump_caches.get(tb.flags)
@@ -139,16 +149,17 @@ class TBEngine:
     def _unchain(self, pred: TranslationBlock, slot: int) -> None:
         pred.namespace["C%d" % slot] = self._link_stub(pred, slot)
 
-    def _page_changed(self, page: int, has_code: bool) -> None:
+    def _chunk_changed(self, chunk: int, has_code: bool) -> None:
         if self.ram_base is None:
             return
-        idx = page - (self.ram_base >> PAGE_SHIFT)
+        idx = chunk - (self.ram_base >> CHUNK_SHIFT)
         if 0 <= idx < len(self.code_pages):
             self.code_pages[idx] = 1 if has_code else 0
 
     def _ram_written(self, addr: int, size: int) -> None:
         """A RAM write that did not take the inline path: drop code it overwrote."""
-        if self.cache.page_has_code(addr >> PAGE_SHIFT) or self.cache.page_has_code((addr + size - 1) >> PAGE_SHIFT):
+        # (a capped TB's code is always part of a cached TB's: see _capped)
+        if self.cache.range_has_code(addr, addr + max(1, size)):
             if self.invalidate(addr, size) and self.current_cpu is not None:
                 self.current_cpu.exit_request = True
 
@@ -168,18 +179,27 @@ class TBEngine:
     def translate(self, pc: int, flags, max_insns: int = MAX_TB_INSNS, ignore_bp: bool = False,
                   cache: bool = True) -> TranslationBlock:
         t0 = time.perf_counter()
-        builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
-                                         self.breakpoints, ignore_bp_at_start=ignore_bp)
-        ops = builder.ops
-        opt = optimize(ops)
         cfg = self._codegen_config()
+        depth = None
+        max_path = None
+        blocks = 1
+        if self.regions and cfg.chaining and not cfg.log_exec and max_insns >= MAX_TB_INSNS and not ignore_bp:
+            region = translate_region(self.frontend, self._fetch, pc, flags, self.breakpoints)
+            ops, insns, depth, max_path, blocks = (region.ops, region.insns, region.depth,
+                                                   region.max_path, region.blocks)
+        else:
+            builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
+                                             self.breakpoints, ignore_bp_at_start=ignore_bp)
+            ops = builder.ops
+        opt = optimize(ops)
         jc = self.jump_caches.setdefault(flags, {})
         runtime = dict(self.runtime)
         runtime["JC"] = jc
-        compiled = compile_tb(opt, pc, insns, cfg, runtime, self.helpers)
+        compiled = compile_tb(opt, pc, insns, cfg, runtime, self.helpers, depth=depth)
         end = max([p + n for p, n in insns] or [pc + 1])
-        tb = TranslationBlock(pc, flags, end, insns, compiled.fn, compiled.namespace, compiled.source)
-        for slot in (0, 1):
+        tb = TranslationBlock(pc, flags, end, insns, compiled.fn, compiled.namespace, compiled.source,
+                              exits=compiled.exits, max_path=max_path, blocks=blocks)
+        for slot in range(len(tb.exits)):
             tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
         self.stats.translations += 1
         self.stats.translate_seconds += time.perf_counter() - t0
@@ -198,6 +218,9 @@ class TBEngine:
         """A shorter copy of ``tb`` for the last few instructions of an exact
         budget (single steps, `step N`, icount deadlines). Kept apart from
         the main cache and dropped whenever code is invalidated."""
+        # a power of two: few distinct short copies per pc, each reused by
+        # every budget that needs it (the loop runs the remainder after it)
+        max_insns = 1 << (max_insns.bit_length() - 1)
         key = (tb.pc, tb.flags, max_insns)
         short = self.capped.get(key)
         if short is None or not short.valid:
@@ -208,9 +231,13 @@ class TBEngine:
         return short
 
     def _link_stub(self, tb: TranslationBlock, slot: int) -> Callable:
+        target = tb.exits[slot]
+
         def link(cpu):
             # first time this exit is taken: find the successor, patch the exit
+            # (chained exits do not store pc: the slot knows its target)
             self.stats.link_stub_calls += 1
+            cpu.pc = target
             succ = self.find(cpu)
             if succ is None:
                 return None
@@ -270,7 +297,7 @@ class TBEngine:
                         fn = self.translate(pc, cpu.tb_flags(), 1, ignore_bp=True, cache=False).fn
                     elif cpu.budget < MAX_TB_INSNS:
                         tb = self.find(cpu)
-                        if tb.n_insns > cpu.budget:
+                        if tb.max_path > cpu.budget:
                             tb = self._capped(tb, cpu.budget)
                         fn = tb.fn
                     else:
@@ -348,6 +375,10 @@ class TBEngine:
         self.log.write("Trace %d: [%016x]\n" % (cpu.hart_id, pc))
 
     def _log_int(self, cpu, what: str, cause: int, trap: Optional[GuestTrap] = None) -> None:
+        """Every trap and interrupt taken comes through here (after the trap
+        entry, so cpu.pc is the handler): -d int, and the machine's hooks."""
+        for listener in self.trap_listeners:
+            listener(cpu, cause, trap.pc if trap is not None else None, trap is None)
         log = self.log
         if log is not None and log.enabled("int"):
             extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)

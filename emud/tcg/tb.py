@@ -10,17 +10,28 @@ buffer: when full it is flushed whole.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .translator import PAGE_SHIFT
+
+#: Code is tracked for self-modifying-code detection in chunks this small
+#: (128 bytes), finer than pages: data that shares a page with code (a .bss
+#: right after .text) keeps the inline store path.
+CHUNK_SHIFT = 7
 
 
 class TranslationBlock:
     __slots__ = ("pc", "flags", "end", "insns", "fn", "namespace", "source", "pages",
-                 "incoming", "valid", "cached", "size_bytes")
+                 "incoming", "valid", "cached", "size_bytes", "exits", "max_path", "blocks")
 
-    def __init__(self, pc: int, flags, end: int, insns: List[Tuple[int, int]], fn, namespace, source: str) -> None:
+    def __init__(self, pc: int, flags, end: int, insns: List[Tuple[int, int]], fn, namespace, source: str,
+                 exits: Sequence[int] = (), max_path: Optional[int] = None, blocks: int = 1) -> None:
         self.pc = pc
+        self.exits = list(exits)            # chain slot k -> the guest pc that exit goes to
+        # the most instructions one call can retire before it checks the budget
+        # (a region's longest path; a plain TB's length)
+        self.max_path = len(insns) if max_path is None else max_path
+        self.blocks = blocks                # guest basic blocks translated into this TB
         self.flags = flags
         self.end = end                      # first byte after the TB's guest code
         self.insns = insns                  # [(pc, length)]
@@ -56,6 +67,8 @@ class TBCache:
         self.invalidations = 0
         self.flushes = 0
         self.page_listeners: List[Callable[[int, bool], None]] = []  # (page, has_code)
+        self.chunk_listeners: List[Callable[[int, bool], None]] = []  # (chunk, has_code)
+        self.chunks: Dict[int, int] = {}     # code chunk -> how many TBs cover it
 
     def lookup(self, pc: int, flags) -> Optional[TranslationBlock]:
         return self.tbs.get((pc, flags))
@@ -76,6 +89,13 @@ class TBCache:
                 for listener in self.page_listeners:
                     listener(page, True)
             tbs.add(tb)
+        chunks = self.chunks
+        for chunk in _chunks_of(tb):
+            n = chunks.get(chunk, 0)
+            chunks[chunk] = n + 1
+            if not n:
+                for listener in self.chunk_listeners:
+                    listener(chunk, True)
 
     def _remove(self, tb: TranslationBlock) -> None:
         if not tb.valid:
@@ -92,6 +112,15 @@ class TBCache:
                     del self.by_page[page]
                     for listener in self.page_listeners:
                         listener(page, False)
+        chunks = self.chunks
+        for chunk in _chunks_of(tb):
+            n = chunks.get(chunk, 0) - 1
+            if n > 0:
+                chunks[chunk] = n
+            else:
+                chunks.pop(chunk, None)
+                for listener in self.chunk_listeners:
+                    listener(chunk, False)
         for pred, slot in tb.incoming:
             if pred.valid:
                 self._on_unchain(pred, slot)
@@ -112,13 +141,26 @@ class TBCache:
     def page_has_code(self, page: int) -> bool:
         return page in self.by_page
 
+    def range_has_code(self, start: int, end: int) -> bool:
+        """Whether any cached TB's instructions lie in a chunk of [start, end)."""
+        chunks = self.chunks
+        for chunk in range(start >> CHUNK_SHIFT, ((end - 1) >> CHUNK_SHIFT) + 1):
+            if chunk in chunks:
+                return True
+        return False
+
     def flush(self) -> None:
         for tb in self.tbs.values():
             tb.valid = False
             tb.incoming = []
         pages = list(self.by_page)
+        chunks = list(self.chunks)
         self.tbs.clear()
         self.by_page.clear()
+        self.chunks.clear()
+        for chunk in chunks:
+            for listener in self.chunk_listeners:
+                listener(chunk, False)
         self.code_bytes = 0
         self.flushes += 1
         for page in pages:
@@ -130,3 +172,13 @@ class TBCache:
 
     def all(self) -> Iterable[TranslationBlock]:
         return list(self.tbs.values())
+
+
+def _chunks_of(tb: TranslationBlock) -> Set[int]:
+    out: Set[int] = set()
+    for pc, length in tb.insns:
+        out.add(pc >> CHUNK_SHIFT)
+        out.add((pc + max(length, 1) - 1) >> CHUNK_SHIFT)
+    if not tb.insns:
+        out.add(tb.pc >> CHUNK_SHIFT)
+    return out

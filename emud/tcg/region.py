@@ -1,0 +1,184 @@
+"""Region translation: several guest basic blocks in one TB function.
+
+A plain TB is one guest basic block; a hot loop whose body has an ``if``
+spans 2-4 of them, and every block boundary costs a Python call, the entry
+loads and the exit write-backs. A *region* starts at a block and inlines,
+in place of a ``goto_tb`` exit, the block that exit goes to, when that block
+lies a short way *forward* (so the region is a tree of paths with no cycle
+but the branch back to its own start, which loops in place).
+
+The region is built from ordinary blocks (``translate_block``), spliced into
+one op list: each inlined copy gets fresh temps and labels, guest registers
+are shared. The IR's structure rules still hold (forward branches only, every
+label block ends in an exit), so the optimizer and the back end need nothing
+new: constants and dead values now flow across the inlined block boundaries.
+
+Two rules keep a region as exact as a plain TB:
+
+* no path through it retires more than ``MAX_TB_INSNS`` instructions before it
+  checks the budget (at its loop-back edge or at an exit), so the execution
+  loop's invariant (a TB is entered only while the budget exceeds
+  ``MAX_TB_INSNS``) still means no overshoot;
+* every guest pc sits at one *depth* (instructions retired before it on any
+  path through the region), so a trap at a pc knows how many instructions
+  retired before it: the ``INFO`` table stays a map from pc.
+
+A block is not inlined if it would break either rule, lies behind or beyond
+``window`` bytes after the region's start, is a breakpoint or cannot be
+fetched; that exit stays an ordinary chained exit.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Tuple
+
+from .ir import OPS, Op, Temp
+from .translator import MAX_TB_INSNS, Frontend, TranslationFault, translate_block
+
+#: How far forward of the region's start an inlined block may begin (bytes).
+REGION_WINDOW = 1024
+#: The most guest instructions in one region (compile() time grows with it).
+REGION_MAX_INSNS = 160
+#: The most block copies in one region.
+REGION_MAX_BLOCKS = 24
+
+
+class Region:
+    """The product: ops of the whole region plus what the back end and the
+    TB cache need to know about it."""
+
+    def __init__(self, pc: int, ops: List[Op], insns: List[Tuple[int, int]], depth: Dict[int, int],
+                 max_path: int, blocks: int, block_ops: List[Op]) -> None:
+        self.pc = pc
+        self.ops = ops                  # the spliced op list (before optimization)
+        self.insns = insns              # distinct (pc, length), in address order
+        self.depth = depth              # pc -> instructions retired before it
+        self.max_path = max_path        # the longest path, in instructions
+        self.blocks = blocks            # block copies inlined (1 = a plain TB)
+        self.entry_ops = block_ops      # the entry block's own ops (for -d op)
+
+
+class _Splicer:
+    def __init__(self, entry: int, window: int, max_insns: int, max_blocks: int,
+                 block: Callable[[int], Optional[Tuple[List[Op], List[Tuple[int, int]]]]]) -> None:
+        self.entry = entry
+        self.window = window
+        self.max_insns = max_insns
+        self.max_blocks = max_blocks
+        self.block = block
+        self.depth: Dict[int, int] = {}
+        self.lengths: Dict[int, int] = {}
+        self.total = 0
+        self.copies = 0
+        self.max_path = 0
+        self.globals: Dict[int, Temp] = {}
+        self.ntemps = 0
+        self.nlabels = 0
+
+    def claim(self, insns: List[Tuple[int, int]], d0: int) -> bool:
+        """Place a block's instructions at depths d0.. if that agrees with
+        every copy placed so far (and stays within the limits)."""
+        if d0 + len(insns) > MAX_TB_INSNS or self.total + len(insns) > self.max_insns \
+                or self.copies >= self.max_blocks:
+            return False
+        for i, (pc, _) in enumerate(insns):
+            if self.depth.get(pc, d0 + i) != d0 + i:
+                return False
+        for i, (pc, length) in enumerate(insns):
+            if pc not in self.depth:
+                self.total += 1
+            self.depth[pc] = d0 + i
+            self.lengths[pc] = length
+        self.copies += 1
+        self.max_path = max(self.max_path, d0 + len(insns))
+        return True
+
+    def inlinable(self, target: int, from_pc: int) -> bool:
+        return from_pc < target <= self.entry + self.window and target != self.entry
+
+    def splice(self, ops: List[Op], insns: List[Tuple[int, int]], d0: int, out: List[Op]) -> None:
+        temps: Dict[Temp, Temp] = {}
+        labels: Dict[int, int] = {}
+
+        def value(v):
+            if not isinstance(v, Temp):
+                return v
+            if v.is_global:
+                g = self.globals.get(v.reg)
+                if g is None:
+                    g = self.globals[v.reg] = Temp(v.name, reg=v.reg)
+                return g
+            t = temps.get(v)
+            if t is None:
+                self.ntemps += 1
+                t = temps[v] = Temp("t%d" % self.ntemps)
+            return t
+
+        def label(n: int) -> int:
+            new = labels.get(n)
+            if new is None:
+                self.nlabels += 1
+                new = labels[n] = self.nlabels
+            return new
+
+        start = insns[0][0]
+        d_end = d0 + len(insns)
+        for op in ops:
+            if op.opc == "goto_tb" and self.inlinable(op.args[1], start):
+                found = self.block(op.args[1])
+                if found is not None and self.claim(found[1], d_end):
+                    self.splice(found[0], found[1], d_end, out)
+                    continue
+            kinds = OPS[op.opc][0]
+            args = []
+            for kind, a in zip(kinds, op.args):
+                if kind in "dv":
+                    args.append(value(a))
+                elif kind == "V":
+                    args.append(tuple(value(x) for x in a))
+                else:
+                    args.append(a)
+            if op.opc == "set_label":
+                args[0] = label(args[0])
+            elif op.opc == "brcond":
+                args[3] = label(args[3])
+            out.append(Op(op.opc, args, op.w))
+
+
+def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: int, flags,
+                     breakpoints=frozenset(), window: int = REGION_WINDOW,
+                     max_insns: int = REGION_MAX_INSNS, max_blocks: int = REGION_MAX_BLOCKS) -> Region:
+    """Translate the region starting at ``pc``. Raises TranslationFault when
+    ``pc`` itself cannot be fetched, like ``translate_block``."""
+    blocks: Dict[int, Optional[Tuple[List[Op], List[Tuple[int, int]]]]] = {}
+
+    def block(p: int):
+        if p in blocks:
+            return blocks[p]
+        found = None
+        if p not in breakpoints:
+            try:
+                b, insns = translate_block(frontend, fetch, p, flags, MAX_TB_INSNS, breakpoints)
+                # a block that loops on itself stays the entry of its own TB
+                # (inlined, its loop would run through the chain each time)
+                if insns and not any(op.opc == "goto_tb" and op.args[1] == p for op in b.ops):
+                    found = (b.ops, insns)
+            except TranslationFault:
+                pass
+        blocks[p] = found
+        return found
+
+    builder, insns0 = translate_block(frontend, fetch, pc, flags, MAX_TB_INSNS, breakpoints)
+    if not insns0:   # a breakpoint's stop TB
+        return Region(pc, builder.ops, [], {}, 0, 1, builder.ops)
+    blocks[pc] = (builder.ops, insns0)
+    if any(op.opc == "goto_tb" and op.args[1] == pc for op in builder.ops):
+        # the block already loops on itself: measured faster kept alone
+        # (its loop exit is rare; see docs/PERFORMANCE.md)
+        return Region(pc, builder.ops, list(insns0), {p: i for i, (p, _) in enumerate(insns0)},
+                      len(insns0), 1, builder.ops)
+    sp = _Splicer(pc, window, max_insns, max_blocks, block)
+    sp.claim(insns0, 0)
+    out: List[Op] = []
+    sp.splice(builder.ops, insns0, 0, out)
+    insns = sorted(sp.lengths.items())
+    return Region(pc, out, insns, dict(sp.depth), sp.max_path, sp.copies, builder.ops)
