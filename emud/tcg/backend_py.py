@@ -186,8 +186,6 @@ class _Emitter:
             self.emit(indent + 1, slow)
         else:
             self.emit(indent, slow)
-            if cfg.watch_mode:
-                self.emit(indent, "if cpu.exit_request: raise ExitRequest(%s)" % _lit(pc))
 
     def store(self, indent: int, op: Op, pc: int) -> None:
         addr, value, size, kind = op.args

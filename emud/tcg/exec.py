@@ -105,9 +105,12 @@ class TBEngine:
     # -- configuration -------------------------------------------------------------
     def _codegen_config(self) -> CodegenConfig:
         log = self.log
+        # With watchpoints every instruction is its own unchained TB, so the
+        # dispatcher sees a hit right after the instruction that made it.
+        watching = bool(self.watchpoints)
         return CodegenConfig(
             self.xlen, self.ram_base, self.ram.size if self.ram else 0,
-            chaining=self.chaining, watch_mode=bool(self.watchpoints),
+            chaining=self.chaining and not watching, watch_mode=watching,
             count_execs=self.count_execs, log_exec=bool(log and log.enabled("exec")))
 
     def set_chaining(self, on: bool) -> None:
@@ -180,6 +183,8 @@ class TBEngine:
                   cache: bool = True) -> TranslationBlock:
         t0 = time.perf_counter()
         cfg = self._codegen_config()
+        if cfg.watch_mode:
+            max_insns = 1
         depth = None
         max_path = None
         blocks = 1

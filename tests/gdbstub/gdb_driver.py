@@ -11,12 +11,14 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
+
+from emud.netutil import free_port, tcp_listening
+from emud.pytest_plugin import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
@@ -24,12 +26,6 @@ FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 
 class GdbError(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def source_lines(path: Path = FIRMWARE_DIR / "gdbtest.c") -> Dict[str, int]:
@@ -164,7 +160,7 @@ class Emulator:
             if self.proc.poll() is not None:
                 raise GdbError("%s exited with %s:\n%s" % (self.command[0], self.proc.returncode, self.output()))
             time.sleep(0.05)
-            if _port_open(self.port):
+            if tcp_listening(self.port):
                 return
         raise GdbError("%s never listened on %d" % (" ".join(self.command), self.port))
 
@@ -178,32 +174,10 @@ class Emulator:
         return self.proc.wait(timeout)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream:
                 stream.close()
-
-
-def _port_open(port: int) -> bool:
-    # /proc/net/tcp tells whether someone listens, without connecting (a
-    # connection would be a gdb session of its own).
-    want = ":%04X" % port
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                for line in f.readlines()[1:]:
-                    fields = line.split()
-                    if fields[1].endswith(want) and fields[3] == "0A":   # LISTEN
-                        return True
-        except OSError:
-            continue
-    return False
 
 
 @contextlib.contextmanager

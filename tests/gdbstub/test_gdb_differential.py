@@ -61,8 +61,6 @@ def script(gdb):
     return seen
 
 
-@pytest.mark.xfail(reason="machine: a load that hits a read watchpoint loses its result "
-                          "(see test_read_watchpoint_does_not_lose_the_load)", strict=True)
 def test_same_session_on_qemu_and_emud(gdbtest_elf, require_qemu):
     require_qemu(32)
     with session(qemu_command, gdbtest_elf) as (emu, gdb):
@@ -76,4 +74,4 @@ def test_same_session_on_qemu_and_emud(gdbtest_elf, require_qemu):
     assert on_emud[0] == ("break main", ("breakpoint-hit", "main", str(LINES["main_first"])))
     assert ("finish", ("function-finished", "main", str(LINES["main_sum"])), "15") in on_emud
     assert ("x", "16") in on_emud
-    assert on_emud[-3][:2] == ("stepi over ecall", ("end-stepping-range", "do_ecall", str(LINES["ecall"] + 1)))
+    assert on_emud[-4][:2] == ("stepi over ecall", ("end-stepping-range", "do_ecall", str(LINES["ecall"] + 1)))

@@ -99,11 +99,6 @@ def test_watch_rwatch_awatch(gdbtest_elf):
         gdb.cli("delete")
 
 
-MACHINE_RWATCH_BUG = ("machine: a load that hits a read watchpoint stops one instruction late and its "
-                      "destination register is never written (QEMU stops right after the load)")
-
-
-@pytest.mark.xfail(reason=MACHINE_RWATCH_BUG, strict=True)
 def test_read_watchpoint_does_not_lose_the_load(gdbtest_elf):
     with emud_session(gdbtest_elf) as (emu, gdb):
         gdb.cli("break poke")
