@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import os
 import socket as _stdsocket
-import sys
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import trio
 
@@ -236,6 +235,96 @@ def parse_chardev(spec: str) -> ChardevSpec:
     raise ChardevError("chardev '%s': unknown backend" % spec)
 
 
+# -- socket plumbing, shared with the gdb stub and the monitor ---------------------
+
+def socket_address(spec: ChardevSpec) -> Tuple[str, Any]:
+    """("tcp", (host, port)) or ("unix", path) for a tcp: or unix: spec
+    (an empty host is 127.0.0.1, see the module docstring)."""
+    if spec.kind == "tcp":
+        return "tcp", (spec.host or "127.0.0.1", spec.port)
+    return "unix", spec.path
+
+
+def describe_address(kind: str, where: Any) -> str:
+    """"HOST:PORT" or the socket path, for messages."""
+    return "%s:%d" % where if kind == "tcp" else where
+
+
+async def open_listeners(kind: str, where: Any, backlog: int) -> Tuple[List[trio.SocketListener], Any]:
+    """Listen on ("tcp", (host, port)) or ("unix", path): the listeners and
+    the bound address ((host, port) with the real port, or the path). A
+    file left at the path by an earlier run is replaced, as QEMU does.
+    Raises OSError; see :func:`close_listeners`."""
+    if kind == "tcp":
+        host, port = where
+        listeners = await trio.open_tcp_listeners(port, host=host)
+        sockname = listeners[0].socket.getsockname()
+        return listeners, (sockname[0], sockname[1])
+    sock = trio.socket.socket(_stdsocket.AF_UNIX, _stdsocket.SOCK_STREAM)
+    try:
+        if os.path.exists(where):
+            os.unlink(where)
+        await sock.bind(where)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return [trio.SocketListener(sock)], where
+
+
+async def close_listeners(listeners: List[trio.SocketListener], kind: str, where: Any) -> None:
+    """Close what :func:`open_listeners` opened and remove a unix socket file
+    (safe to call while being cancelled)."""
+    if kind == "unix":
+        try:
+            os.unlink(where)
+        except OSError:
+            pass
+    with trio.CancelScope(shield=True):
+        for listener in listeners:
+            await listener.aclose()
+
+
+async def open_stream(kind: str, where: Any) -> trio.abc.Stream:
+    """Connect out to ("tcp", (host, port)) or ("unix", path). Raises OSError."""
+    if kind == "tcp":
+        return await trio.open_tcp_stream(*where)
+    return await trio.open_unix_socket(where)
+
+
+async def listen_for(spec: ChardevSpec, backlog: int, label: str) -> Tuple[List[trio.SocketListener], Any]:
+    """:func:`open_listeners` for a tcp: or unix: spec; a failure is one
+    line for the user: ``LABEL: cannot listen on WHERE: why``."""
+    kind, where = socket_address(spec)
+    try:
+        return await open_listeners(kind, where, backlog)
+    except OSError as e:
+        raise ChardevError("%s: cannot listen on %s: %s" % (label, describe_address(kind, where), e.strerror or e)) from None
+
+
+async def connect_for(spec: ChardevSpec, label: str) -> trio.abc.Stream:
+    """:func:`open_stream` for a tcp: or unix: spec (client mode), failing as ``LABEL: cannot connect: why``."""
+    try:
+        return await open_stream(*socket_address(spec))
+    except OSError as e:
+        raise ChardevError("%s: cannot connect: %s" % (label, e.strerror or e)) from None
+
+
+def stdio_stream() -> trio.StapledStream:
+    """Our stdout and stdin as one trio stream (for a protocol on stdio:
+    nothing else may write to stdout then)."""
+    return trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
+
+
+async def receive_or_eof(stream: trio.abc.ReceiveStream, max_bytes: int) -> bytes:
+    """The next bytes from ``stream``; b"" at its end, also when the peer
+    reset the connection or the stream was closed."""
+    try:
+        return await stream.receive_some(max_bytes)
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        return b""
+
+
 # -- backends -------------------------------------------------------------------------
 
 class Chardev:
@@ -399,51 +488,22 @@ class SocketChardev(_BufferedOutput):
         self.listening = trio.Event()
         self.clients_served = 0
 
+    @property
+    def _label(self) -> str:
+        return "chardev '%s'" % self.spec.text
+
     def statistics(self) -> Dict[str, object]:
         d = super().statistics()
         d.update(address=self.address, peer=self.peer, clients_served=self.clients_served)
         return d
 
-    async def _listen(self):
-        spec = self.spec
-        if spec.kind == "tcp":
-            host = spec.host or "127.0.0.1"
-            try:
-                listeners = await trio.open_tcp_listeners(spec.port, host=host)
-            except OSError as e:
-                raise ChardevError("chardev '%s': cannot listen on %s:%d: %s"
-                                   % (spec.text, host, spec.port, e.strerror)) from None
-            sockname = listeners[0].socket.getsockname()
-            self.address = (sockname[0], sockname[1])
-            return listeners
-        sock = trio.socket.socket(_stdsocket.AF_UNIX, _stdsocket.SOCK_STREAM)
-        try:
-            if os.path.exists(spec.path):
-                os.unlink(spec.path)       # QEMU also replaces a stale socket
-            await sock.bind(spec.path)
-            sock.listen(1)
-        except OSError as e:
-            sock.close()
-            raise ChardevError("chardev '%s': cannot listen on %s: %s" % (spec.text, spec.path, e.strerror)) from None
-        self.address = spec.path
-        return [trio.SocketListener(sock)]
-
-    async def _connect(self):
-        spec = self.spec
-        try:
-            if spec.kind == "tcp":
-                return await trio.open_tcp_stream(spec.host or "127.0.0.1", spec.port)
-            return await trio.open_unix_socket(spec.path)
-        except OSError as e:
-            raise ChardevError("chardev '%s': cannot connect: %s" % (spec.text, e.strerror or e)) from None
-
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         if not self.spec.server:
-            stream = await self._connect()
+            stream = await connect_for(self.spec, self._label)
             task_status.started()
             await self._serve(stream)
             return
-        listeners = await self._listen()
+        listeners, self.address = await listen_for(self.spec, 1, self._label)
         self.listening.set()
         started = False
         if not self.spec.wait:
@@ -457,14 +517,7 @@ class SocketChardev(_BufferedOutput):
                     started = True
                 await self._serve(stream)
         finally:
-            if self.spec.kind == "unix":
-                try:
-                    os.unlink(self.spec.path)
-                except OSError:
-                    pass
-            with trio.CancelScope(shield=True):
-                for listener in listeners:
-                    await listener.aclose()
+            await close_listeners(listeners, *socket_address(self.spec))
 
     async def _serve(self, stream) -> None:
         if self.spec.kind == "tcp":

@@ -28,7 +28,10 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from emud.netutil import open_socket, parse_address
 
 __all__ = ["ClientError", "Machine", "AsyncMachine", "LocalMachine", "connect", "open_machine", "parse_address"]
 
@@ -37,24 +40,6 @@ class ClientError(Exception):
     def __init__(self, desc: str, error_class: str = "GenericError") -> None:
         super().__init__(desc)
         self.error_class = error_class
-
-
-def parse_address(address: Union[str, Tuple[str, int]]) -> Tuple[str, Any]:
-    """"host:port", ":port", "port", ("host", port), "unix:PATH" or a path
-    -> ("tcp", (host, port)) or ("unix", path)."""
-    if isinstance(address, tuple):
-        return "tcp", (address[0], int(address[1]))
-    text = str(address)
-    if text.startswith("unix:"):
-        return "unix", text[5:].split(",")[0]
-    if text.startswith("tcp:"):
-        text = text[4:].split(",")[0]
-    if "/" in text or text.endswith(".sock"):
-        return "unix", text
-    host, _, port = text.rpartition(":")
-    if not port.isdigit():
-        raise ValueError("bad address %r: expected HOST:PORT or unix:PATH" % address)
-    return "tcp", (host or "127.0.0.1", int(port))
 
 
 # -- the API, defined once ---------------------------------------------------------------------------------
@@ -244,13 +229,18 @@ class _QMPClientProtocol:
         self.split = JSONSplitter()
         self.next_id = 0
         self.events: List[Dict[str, Any]] = []
+        self.pending: List[Dict[str, Any]] = []
 
     def request(self, name: str, arguments: Dict[str, Any]) -> Tuple[int, bytes]:
         self.next_id += 1
         msg = {"execute": name, "arguments": arguments, "id": self.next_id}
         return self.next_id, (json.dumps(msg) + "\n").encode()
 
-    def messages(self, data: bytes) -> Iterator[Dict[str, Any]]:
+    def receive(self, data: bytes) -> None:
+        """Bytes from the server (b"" means it closed the connection): events
+        go to :attr:`events`, everything else to :attr:`pending`."""
+        if not data:
+            raise ClientError("connection closed by emud")
         self.split.feed(data)
         while True:
             chunk = self.split.next()
@@ -258,10 +248,7 @@ class _QMPClientProtocol:
                 return
             if isinstance(chunk, bytes):
                 msg = json.loads(chunk.decode("utf-8"))
-                if "event" in msg:
-                    self.events.append(msg)
-                    continue
-                yield msg
+                (self.events if "event" in msg else self.pending).append(msg)
 
     @staticmethod
     def result(msg: Dict[str, Any]) -> Any:
@@ -274,15 +261,9 @@ class Machine(Api):
     """Synchronous QMP client (a plain socket; no event loop needed)."""
 
     def __init__(self, address: Union[str, Tuple[str, int]], timeout: Optional[float] = 60.0) -> None:
-        kind, where = parse_address(address)
-        if kind == "unix":
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        else:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(where)
+        self.sock = open_socket(address, timeout)
         self._proto = _QMPClientProtocol()
-        self._pending: List[Dict[str, Any]] = []
+        self._seen_events = 0
         self.greeting = self._read_message()
         self.execute("qmp_capabilities")
 
@@ -295,12 +276,9 @@ class Machine(Api):
         return [e["data"]["line"] for e in self.events if e["event"] == "UART"]
 
     def _read_message(self) -> Dict[str, Any]:
-        while not self._pending:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ClientError("connection closed by emud")
-            self._pending.extend(self._proto.messages(data))
-        return self._pending.pop(0)
+        while not self._proto.pending:
+            self._proto.receive(self.sock.recv(65536))
+        return self._proto.pending.pop(0)
 
     def execute(self, name: str, /, **arguments: Any) -> Any:
         """Run one QMP command; its return value."""
@@ -313,9 +291,8 @@ class Machine(Api):
 
     def wait_event(self, name: str, timeout: float = 30.0) -> Dict[str, Any]:
         """The first event named ``name`` received after this call began or already queued and unseen."""
-        import time
         deadline = time.monotonic() + timeout
-        seen = getattr(self, "_seen_events", 0)
+        seen = self._seen_events
         while True:
             for i in range(seen, len(self.events)):
                 if self.events[i]["event"] == name:
@@ -327,12 +304,9 @@ class Machine(Api):
                 raise ClientError("no %s event within %gs" % (name, timeout))
             self.sock.settimeout(left)
             try:
-                data = self.sock.recv(65536)
+                self._proto.receive(self.sock.recv(65536))
             except socket.timeout:
                 continue
-            if not data:
-                raise ClientError("connection closed by emud")
-            self._pending.extend(self._proto.messages(data))
 
     @property
     def regs(self) -> Dict[str, int]:
@@ -378,7 +352,6 @@ class AsyncMachine(_AsyncApi):
     def __init__(self, stream: Any) -> None:
         self.stream = stream
         self._proto = _QMPClientProtocol()
-        self._pending: List[Dict[str, Any]] = []
         self.greeting: Dict[str, Any] = {}
 
     @property
@@ -386,12 +359,9 @@ class AsyncMachine(_AsyncApi):
         return self._proto.events
 
     async def _read_message(self) -> Dict[str, Any]:
-        while not self._pending:
-            data = await self.stream.receive_some(65536)
-            if not data:
-                raise ClientError("connection closed by emud")
-            self._pending.extend(self._proto.messages(data))
-        return self._pending.pop(0)
+        while not self._proto.pending:
+            self._proto.receive(await self.stream.receive_some(65536))
+        return self._proto.pending.pop(0)
 
     async def _start(self) -> None:
         self.greeting = await self._read_message()
@@ -429,10 +399,8 @@ class LocalMachine(_AsyncApi):
         self._dispatcher = QMPDispatcher(self.session)
 
     async def execute(self, name: str, /, **arguments: Any) -> Any:
-        import json as _json
-
         from emud.monitor.errors import CommandError
-        from emud.monitor.qmp import Request
+        from emud.monitor.qmp import Request, plain_json
 
         try:
             result = await self._dispatcher.run(Request(name, dict(arguments)))
@@ -441,8 +409,7 @@ class LocalMachine(_AsyncApi):
         if self._dispatcher.quit_requested:
             self._dispatcher.quit_requested = False
             self.target.request_quit(0)
-        # the same plain JSON data a QMP client gets
-        return _json.loads(_json.dumps(result, default=lambda v: v.hex() if isinstance(v, (bytes, bytearray)) else str(v)))
+        return plain_json(result)      # the same data a QMP client gets
 
 
 def connect(address: Union[str, Tuple[str, int]], timeout: Optional[float] = 60.0) -> Machine:

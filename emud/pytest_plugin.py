@@ -27,73 +27,90 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from typing import Any, Iterator, List, Optional, Sequence
 
 import pytest
 
 from emud.client import ClientError, Machine
+from emud.netutil import retry_until
 
 
-class EmudProcess:
-    """An emud process with QMP on a Unix socket and the UART on stdout."""
+def stop_process(proc: "subprocess.Popen[bytes]", grace: float = 5.0) -> Optional[int]:
+    """Terminate ``proc`` (kill it after ``grace`` seconds); its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
 
-    def __init__(self, kernel: str, args: Sequence[str] = (), freeze: bool = True, python: Optional[str] = None,
-                 timeout: float = 30.0) -> None:
-        self.dir = tempfile.mkdtemp(prefix="emud-")
-        self.qmp_path = os.path.join(self.dir, "qmp.sock")
-        python = python or os.environ.get("EMUD_PYTHON") or sys.executable
-        self.argv: List[str] = [python, "-m", "emud", "-M", "virt", "-bios", "none", "-kernel", str(kernel),
-                                "-nographic", "-qmp", "unix:%s,server,nowait" % self.qmp_path]
-        if freeze:
-            self.argv.append("-S")
-        self.argv += list(args)
-        self._out = bytearray()
-        self._err = bytearray()
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self._readers = [threading.Thread(target=self._pump, args=(self.proc.stdout, self._out), daemon=True),
-                         threading.Thread(target=self._pump, args=(self.proc.stderr, self._err), daemon=True)]
-        for t in self._readers:
-            t.start()
-        self.machine = self._connect(timeout)
+
+def emud_argv(kernel: Any, args: Sequence[str] = (), python: Optional[str] = None) -> List[str]:
+    """``python -m emud`` on the virt machine with ``kernel`` (``$EMUD_PYTHON`` or this interpreter)."""
+    python = python or os.environ.get("EMUD_PYTHON") or sys.executable
+    return [python, "-m", "emud", "-M", "virt", "-bios", "none", "-kernel", str(kernel), "-nographic", *args]
+
+
+class EmudRun:
+    """An emud process; its stdout (the UART) and stderr are collected by
+    threads, so a chatty guest never blocks on a full pipe."""
+
+    def __init__(self, argv: Sequence[str], cwd: Optional[str] = None) -> None:
+        self.argv: List[str] = list(argv)
+        self.out = bytearray()
+        self.err = bytearray()
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd=cwd)
+        for pipe, buf in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(pipe, buf), daemon=True).start()
 
     @staticmethod
     def _pump(pipe: Any, buf: bytearray) -> None:
         for chunk in iter(lambda: pipe.read1(4096) if hasattr(pipe, "read1") else pipe.read(4096), b""):
             buf.extend(chunk)
 
-    def _connect(self, timeout: float) -> Machine:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("emud exited with %s before QMP was up: %s" % (self.proc.returncode, self.stderr()))
-            if os.path.exists(self.qmp_path):
-                try:
-                    return Machine("unix:" + self.qmp_path)
-                except (OSError, ClientError):
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("emud's QMP socket did not appear within %gs: %s" % (timeout, self.stderr()))
-            time.sleep(0.05)
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
     def serial_output(self) -> bytes:
         """Everything the guest wrote to the UART so far."""
-        return bytes(self._out)
+        return bytes(self.out)
 
     def stderr(self) -> str:
-        return bytes(self._err).decode("utf-8", "replace")
+        return bytes(self.err).decode("utf-8", "replace")
+
+    def close(self) -> Optional[int]:
+        return stop_process(self.proc)
+
+
+class EmudProcess(EmudRun):
+    """An emud process with QMP on a Unix socket and the UART on stdout."""
+
+    def __init__(self, kernel: str, args: Sequence[str] = (), freeze: bool = True, python: Optional[str] = None,
+                 timeout: float = 30.0) -> None:
+        self.dir = tempfile.mkdtemp(prefix="emud-")
+        self.qmp_path = os.path.join(self.dir, "qmp.sock")
+        flags = ["-qmp", "unix:%s,server,nowait" % self.qmp_path] + (["-S"] if freeze else [])
+        super().__init__(emud_argv(kernel, flags + list(args), python))
+        self.machine = self._connect(timeout)
+
+    def _connect(self, timeout: float) -> Machine:
+        try:
+            return retry_until(lambda: Machine("unix:" + self.qmp_path), timeout, alive=self.alive,
+                               retry_on=(OSError, ClientError))
+        except (OSError, ClientError):
+            if not self.alive():
+                raise RuntimeError("emud exited with %s before QMP was up: %s"
+                                   % (self.proc.returncode, self.stderr())) from None
+            raise RuntimeError("emud's QMP socket did not appear within %gs: %s" % (timeout, self.stderr())) from None
 
     def close(self) -> Optional[int]:
         self.machine.close()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        code = super().close()
         shutil.rmtree(self.dir, ignore_errors=True)
-        return self.proc.returncode
+        return code
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from emud.debug import (CONTINUE, STAY, DebugError, DebugTarget, RegisterInfo,
                         ResumeAction, StopEvent)

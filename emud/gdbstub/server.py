@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import sys
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import trio
 
+from emud.chardev import close_listeners, describe_address, open_listeners, receive_or_eof, stdio_stream
 from emud.debug import CONTINUE, DebugError, DebugTarget, StopEvent
 from emud.gdbstub.dispatch import (AwaitMonitor, Detach, Dispatcher, Kill, Reply, RUNNING,
                                    CTRLC_INTERRUPT, IDLE, StartNoAck, WaitForStop, PACKET_SIZE)
@@ -156,10 +158,7 @@ class GdbSession:
     async def _reader(self, send: trio.MemorySendChannel) -> None:
         async with send:
             while True:
-                try:
-                    data = await self.stream.receive_some(65536)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    data = b""
+                data = await receive_or_eof(self.stream, 65536)
                 if not data:
                     await send.send(("eof", None))
                     return
@@ -345,34 +344,13 @@ class GdbServer:
 
 
 async def _open_listeners(kind: str, where: Any) -> Tuple[List[trio.SocketListener], Any]:
-    if kind == "tcp":
-        host, port = where
-        try:
-            listeners = await trio.open_tcp_listeners(port, host=host)
-        except OSError as exc:
-            raise GdbServerError("cannot listen on tcp:%s:%d: %s" % (host, port, exc.strerror or exc)) from None
-        sockname = listeners[0].socket.getsockname()
-        return listeners, (sockname[0], sockname[1])
-    path = where
-    if os.path.exists(path):
-        import stat
-        if not stat.S_ISSOCK(os.stat(path).st_mode):
-            raise GdbServerError("-gdb unix:%s: the path exists and is not a socket" % path)
-        os.unlink(path)                          # a stale socket from an earlier run
-    sock = trio.socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if kind == "unix" and os.path.exists(where) and not stat.S_ISSOCK(os.stat(where).st_mode):
+        raise GdbServerError("-gdb unix:%s: the path exists and is not a socket" % where)
     try:
-        await sock.bind(path)
-        sock.listen(4)
+        return await open_listeners(kind, where, backlog=4)
     except OSError as exc:
-        sock.close()
-        raise GdbServerError("cannot listen on unix:%s: %s" % (path, exc.strerror or exc)) from None
-    return [trio.SocketListener(sock)], path
-
-
-def _stdio_stream() -> trio.abc.Stream:
-    # gdb's "target remote | emud ... -gdb stdio": RSP on our stdin/stdout
-    # (so nothing else may write to stdout).
-    return trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
+        raise GdbServerError("cannot listen on %s:%s: %s"
+                             % (kind, describe_address(kind, where), exc.strerror or exc)) from None
 
 
 async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Callable[[str], Any]] = None,
@@ -390,7 +368,8 @@ async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Cal
     if kind == "stdio":
         server.address = "stdio"
         task_status.started(server)
-        await server.serve_stream(_stdio_stream(), "stdio")
+        # gdb's "target remote | emud ... -gdb stdio": RSP on our stdin/stdout
+        await server.serve_stream(stdio_stream(), "stdio")
         # nobody can connect again to a pipe: end emud with the session
         target.request_quit(0)
         return
@@ -400,8 +379,4 @@ async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Cal
             task_status.started(server)
             await trio.serve_listeners(server._handle, listeners, handler_nursery=nursery)
     finally:
-        if kind == "unix":
-            try:
-                os.unlink(where)
-            except OSError:
-                pass
+        await close_listeners(listeners, kind, where)

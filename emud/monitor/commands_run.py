@@ -1,7 +1,7 @@
 """Run control: stop, cont, step, run until, system_reset, quit."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from emud.debug import CONTINUE, DebugError
 from emud.monitor.commands_info import status

@@ -13,17 +13,17 @@ console when it is stdio, else to stderr.
 """
 from __future__ import annotations
 
-import os
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import trio
 
+from emud.chardev import stdio_stream
 from emud.monitor import render_text
 from emud.monitor.context import MonitorContext, Session
 from emud.monitor.errors import CommandError
-from emud.monitor.runctl import stop_dict
-from emud.monitor.transport import LineReader, parse_spec, serve
+from emud.monitor.runctl import attach, stop_dict
+from emud.monitor.transport import LineReader, parse_spec, serve, session_stream
 
 GREETING = "emud %s monitor - type 'help' for more information\n"
 PROMPT = "(emud) "
@@ -77,11 +77,7 @@ async def run_script(session: Session, path: str, write: Callable[[str], Any]) -
             continue
         out = await session.run_text(text)
         await write(PROMPT + text + "\n" + out)
-        try:
-            name = session.parse(text).command.name
-        except CommandError:
-            name = None
-        if name == "quit":
+        if session.command_name(text) == "quit":
             return
 
 
@@ -96,7 +92,7 @@ class _StopNotices:
         self.target = target
         self.send, self.recv = trio.open_memory_channel(100)
         self.busy = False
-        target.events.hooks.append(self._hook)
+        self._detach = attach(target.events.hooks, self._hook)
 
     def _hook(self, ev: Any) -> None:
         if self.busy or ev.name not in ("STOP", "SHUTDOWN"):
@@ -108,9 +104,18 @@ class _StopNotices:
             pass
 
     def close(self) -> None:
-        if self._hook in self.target.events.hooks:
-            self.target.events.hooks.remove(self._hook)
+        self._detach()
         self.send.close()
+
+    async def execute(self, session: Session, text: str) -> Tuple[str, Any]:
+        """Run one command line: its name and data. A stop it causes is not
+        noticed: its own reply tells."""
+        self.busy = True
+        try:
+            inv = session.parse(text)
+            return inv.command.name, await session.execute(inv)
+        finally:
+            self.busy = False
 
     async def next_notice(self, session: Session) -> str:
         ev, last = await self.recv.receive()
@@ -138,42 +143,35 @@ async def console_session(ctx: MonitorContext, stream: trio.abc.Stream) -> None:
             text = await notices.next_notice(session)
             await send("\n" + text + PROMPT)
 
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(notifier)
-            await send(GREETING % _version() + PROMPT)
-            reader = LineReader(stream)
-            while True:
-                line = await reader.readline()
-                if line is None:
-                    break
-                out, quit_ = await _run_one(session, notices, line)
-                await send(out + ("" if quit_ else PROMPT))
-                if quit_:
-                    break
-            nursery.cancel_scope.cancel()
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
-    finally:
-        notices.close()
-        with trio.CancelScope(shield=True):
-            await stream.aclose()
+    async with session_stream(stream):
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(notifier)
+                await send(GREETING % _version() + PROMPT)
+                reader = LineReader(stream)
+                while True:
+                    line = await reader.readline()
+                    if line is None:
+                        break
+                    out, quit_ = await _run_one(session, notices, line)
+                    await send(out + ("" if quit_ else PROMPT))
+                    if quit_:
+                        break
+                nursery.cancel_scope.cancel()
+        finally:
+            notices.close()
 
 
-async def _run_one(session: Session, notices: _StopNotices, line: str) -> Any:
+async def _run_one(session: Session, notices: _StopNotices, line: str) -> Tuple[str, bool]:
+    """The plain text answer to one line, and whether it was ``quit``."""
     text = line.strip()
     if not text:
         return "", False
-    notices.busy = True
     try:
-        try:
-            inv = session.parse(text)
-            data = await session.execute(inv)
-        except CommandError as e:
-            return render_text.render_error(e), False
-        return render_text.render(inv.command.name, data), inv.command.name == "quit"
-    finally:
-        notices.busy = False
+        name, data = await notices.execute(session, text)
+    except CommandError as e:
+        return render_text.render_error(e), False
+    return render_text.render(name, data), name == "quit"
 
 
 # -- stdio -----------------------------------------------------------------------------------------
@@ -183,7 +181,7 @@ async def serve_stdio(ctx: MonitorContext, *, script: Optional[str] = None) -> N
     if sys.stdin.isatty() and sys.stdout.isatty():
         await _interactive(ctx, script)
         return
-    stream = trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
+    stream = stdio_stream()
     if script:
         session = ctx.session()
 
@@ -239,16 +237,12 @@ async def _interactive_loop(console: Any, session: Session, notices: _StopNotice
             text = line.strip()
             if not text:
                 continue
-            notices.busy = True
             try:
-                inv = session.parse(text)
-                data = await session.execute(inv)
+                name, data = await notices.execute(session, text)
             except CommandError as e:
                 console.print(render_rich.render_error(e))
                 continue
-            finally:
-                notices.busy = False
-            render_rich.show(console, inv.command.name, data)
-            if inv.command.name == "quit":
+            render_rich.show(console, name, data)
+            if name == "quit":
                 break
         nursery.cancel_scope.cancel()

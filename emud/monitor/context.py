@@ -9,7 +9,7 @@ the last ``x`` format, evaluates expressions, and runs command lines.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from emud.debug import DebugError
@@ -111,6 +111,13 @@ class Session:
     # -- running commands ---------------------------------------------------------------
     def parse(self, line: str) -> Invocation:
         return self.registry.parse(line)
+
+    def command_name(self, line: str) -> Optional[str]:
+        """The name of the command a line runs; None when it does not parse."""
+        try:
+            return self.parse(line).command.name
+        except CommandError:
+            return None
 
     async def execute(self, inv: Invocation) -> Any:
         try:

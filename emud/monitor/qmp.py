@@ -41,8 +41,11 @@ from typing import Any, Deque, Dict, List, Optional, Union
 
 import trio
 
+from emud.chardev import receive_or_eof, stdio_stream
 from emud.debug import CONTINUE, DebugError, Event
 from emud.monitor.errors import CommandError
+from emud.monitor.runctl import attach, plain, stop_machine, trap_data
+from emud.monitor.transport import session_stream
 
 NEGOTIATING, COMMAND = "negotiating", "command"
 QEMU_VERSION = {"major": 7, "minor": 2, "micro": 0}
@@ -205,6 +208,11 @@ def dump(msg: Any) -> bytes:
     return (json.dumps(msg, default=_json_default) + "\r\n").encode("utf-8")
 
 
+def plain_json(value: Any) -> Any:
+    """``value`` as a QMP client decodes it (bytes as hex, sets as lists...)."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
@@ -245,19 +253,18 @@ class QMPDispatcher:
             raise CommandError(str(e))
 
     @staticmethod
-    def _no_args(name: str, args: Dict[str, Any]) -> None:
+    def _no_args(args: Dict[str, Any]) -> None:
         if args:
             raise CommandError("Parameter '%s' is unexpected" % sorted(args)[0])
 
     # QEMU's commands
     async def stop(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        from emud.monitor.runctl import stop_machine
-        self._no_args("stop", args)
+        self._no_args(args)
         await stop_machine(self.target)
         return {}
 
     async def cont(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        self._no_args("cont", args)
+        self._no_args(args)
         if self.target.run_state == "exited":
             raise CommandError("Resetting the Virtual Machine is required")
         if self.target.run_state != "running":
@@ -265,41 +272,41 @@ class QMPDispatcher:
         return {}
 
     async def system_reset(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        self._no_args("system_reset", args)
+        self._no_args(args)
         self.target.reset()
         return {}
 
     async def query_status(self, args: Dict[str, Any]) -> Dict[str, Any]:
         from emud.monitor.commands_info import status
-        self._no_args("query-status", args)
+        self._no_args(args)
         st = status(self.session)
         return {"running": st["running"], "singlestep": False, "status": st["status"]}
 
     async def query_cpus_fast(self, args: Dict[str, Any]) -> List[Dict[str, Any]]:
-        self._no_args("query-cpus-fast", args)
+        self._no_args(args)
         arch = self.target.arch_name.split(":")[0]
         return [{"cpu-index": h, "qom-path": "/machine/soc0/harts/hart[%d]" % h, "thread-id": os.getpid(),
                  "props": {"core-id": h, "thread-id": 0, "socket-id": 0}, "target": arch,
                  "pc": self.target.read_register(h, "pc")} for h in self.target.hart_ids()]
 
     async def query_commands(self, args: Dict[str, Any]) -> List[Dict[str, str]]:
-        self._no_args("query-commands", args)
+        self._no_args(args)
         names = ["qmp_capabilities"] + sorted(self.builtins) + sorted(c.qmp_name for c in self.session.registry.commands())
         return [{"name": n} for n in names]
 
     async def query_version(self, args: Dict[str, Any]) -> Dict[str, Any]:
         from emud import __version__
-        self._no_args("query-version", args)
+        self._no_args(args)
         return {"qemu": dict(QEMU_VERSION), "package": "emud %s" % __version__}
 
     async def query_name(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        self._no_args("query-name", args)
+        self._no_args(args)
         return {"name": "emud"}
 
     async def human_monitor_command(self, args: Dict[str, Any]) -> str:
         line = args.pop("command-line", None)
         cpu = args.pop("cpu-index", None)
-        self._no_args("human-monitor-command", args)
+        self._no_args(args)
         if not isinstance(line, str):
             raise CommandError("Parameter 'command-line' is missing")
         if cpu is not None:
@@ -307,15 +314,12 @@ class QMPDispatcher:
                 raise CommandError("Parameter 'cpu-index' expects a CPU index")
             self.session.hart = cpu
         text = await self.session.run_text(line)
-        try:
-            if self.session.parse(line).command.name == "quit":
-                self.quit_requested = True
-        except CommandError:
-            pass
+        if self.session.command_name(line) == "quit":
+            self.quit_requested = True
         return text
 
     async def quit(self, args: Dict[str, Any]) -> Dict[str, Any]:
-        self._no_args("quit", args)
+        self._no_args(args)
         self.quit_requested = True
         return {}
 
@@ -379,8 +383,7 @@ class EventSource:
             self._put(Event("UART", {"line": line.decode("utf-8", "replace"), "partial": True}, icount=self._icount()))
 
     def _trap(self, hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
-        self._put(Event("TRAP", {"hart": hart, "cause": cause, "pc": pc, "interrupt": bool(is_interrupt)},
-                        icount=self._icount()))
+        self._put(Event("TRAP", trap_data(hart, cause, pc, is_interrupt), icount=self._icount()))
 
     def _bus(self, ev: Event) -> None:
         if ev.name == "UART" and not (isinstance(ev.data, dict) and "line" in ev.data):
@@ -392,17 +395,12 @@ class EventSource:
         self._put(ev)
 
     def start(self) -> None:
-        listeners = self.target.uart_listeners()
-        listeners.append(self._uart)
-        self._undo.append(lambda: listeners.remove(self._uart) if self._uart in listeners else None)
+        self._undo.append(attach(self.target.uart_listeners(), self._uart))
         traps = getattr(self.target, "trap_listeners", None)
         if isinstance(traps, list):
             self._traps_direct = True
-            traps.append(self._trap)
-            self._undo.append(lambda: traps.remove(self._trap) if self._trap in traps else None)
-        hooks = self.target.events.hooks
-        hooks.append(self._bus)
-        self._undo.append(lambda: hooks.remove(self._bus) if self._bus in hooks else None)
+            self._undo.append(attach(traps, self._trap))
+        self._undo.append(attach(self.target.events.hooks, self._bus))
 
     def stop(self) -> None:
         for undo in self._undo:
@@ -411,7 +409,6 @@ class EventSource:
 
 
 def event_data(ev: Event) -> Dict[str, Any]:
-    from emud.monitor.runctl import plain
     data = plain(dict(ev.data)) if isinstance(ev.data, dict) else {"value": plain(ev.data)}
     data["icount"] = ev.icount
     return data
@@ -440,46 +437,44 @@ async def qmp_session(ctx: Any, stream: trio.abc.Stream) -> None:
             await source.wait()
             await send(b"")
 
-    try:
-        async with trio.open_nursery() as nursery:
-            source.start()
-            nursery.start_soon(events)
-            await send(proto.greeting())
-            while True:
-                req = proto.next_request()
-                if req is None:
-                    try:
-                        data = await stream.receive_some(65536)
-                    except (trio.BrokenResourceError, trio.ClosedResourceError):
-                        data = b""
-                    if not data:
+    async with session_stream(stream):
+        try:
+            async with trio.open_nursery() as nursery:
+                source.start()
+                nursery.start_soon(events)
+                await send(proto.greeting())
+                while True:
+                    req = proto.next_request()
+                    if req is None:
+                        data = await receive_or_eof(stream, 65536)
+                        if not data:
+                            break
+                        proto.receive_data(data)
+                        continue
+                    await send(await _answer(proto, dispatcher, req))
+                    if dispatcher.quit_requested:
+                        # QEMU: the reply, then a SHUTDOWN event, then the end
+                        await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
+                        ctx.target.request_quit(0)
+                        if ctx.on_quit is not None:
+                            ctx.on_quit(0)
                         break
-                    proto.receive_data(data)
-                    continue
-                if isinstance(req, BadInput):
-                    await send(proto.error(req, "GenericError", req.desc))
-                    continue
-                answer = proto.negotiate(req)
-                if answer is None:
-                    try:
-                        answer = proto.reply(req, await dispatcher.run(req))
-                    except CommandError as e:
-                        answer = proto.error(req, e.error_class, str(e).splitlines()[0] if str(e) else "error")
-                await send(answer)
-                if dispatcher.quit_requested:
-                    # QEMU: the reply, then a SHUTDOWN event, then the end
-                    await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
-                    ctx.target.request_quit(0)
-                    if ctx.on_quit is not None:
-                        ctx.on_quit(0)
-                    break
-            nursery.cancel_scope.cancel()
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
-    finally:
-        source.stop()
-        with trio.CancelScope(shield=True):
-            await stream.aclose()
+                nursery.cancel_scope.cancel()
+        finally:
+            source.stop()
+
+
+async def _answer(proto: QMPConnection, dispatcher: QMPDispatcher, req: Union[Request, BadInput]) -> bytes:
+    """The bytes that answer one request (its reply or its error)."""
+    if isinstance(req, BadInput):
+        return proto.error(req, "GenericError", req.desc)
+    answer = proto.negotiate(req)
+    if answer is not None:
+        return answer
+    try:
+        return proto.reply(req, await dispatcher.run(req))
+    except CommandError as e:
+        return proto.error(req, e.error_class, str(e).splitlines()[0] if str(e) else "error")
 
 
 def _now() -> float:
@@ -498,9 +493,8 @@ async def serve_qmp(target: Any, spec: str, *, context: Any = None, task_status:
         task_status.started(None)
         return
     if parsed.kind == "stdio":
-        stream = trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
         task_status.started("stdio")
-        await qmp_session(ctx, stream)
+        await qmp_session(ctx, stdio_stream())
         return
     async with trio.open_nursery() as nursery:
         ctx.nursery = ctx.nursery or nursery

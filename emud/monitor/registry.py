@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import inspect
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from emud.monitor.errors import CommandError
-from emud.monitor.expr import evaluate, parse_expr, parse_int
+from emud.monitor.expr import parse_expr, parse_int
 
 # -- tokens ----------------------------------------------------------------------------
 

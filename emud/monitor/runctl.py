@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import trio
 
-from emud.debug import CONTINUE, DebugError, ResumeAction, StopEvent
+from emud.debug import CONTINUE, ResumeAction, StopEvent
 from emud.monitor.errors import CommandError
 
 CONDITION_KINDS = ("pc", "uart", "insns", "trap", "exit")
@@ -137,6 +137,18 @@ async def run_until(session: Any, conditions: List[Condition], *, timeout: Optio
     return result
 
 
+def attach(listeners: List[Any], fn: Any) -> Callable[[], None]:
+    """Append ``fn`` to a listener list (UART, traps, event hooks); the
+    returned undo removes it again (once, and only if it is still there)."""
+    listeners.append(fn)
+
+    def undo() -> None:
+        if fn in listeners:
+            listeners.remove(fn)
+
+    return undo
+
+
 def _remove_temp(target: Any, addr: int) -> None:
     for b in target.breakpoints():
         if b.kind == "sw" and b.addr == addr and b.temporary:
@@ -149,15 +161,18 @@ def _watch_traps(target: Any, fire: Any) -> Any:
     traps = getattr(target, "trap_listeners", None)
     if isinstance(traps, list):
         def listener(hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
-            fire({"condition": "trap", "trap": {"hart": hart, "cause": cause, "pc": pc, "interrupt": bool(is_interrupt)}})
-        traps.append(listener)
-        return lambda: traps.remove(listener) if listener in traps else None
+            fire({"condition": "trap", "trap": trap_data(hart, cause, pc, is_interrupt)})
+        return attach(traps, listener)
 
     def hook(ev: Any) -> None:
         if ev.name == "TRAP":
             fire({"condition": "trap", "trap": _plain(ev.data)})
-    target.events.hooks.append(hook)
-    return lambda: target.events.hooks.remove(hook) if hook in target.events.hooks else None
+    return attach(target.events.hooks, hook)
+
+
+def trap_data(hart: int, cause: int, pc: int, is_interrupt: bool) -> Dict[str, Any]:
+    """A trap from the machine's trap_listeners, as TRAP events carry it."""
+    return {"hart": hart, "cause": cause, "pc": pc, "interrupt": bool(is_interrupt)}
 
 
 def _watch_uart(target: Any, regex: Dict[str, Any], fire: Any) -> Any:
@@ -170,14 +185,7 @@ def _watch_uart(target: Any, regex: Dict[str, Any], fire: Any) -> Any:
         if m:
             fire({"condition": "uart", "match": m.group(0)})
 
-    listeners = target.uart_listeners()
-    listeners.append(listener)
-
-    def undo() -> None:
-        if listener in listeners:
-            listeners.remove(listener)
-
-    return undo
+    return attach(target.uart_listeners(), listener)
 
 
 def _plain(data: Any) -> Any:

@@ -11,13 +11,13 @@ concurrent clients (each its own session).
 """
 from __future__ import annotations
 
-import os
-import socket as _stdsocket
-from typing import Any, Awaitable, Callable, List, Tuple
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import trio
 
-from emud.chardev import ChardevError, ChardevSpec, parse_chardev
+from emud.chardev import (ChardevError, ChardevSpec, close_listeners, connect_for, listen_for, parse_chardev,
+                          receive_or_eof, socket_address)
 
 Handler = Callable[[trio.abc.Stream], Awaitable[None]]
 
@@ -30,45 +30,15 @@ def parse_spec(spec: str, what: str = "-monitor") -> ChardevSpec:
     return parsed
 
 
-async def open_listeners(spec: ChardevSpec) -> Tuple[List[trio.SocketListener], Any]:
-    if spec.kind == "tcp":
-        host = spec.host or "127.0.0.1"
-        try:
-            listeners = await trio.open_tcp_listeners(spec.port, host=host)
-        except OSError as e:
-            raise ChardevError("%s: cannot listen on %s:%d: %s" % (spec.text, host, spec.port, e.strerror or e)) from None
-        name = listeners[0].socket.getsockname()
-        return listeners, (name[0], name[1])
-    sock = trio.socket.socket(_stdsocket.AF_UNIX, _stdsocket.SOCK_STREAM)
-    try:
-        if os.path.exists(spec.path):
-            os.unlink(spec.path)   # a stale socket from an earlier run, as QEMU does
-        await sock.bind(spec.path)
-        sock.listen(8)
-    except OSError as e:
-        sock.close()
-        raise ChardevError("%s: cannot listen on %s: %s" % (spec.text, spec.path, e.strerror or e)) from None
-    return [trio.SocketListener(sock)], spec.path
-
-
-async def connect(spec: ChardevSpec) -> trio.abc.Stream:
-    try:
-        if spec.kind == "tcp":
-            return await trio.open_tcp_stream(spec.host or "127.0.0.1", spec.port)
-        return await trio.open_unix_socket(spec.path)
-    except OSError as e:
-        raise ChardevError("%s: cannot connect: %s" % (spec.text, e.strerror or e)) from None
-
-
 async def serve(spec: ChardevSpec, handler: Handler, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
     """Serve tcp/unix connections with ``handler(stream)`` until cancelled.
     ``task_status.started(address)``: (host, port) or the socket path."""
     if not spec.server:
-        stream = await connect(spec)
+        stream = await connect_for(spec, spec.text)
         task_status.started(spec.text)
         await handler(stream)
         return
-    listeners, address = await open_listeners(spec)
+    listeners, address = await listen_for(spec, 8, spec.text)
     try:
         async with trio.open_nursery() as nursery:
             if spec.wait:
@@ -77,11 +47,20 @@ async def serve(spec: ChardevSpec, handler: Handler, *, task_status: Any = trio.
             task_status.started(address)
             await trio.serve_listeners(handler, listeners, handler_nursery=nursery)
     finally:
-        if spec.kind == "unix":
-            try:
-                os.unlink(spec.path)
-            except OSError:
-                pass
+        await close_listeners(listeners, *socket_address(spec))
+
+
+@asynccontextmanager
+async def session_stream(stream: trio.abc.Stream) -> AsyncIterator[trio.abc.Stream]:
+    """The frame of one client session: the client going away ends it
+    quietly, and the stream is closed however it ends."""
+    try:
+        yield stream
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    finally:
+        with trio.CancelScope(shield=True):
+            await stream.aclose()
 
 
 class LineReader:
@@ -104,10 +83,7 @@ class LineReader:
                 line = bytes(self.buf)
                 self.buf.clear()
                 return line.decode("utf-8", "replace")
-            try:
-                data = await self.stream.receive_some(4096)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                data = b""
+            data = await receive_or_eof(self.stream, 4096)
             if not data:
                 if self.buf:
                     line = bytes(self.buf)

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import trio
 
-from emud.debug import (CONTINUE, STAY, Breakpoint, DebugError, DebugTarget, EventBus,
+from emud.debug import (CONTINUE, Breakpoint, DebugError, DebugTarget, EventBus,
                         MemoryRange, RegisterInfo, ResumeAction, StopEvent)
 
 ABI = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1",

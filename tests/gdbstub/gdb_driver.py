@@ -8,7 +8,6 @@ step, finish, stepi) and returns the MI ``*stopped`` payload.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import shutil
 import subprocess

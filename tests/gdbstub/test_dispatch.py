@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from emud.debug import CONTINUE, STAY, DebugTarget, ResumeAction, StopEvent
+from emud.debug import CONTINUE, STAY, DebugTarget
 from emud.gdbstub.dispatch import (CTRLC_INTERRUPT, IDLE, RUNNING, AwaitMonitor, Detach, Dispatcher,
                                    Kill, Reply, StartNoAck, WaitForStop)
 from tests.gdbstub.fake_target import RAM, FakeTarget

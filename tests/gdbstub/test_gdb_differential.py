@@ -2,8 +2,6 @@
 the stop reasons, functions, lines and values must be the same."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.gdbstub.gdb_driver import emud_command, qemu_command, session, source_lines

@@ -2,16 +2,14 @@
 process with a console/QMP/gdb port, and a line-oriented console client."""
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import pytest
+
+from emud.netutil import free_port, open_socket, retry_until  # noqa: F401 -- free_port: for the tests
+from emud.pytest_plugin import EmudRun, emud_argv
 
 HERE = Path(__file__).resolve().parent
 DEMO = HERE / "firmware" / "monitor_demo.c"
@@ -40,51 +38,17 @@ def spin_elf(build_firmware):
     return build_firmware(DEMO, 32, defines={"SPIN": 1}, name="monitor_demo_spin")
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Emud:
-    """``python -m emud`` with the UART on stdout (collected)."""
+class Emud(EmudRun):
+    """``python -m emud`` with the UART on stdout (collected in ``out``)."""
 
     def __init__(self, kernel, *args: str) -> None:
-        self.argv = [os.environ.get("EMUD_PYTHON") or sys.executable, "-m", "emud", "-M", "virt", "-bios", "none",
-                     "-kernel", str(kernel), "-nographic", *args]
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, cwd=str(HERE.parents[1]))
-        self.out = bytearray()
-        self.err = bytearray()
-        for pipe, buf in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
-            threading.Thread(target=self._pump, args=(pipe, buf), daemon=True).start()
-
-    @staticmethod
-    def _pump(pipe, buf) -> None:
-        for chunk in iter(lambda: pipe.read1(4096), b""):
-            buf.extend(chunk)
+        super().__init__(emud_argv(kernel, args), cwd=str(HERE.parents[1]))
 
     def connect(self, port: int, timeout: float = 30) -> socket.socket:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return socket.create_connection(("127.0.0.1", port), timeout=timeout)
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("emud did not listen on %d: %s" % (port, self.err.decode(errors="replace")))
-                time.sleep(0.05)
-
-    def close(self) -> Optional[int]:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        try:
+            return retry_until(lambda: open_socket(("127.0.0.1", port), timeout), timeout, alive=self.alive)
+        except OSError:
+            raise AssertionError("emud did not listen on %d: %s" % (port, self.err.decode(errors="replace"))) from None
 
 
 class Console:
