@@ -118,7 +118,10 @@ def disassemble_one(session: Any, pc: int) -> Optional[Dict[str, Any]]:
 
 def insn_dict(session: Any, row: Any) -> Dict[str, Any]:
     addr, raw, mnemonic, op_str = row
-    out = {"addr": addr, "bytes": bytes(raw).hex(), "mnemonic": mnemonic, "op_str": op_str}
+    raw = bytes(raw)
+    # "insn": the encoding as a little-endian word, the way objdump and QEMU show it
+    out = {"addr": addr, "bytes": raw.hex(), "insn": "%0*x" % (2 * len(raw), int.from_bytes(raw, "little")),
+           "mnemonic": mnemonic, "op_str": op_str}
     sym = session.symbol(addr)
     if sym:
         out["symbol"] = sym

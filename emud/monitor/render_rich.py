@@ -66,7 +66,7 @@ def _insn(i: Dict[str, Any]) -> Text:
     if i.get("symbol"):
         t.append(" <%s>" % i["symbol"], style=SYMBOL)
     t.append(":  ")
-    t.append("%-8s  " % i["bytes"], style="dim")
+    t.append("%-8s  " % i.get("insn", i["bytes"]), style="dim")
     t.append(i["mnemonic"], style=MNEMONIC)
     if i["op_str"]:
         t.append(" " + i["op_str"])

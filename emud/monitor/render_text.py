@@ -107,7 +107,7 @@ def stop_event(stop: Dict[str, Any]) -> str:
 
 def insn_line(i: Dict[str, Any]) -> str:
     sym = " <%s>" % i["symbol"] if i.get("symbol") else ""
-    return "0x%08x%s:  %-8s  %s %s" % (i["addr"], sym, i["bytes"], i["mnemonic"], i["op_str"])
+    return "0x%08x%s:  %-8s  %s %s" % (i["addr"], sym, i.get("insn", i["bytes"]), i["mnemonic"], i["op_str"])
 
 
 def insns(data: Dict[str, Any]) -> str:
