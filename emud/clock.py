@@ -46,6 +46,9 @@ class VirtualClock:
         self._accumulated_ns = 0     # realtime: guest ns before the last start
         self._heap: List[Tuple[int, int, Timer]] = []
         self._seq = itertools.count()
+        # icount: told of every new timer (the machine cuts a running quantum
+        # short, so that it stops at the new deadline)
+        self.on_timer_added: Optional[Callable[[int], None]] = None
 
     @property
     def icount(self) -> bool:
@@ -79,6 +82,8 @@ class VirtualClock:
     def add_timer(self, deadline_ns: int, callback: Callable[[], None]) -> Timer:
         t = Timer(deadline_ns, callback)
         heapq.heappush(self._heap, (deadline_ns, next(self._seq), t))
+        if self.icount_shift is not None and self.on_timer_added is not None:
+            self.on_timer_added(deadline_ns)
         return t
 
     def next_deadline(self) -> Optional[int]:

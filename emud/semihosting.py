@@ -10,7 +10,7 @@ Behaviour follows QEMU 7.2's semihosting/arm-compat-semi.c: handles start at
 1; ``:tt`` opens the console (read -> stdin, write -> stdout, append ->
 stderr); ``:semihosting-features`` reads "SHFB" and a feature byte
 (EXIT_EXTENDED, STDOUT_STDERR); SYS_WRITE/SYS_READ return the count *not*
-transferred; SYS_EXIT on RV32 takes the reason in the parameter register
+transferred; SYS_WRITEC/SYS_WRITE0 return 0xdeadbeef; SYS_EXIT on RV32 takes the reason in the parameter register
 (ApplicationExit -> 0, anything else -> 1) while RV64 and SYS_EXIT_EXTENDED
 take a block {reason, subcode}. Deliberate differences: host files only when
 ``allow_host_files`` (else -1 with errno EACCES); SYS_CLOCK counts guest time
@@ -53,6 +53,11 @@ SYS_ELAPSED = 0x30
 SYS_TICKFREQ = 0x31
 
 ADP_Stopped_ApplicationExit = 0x20026
+
+# The spec says SYS_WRITEC and SYS_WRITE0 leave the return register
+# "corrupted"; QEMU 7.2 (common_semi_dead_cb) writes 0xdeadbeef, even when the
+# pointer is bad. We write the same, so lockstep runs agree.
+DEAD_VALUE = 0xDEADBEEF
 
 # open modes 0..11: r rb r+ r+b w wb w+ w+b a ab a+ a+b
 _OPEN_FLAGS = [os.O_RDONLY, os.O_RDONLY, os.O_RDWR, os.O_RDWR,
@@ -209,12 +214,18 @@ class Semihosting:
         return 0
 
     def _sys_writec(self, param: int) -> int:
-        self.console_out(self._read(param, 1))
-        return SYS_WRITEC      # a0 "corrupted": QEMU leaves it as it was
+        try:
+            self.console_out(self._read(param, 1))
+        except _Fault:
+            pass
+        return DEAD_VALUE
 
     def _sys_write0(self, param: int) -> int:
-        self.console_out(self._strlen_read(param))
-        return SYS_WRITE0
+        try:
+            self.console_out(self._strlen_read(param))
+        except _Fault:
+            pass            # QEMU: nothing written, errno untouched
+        return DEAD_VALUE
 
     def _sys_write(self, param: int) -> int:
         fd, buf, length = (self._field(param, i) for i in range(3))

@@ -48,7 +48,8 @@ class Machine(DebugTarget):
         self.bus = AddressSpace()
         self.cpus: List[Any] = []
         self.devices_by_name: Dict[str, Tuple[Any, int, int]] = {}   # name -> (device, base, size)
-        self.clock = VirtualClock(icount_shift, retired=self._total_retired)
+        self.clock = VirtualClock(icount_shift, retired=self._clock_instructions)
+        self.clock.on_timer_added = self._timer_added
         self.events = EventBus()
         self.accel: Any = None
         self.frontend: Any = None
@@ -86,6 +87,23 @@ class Machine(DebugTarget):
 
     def _total_retired(self) -> int:
         return sum(cpu.instructions_retired() for cpu in self.cpus)
+
+    def _clock_instructions(self) -> int:
+        """icount time. The instruction in flight (one accessing a device or
+        reading the time CSR) is already charged: QEMU charges a TB's
+        instructions when the TB starts and ends a TB at an I/O access, so
+        the device sees the time just after that instruction."""
+        running = self._running_cpu
+        return self._total_retired() + (1 if running is not None and running.quantum else 0)
+
+    def _timer_added(self, deadline_ns: int) -> None:
+        """icount: a timer armed by the running hart (e.g. a guest write to
+        mtimecmp) ends its quantum after this instruction, so the next
+        quantum is capped at the new deadline (QEMU kicks the vCPU out of its
+        TB loop to recompute its instruction budget)."""
+        cpu = self._running_cpu
+        if cpu is not None:
+            cpu.exit_request = cpu.stop_request = True
 
     def finish_init(self) -> None:
         for cpu in self.cpus:
@@ -235,8 +253,8 @@ class Machine(DebugTarget):
         retired = cpu.instructions_retired() - before
         clock.run_expired()
         if cpu.stop_request or reason in ("exit", "debug"):
-            self._handle_exit(cpu, reason)
-            return
+            if self._handle_exit(cpu, reason):
+                return
         if action.kind == "step":
             run.remaining -= retired + (1 if reason == "trap" else 0)
             if run.remaining <= 0:
@@ -245,28 +263,30 @@ class Machine(DebugTarget):
             if reason == "trap" or not (action.start <= cpu.pc < action.end):
                 self._stop(StopEvent("step", cpu.hart_id, cpu.pc))
 
-    def _handle_exit(self, cpu, reason: str) -> None:
+    def _handle_exit(self, cpu, reason: str) -> bool:
+        """True when the run ended or stopped here; False when the quantum
+        was only cut short (a new icount deadline): the run goes on."""
         cpu.stop_request = False
         cpu.exit_request = False
         if self.exit_code is not None:
             self._state = "exited"
             self._publish("SHUTDOWN", {"exit_code": self.exit_code, "reason": "guest-shutdown"})
             self._stop(StopEvent("exited", cpu.hart_id, cpu.pc, exit_code=self.exit_code), state="exited")
-            return
+            return True
         if getattr(self, "_pending_reset", False):
             self._pending_reset = False
             self.reset(keep_running=True)
-            return
+            return True
         if self._stop_pending:
             self._stop_pending = False
             self._stop(StopEvent("interrupt", cpu.hart_id, cpu.pc))
-            return
+            return True
         if cpu.watch_hit is not None:
             kind, waddr, _ = cpu.watch_hit
             cpu.watch_hit = None
             self._publish("WATCHPOINT", {"hart": cpu.hart_id, "pc": cpu.pc, "kind": kind, "addr": waddr})
             self._stop(StopEvent("watchpoint", cpu.hart_id, cpu.pc, watch_kind=kind, watch_addr=waddr))
-            return
+            return True
         if reason == "debug":
             bp = self._breakpoint_at(cpu.pc)
             kind = "hw-breakpoint" if bp is not None and bp.kind == "hw" else "breakpoint"
@@ -274,7 +294,8 @@ class Machine(DebugTarget):
                 self.delete_breakpoint(bp.number)
             self._publish("BREAKPOINT", {"hart": cpu.hart_id, "pc": cpu.pc, "number": bp.number if bp else None})
             self._stop(StopEvent(kind, cpu.hart_id, cpu.pc))
-            return
+            return True
+        return False
 
     async def _idle(self, cpu) -> None:
         """A hart waits for an interrupt (WFI)."""

@@ -129,3 +129,110 @@ def test_snapshot_restores_a_pending_compare():
     assert t2.mtip_irqs[0].level == 0
     ic.advance(10_000)
     assert t2.mtip_irqs[0].level == 1
+
+
+# -- the compare deadline as QEMU 7.2 computes it (riscv_aclint_mtimer_write_timecmp) --------------
+
+def test_deadline_is_qemus_formula_from_the_exact_write_time():
+    """next = now + muldiv64(mtimecmp - mtime, 1e9, timebase): the deadline
+    keeps the write's position inside the 100 ns mtime tick, so it is not a
+    whole tick boundary (a naive 'cmp * 100' would be)."""
+    ic = Icount()
+    t = AclintMtimer(ic.clock)
+    ic.advance(12345)                        # mtime = 123, 45 ns into the tick
+    t.write(0, 8, 200)
+    assert t._timers[0].deadline == 12345 + (200 - 123) * 100 == 20045
+    ic.advance(20045 - 12345 - 1)
+    assert t.mtip_irqs[0].level == 0
+    ic.advance(1)
+    assert t.mtip_irqs[0].level == 1
+
+
+def test_far_future_compare_never_fires():
+    ic = Icount()
+    t = AclintMtimer(ic.clock)
+    t.write(0, 8, (1 << 64) - 1)             # QEMU parks the timer at INT64_MAX ns
+    ic.advance(10 ** 12)
+    assert t.mtip_irqs[0].level == 0
+
+
+# -- on the machine: the time a guest access sees, and the quantum it ends --------------------------
+
+def _virt(code_words, icount_shift=0):
+    """An RV32 virt machine under -icount with raw code at the RAM base."""
+    from emud.chardev import MemoryChardev
+    from emud.machines.virt import VirtMachine
+    m = VirtMachine(xlen=32, serial=MemoryChardev(), icount_shift=icount_shift)
+    m.bus.write_bytes(0x80000000, b"".join(w.to_bytes(4, "little") for w in code_words))
+    m.set_entry(0x80000000)
+    return m
+
+
+def _run(m, until=None, timeout=30):
+    """Run until the guest stops (or ``until()`` is true); the stop event."""
+    import trio
+
+    async def main():
+        async with trio.open_nursery() as nursery:
+            await nursery.start(m.run)
+            m.resume()
+            with trio.fail_after(timeout):
+                if until is None:
+                    event = await m.wait_for_stop()
+                else:
+                    while not until():
+                        await trio.sleep(0.005)
+                    event = None
+            m.request_quit()
+        return event
+    return trio.run(main)
+
+
+LUI_T0_MTIMECMP = 0x020042B7       # lui t0, 0x2004      (t0 = mtimecmp of hart 0)
+ADDI_T1_1000 = 0x3E800313          # addi t1, zero, 1000
+SW_T1_T0 = 0x0062A023              # sw t1, 0(t0)
+NOP = 0x00000013
+LUI_T2_TEST = 0x001003B7           # lui t2, 0x100       (sifive_test)
+LI_T3_PASS = 0x00005E37            # lui t3, 0x5
+ADDI_T3_555 = 0x555E0E13           # addi t3, t3, 0x555  (0x5555: pass)
+SW_T3_T2 = 0x01C3A023              # sw t3, 0(t2)
+
+
+def test_mtimecmp_write_inside_a_block_sees_the_exact_instruction_count():
+    """Under -icount shift=0 a guest store to mtimecmp arms the deadline
+    from the time at *that* instruction, as QEMU does: the 6 instructions of
+    the reset ROM, the 9 before the store in the same block, and the store
+    itself (QEMU charges an I/O instruction before its access) = 16 ns, so
+    the deadline is 16 + (1000 - 0) * 100. This needs the TCG slow path (st_slow/ld_slow) to
+    see the instruction count of the access, not of the block's start
+    (emud/tcg: cpu.budget is only synced at block exits and 'rw' helper
+    calls; an MMIO access in the middle of a block reads a stale
+    instructions_retired())."""
+    code = [LUI_T0_MTIMECMP, ADDI_T1_1000] + [NOP] * 7 + [SW_T1_T0,
+            LUI_T2_TEST, LI_T3_PASS, ADDI_T3_555, SW_T3_T2]
+    m = _virt(code)
+    event = _run(m)
+    assert event.reason == "exited" and event.exit_code == 0
+    assert m.mtimer.timecmp[0] == 1000
+    assert m.mtimer._timers[0].deadline == 6 + 9 + 1 + 1000 * 100
+
+
+def test_a_deadline_armed_mid_quantum_ends_the_quantum():
+    """The quantum that writes mtimecmp must stop at the new deadline (QEMU
+    kicks the vCPU to recompute its budget), not run on to its planned end
+    (20000 instructions): the timer fires with the clock exactly at the
+    deadline the write armed."""
+    code = [LUI_T0_MTIMECMP, 0x00A00313, SW_T1_T0, 0x0000006F]   # mtimecmp = 10 ticks; j .
+    armed, fired = [], []
+    m = _virt(code)
+    add_timer = m.clock.add_timer
+
+    def spy(deadline, callback):
+        armed.append(deadline)
+        return add_timer(deadline, callback)
+    m.clock.add_timer = spy
+    m.mtimer.mtip_irqs[0].connect(lambda level: level and m.run_state == "running"
+                                  and fired.append(m.clock.now_ns()))
+    _run(m, until=lambda: fired)
+    assert len(armed) == 1 and 1000 < armed[0] < 1010
+    assert fired == armed

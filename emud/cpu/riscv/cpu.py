@@ -29,7 +29,9 @@ CAUSE_LOAD_ACCESS = 5
 CAUSE_STORE_MISALIGNED = 6
 CAUSE_STORE_ACCESS = 7
 
-#: Interrupts in the order they are taken (highest priority first).
+#: Interrupts in the order they are taken (highest priority first): the
+#: privileged spec's MEI > MSI > MTI. (QEMU 7.2 without AIA takes the lowest
+#: number first, MSI > MTI > MEI: docs/COMPATIBILITY.md.)
 IRQ_PRIORITY = (C.IRQ_MEI, C.IRQ_MSI, C.IRQ_MTI)
 
 

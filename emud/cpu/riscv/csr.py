@@ -90,7 +90,7 @@ def write_mtvec(cpu, value: int) -> None:
 
 
 def write_mepc(cpu, value: int) -> None:
-    cpu.mepc = value & cpu.mask & ~1  # IALIGN = 16 with RVC
+    cpu.mepc = value & cpu.mask & ~1  # IALIGN = 16 with RVC (QEMU 7.2 keeps bit 0)
 
 
 def write_menvcfg(cpu, value: int) -> None:

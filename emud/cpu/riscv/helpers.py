@@ -29,6 +29,15 @@ def lr_reserve(cpu, addr: int, value: int) -> None:
     cpu.res_value = value
 
 
+def sc_reserved(cpu, addr: int) -> int:
+    """1 if ``addr`` is the reserved address; else the SC fails here
+    (without touching memory) and the reservation is gone."""
+    if cpu.res_addr == addr:
+        return 1
+    cpu.res_addr = -1
+    return 0
+
+
 def sc_check(cpu, addr: int, current: int) -> int:
     """1 if the SC may store (QEMU's rule: same address, memory unchanged);
     the reservation is gone either way."""
@@ -81,6 +90,7 @@ HELPERS: Dict[str, Callable] = {
     "raise_exception": raise_exception,
     "check_aligned": check_aligned,
     "lr_reserve": lr_reserve,
+    "sc_reserved": sc_reserved,
     "sc_check": sc_check,
     "csrrw": csrrw,
     "csrrs": csrrs,

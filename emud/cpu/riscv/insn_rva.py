@@ -1,19 +1,22 @@
 """The A extension: LR/SC and AMOs.
 
 Emulation is single-threaded, so an AMO is simply load, op, store. Every
-access must be naturally aligned (a helper check traps otherwise); access
-faults of AMOs and SC are store/AMO faults (the ``"amo"`` access kind).
+access must be naturally aligned (a helper check traps otherwise: cause 4
+for LR, 6 for SC and AMOs); access faults of AMOs and SC are store/AMO
+faults (the ``"amo"`` access kind, cause 7), as the spec says. (QEMU 7.2
+reports AMO faults as load faults: docs/COMPATIBILITY.md.)
 
 LR/SC follow QEMU: LR records the address and the loaded value; SC succeeds
 when the address matches and memory still holds that value, and always
-clears the reservation. A failing SC stores the unchanged value back (the IR
-has no conditional store); that write is invisible except to MMIO and write
-watchpoints.
+clears the reservation. An SC whose address is not reserved fails without
+touching memory (rd = 1, no access fault); a failing SC never writes. A
+misaligned SC traps whether or not it would succeed (the A spec: an
+address-misaligned exception "will be generated").
 """
 from __future__ import annotations
 
 from ...tcg.ir import IRBuilder as B
-from .gen import dst, src
+from .gen import dst, mask, src
 
 LOAD_MISALIGNED = 4
 STORE_MISALIGNED = 6
@@ -38,13 +41,24 @@ def trans_lr(ctx, a):
 
 
 def trans_sc(ctx, a):
+    """Two exits to the next instruction: the store path (rd = 0) and the
+    failure path (rd = 1), so that a failing SC neither reads nor writes."""
     b = ctx.b
     addr = src(ctx, a.rs1)
     _check_aligned(ctx, addr, a.size, STORE_MISALIGNED)
-    old = b.ld(addr, a.size, True, "amo")
-    ok = b.call("sc_check", addr, old, result=True)
-    b.st(addr, b.movcond("ne", ok, 0, src(ctx, a.rs2), old), a.size, "amo")
-    dst(ctx, a.rd, b.xor(ok, 1))
+    fail = b.label()
+    reserved = b.call("sc_reserved", addr, result=True)
+    b.brcond("eq", reserved, 0, fail)
+    current = b.ld(addr, a.size, True, "amo")
+    ok = b.call("sc_check", addr, current, result=True)
+    b.brcond("eq", ok, 0, fail)
+    b.st(addr, src(ctx, a.rs2), a.size, "amo")
+    dst(ctx, a.rd, 0)
+    b.goto_tb(0, ctx.next_pc & mask(ctx))
+    b.set_label(fail)
+    dst(ctx, a.rd, 1)
+    b.goto_tb(1, ctx.next_pc & mask(ctx))
+    ctx.end_tb()
 
 
 def gen_amo(ctx, a, combine) -> None:
