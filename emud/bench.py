@@ -126,6 +126,8 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
     lookups = s["dispatch_lookups"]
     lines.append("  jump-cache hits     %12s  (%d of %d dispatcher lookups)" % (
         _pct(s["jump_cache_hit_rate"]), s["jump_cache_hits"], lookups))
+    lines.append("  translation cache   %12d  (translations served from it: no translate/compile)" % s.get(
+        "translation_cache_hits", 0))
     finds = s["tb_cache_hits"] + s["translations"]
     lines.append("  TB-cache hits       %12s  (%d of %d finds)" % (
         _pct(s["tb_cache_hits"] / finds if finds else 0), s["tb_cache_hits"], finds))
@@ -151,6 +153,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--no-counts", action="store_true", help="skip the counting pass (chain hit rate)")
     p.add_argument("--no-qemu", action="store_true", help="do not time QEMU")
     p.add_argument("--regions", action="store_true", help="region translation (several guest blocks per TB)")
+    p.add_argument("--tb-size", type=float, default=None, metavar="MIB",
+                   help="code cache bound (as -accel tcg,tb-size=MIB); small values force flushes")
     p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
     p.add_argument("--build", default=DEFAULT_BUILD, help="directory of the prebuilt ELFs")
     opts = p.parse_args(argv)
@@ -162,6 +166,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if opts.quick:
         names, xlens = ["crc32"], [32]
         opts.no_counts = True
+    extra = [] if opts.tb_size is None else ["-accel", "tcg,tb-size=%g" % opts.tb_size]
     print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
     failed = False
     summary = []
@@ -174,10 +179,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 continue
             best = None
             for _ in range(max(1, opts.repeat)):
-                s = run_emud(path, regions=opts.regions)
+                s = run_emud(path, regions=opts.regions, extra_args=extra)
                 if best is None or s["seconds"] < best["seconds"]:
                     best = s
-            counted = None if opts.no_counts else run_emud(path, count=True, regions=opts.regions)
+            counted = None if opts.no_counts else run_emud(path, count=True, regions=opts.regions, extra_args=extra)
             qemu = None if opts.no_qemu else run_qemu(path, xlen)
             print("\n".join(report(name, xlen, best, counted, qemu)), flush=True)
             failed |= best["exit_code"] != 0

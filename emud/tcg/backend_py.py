@@ -32,6 +32,7 @@ execution engine.
 from __future__ import annotations
 
 import sys
+from bisect import bisect_right
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .ir import Op, Temp
@@ -59,6 +60,11 @@ class CodegenConfig:
         self.count_execs = count_execs
         self.log_exec = log_exec
 
+    def key(self) -> Tuple[Any, ...]:
+        """Everything here that the generated code depends on (the translation cache's key)."""
+        return (self.xlen, self.ram_base, self.ram_size, self.fast_memory, self.chaining,
+                self.watch_mode, self.count_execs, self.log_exec)
+
 
 def ram_views(data: bytearray) -> Dict[str, Any]:
     """Typed views of RAM used by the fast path (unsigned U*, signed S*)."""
@@ -75,8 +81,15 @@ def _lit(v: int) -> str:
     return hex(v) if v > 9 else str(v)
 
 
+def _plus(a: str, k: int) -> str:
+    if k == 0:
+        return a
+    return "%s %s %s" % (a, "+" if k > 0 else "-", _lit(abs(k)))
+
+
 class _Emitter:
     def __init__(self, ops: Sequence[Op], tb_pc: int, depth: Dict[int, int], cfg: CodegenConfig) -> None:
+        self.cur_retired = 0   # instructions before the one being emitted (for slow paths)
         self.ops = list(ops)
         self.tb_pc = tb_pc
         self.cfg = cfg
@@ -93,16 +106,93 @@ class _Emitter:
         self.helpers: Set[str] = set()
         self.loops = False
         self.labels = {op.args[0]: i for i, op in enumerate(self.ops) if op.opc == "set_label"}
+        self.inline: Dict[Temp, Op] = {}                  # temp -> its def, pasted into its one use
+        self.addr_fold: Dict[Temp, Tuple[Temp, int]] = {}  # address temp -> (base, signed offset)
+        self._plan_inlining()
+
+    def _plan_inlining(self) -> None:
+        """Single-use scratch temps are not assigned: their expression is
+        pasted into the one op that reads them (fewer statements to compile
+        and to run), when nothing between could change what it reads. An
+        address ``base + imm`` read by one load/store folds into the access
+        (``_o = base + (imm - RAM base)``; the slow path masks the address)."""
+        ops = self.ops
+        w = self.cfg.xlen
+        use_at: Dict[Temp, int] = {}       # local temp -> where it is read (-1: more than once)
+        def_at: Dict[Temp, List[int]] = {}  # temp -> where it is written
+        barriers: List[int] = []           # ops nothing may move across, in order
+        op_inputs: List[List[Any]] = []
+        for i, op in enumerate(ops):
+            ins = op.inputs()
+            op_inputs.append(ins)
+            for v in ins:
+                if isinstance(v, Temp) and not v.is_global:
+                    use_at[v] = -1 if v in use_at else i
+            d = op.dest
+            if d is not None:
+                def_at.setdefault(d, []).append(i)
+            opc = op.opc
+            if opc in ("set_label", "brcond", "call") or opc in EXIT_OPS:
+                barriers.append(i)
+        reads: Dict[Temp, Set[Temp]] = {}   # inlined temp -> every temp its expression reads
+        for d, i in ((d, at[0]) for d, at in def_at.items() if len(at) == 1 and not d.is_global):
+            j = use_at.get(d, -1)
+            op = ops[i]
+            if j < 0 or op.opc not in PURE_VALUE_OPS:
+                continue
+            k = bisect_right(barriers, i)
+            if k < len(barriers) and barriers[k] < j:
+                continue            # a label, branch, call or exit in between
+            inputs: Set[Temp] = set()
+            for v in op_inputs[i]:
+                if isinstance(v, Temp):
+                    inputs.add(v)
+                    inputs |= reads.get(v, set())
+            if any(i < at < j for t in inputs for at in def_at.get(t, ())):
+                continue            # what it reads changes before its use
+            user = ops[j]
+            if user.opc in ("ld", "st"):
+                addr = user.args[1] if user.opc == "ld" else user.args[0]
+                if addr is not d:
+                    if user.opc == "st":   # the stored value: read once on either path
+                        self.inline[d] = op
+                        reads[d] = inputs
+                elif (op.opc == "add" and op.w == w and isinstance(op.args[1], Temp)
+                        and isinstance(op.args[2], int)):
+                    imm = op.args[2]
+                    if imm >> (w - 1):
+                        imm -= 1 << w
+                    self.addr_fold[d] = (op.args[1], imm)
+                    reads[d] = inputs
+            elif user.opc in PURE_VALUE_OPS or user.opc in ("brcond", "call", "exit_tb"):
+                self.inline[d] = op
+                reads[d] = inputs
 
     # -- operands --------------------------------------------------------------
     def val(self, v) -> str:
         if isinstance(v, Temp):
+            d = self.inline.get(v)
+            if d is not None:
+                return "(%s)" % op_expr(d, self.val)
             if v.is_global:
                 self.used_globals.add(v.reg)
                 if v.reg not in self.path_written:
                     self.read_first.add(v.reg)   # needs its value from cpu.x at entry
             return v.name
         return _lit(v)
+
+    def address(self, addr) -> Tuple[str, str]:
+        """The guest address as given to the slow path (which masks it) and
+        the RAM offset expression of the fast path."""
+        fold = self.addr_fold.get(addr) if isinstance(addr, Temp) else None
+        base = self.cfg.ram_base or 0
+        if fold is None:
+            a = self.val(addr)
+            return a, "%s - %s" % (a, hex(base))
+        t, imm = fold
+        a = self.val(t)
+        return _plus(a, imm), _plus(a, imm - base)
+
 
     def dst(self, t: Temp) -> str:
         if t.is_global:
@@ -165,21 +255,37 @@ class _Emitter:
             self.emit(indent, "cpu.budget = b - %d" % retired)
             self.emit(indent, "return None")
 
+    def _ram_const(self, addr, size: int) -> Optional[int]:
+        """The RAM offset of a constant, aligned, in-RAM address (or None)."""
+        cfg = self.cfg
+        if not (cfg.fast_memory and isinstance(addr, int)):
+            return None
+        off = addr - cfg.ram_base
+        if 0 <= off <= cfg.ram_size - size and not off & (size - 1):
+            return off
+        return None
+
     def load(self, indent: int, op: Op, pc: int) -> None:
         d, addr, size, signed, kind = op.args
-        dn, a = self.dst(d), self.val(addr)
-        slow = "%s = ld_slow(cpu, %s, %d, %s, %r, %s)" % (dn, a, size, bool(signed), kind, _lit(pc))
+        dn = self.dst(d)
         cfg = self.cfg
-        if cfg.fast_memory and not (isinstance(addr, int) and not 0 <= addr - cfg.ram_base < cfg.ram_size):
-            mask = ""
-            if signed and 8 * size >= op.w:
-                signed = False   # a full-width load: the same bits either way
-            if signed:
-                mask = " & %s" % hex((1 << op.w) - 1)
-            view = ("S%d" if signed else "U%d") % size
+        if signed and 8 * size >= op.w:
+            signed = False   # a full-width load: the same bits either way
+        mask = " & %s" % hex((1 << op.w) - 1) if signed else ""
+        view = ("S%d" if signed else "U%d") % size
+        shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
+        const = self._ram_const(addr, size)
+        if const is not None:
+            self.emit(indent, "%s = %s[%s]%s" % (dn, view, _lit(const // size), mask))
+            return
+        a, o = self.address(addr)
+        # the slow path may reach a device that reads the instruction count
+        # (icount time): bring cpu.budget up to this instruction first
+        slow = "cpu.budget = b - %d; %s = ld_slow(cpu, %s, %d, %s, %r, %s)" % (
+            self.cur_retired, dn, a, size, bool(signed), kind, _lit(pc))
+        if cfg.fast_memory and not isinstance(addr, int):
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
-            shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
-            self.emit(indent, "_o = %s - %s" % (a, hex(cfg.ram_base)))
+            self.emit(indent, "_o = %s" % o)
             self.emit(indent, "if 0 <= _o < %s%s:" % (hex(cfg.ram_size - size + 1), align))
             self.emit(indent + 1, "%s = %s[_o%s]%s" % (dn, view, shift, mask))
             self.emit(indent, "else:")
@@ -189,19 +295,28 @@ class _Emitter:
 
     def store(self, indent: int, op: Op, pc: int) -> None:
         addr, value, size, kind = op.args
-        a, v = self.val(addr), self.val(value)
+        cfg = self.cfg
+        a, o = self.address(addr)
+        v = self.val(value)
         if isinstance(value, int):
             v = _lit(value & ((1 << (8 * size)) - 1))
-        slow = "st_slow(cpu, %s, %s, %d, %r, %s)" % (a, v, size, kind, _lit(pc))
-        cfg = self.cfg
-        if cfg.fast_memory and not (isinstance(addr, int) and not 0 <= addr - cfg.ram_base < cfg.ram_size):
-            if not isinstance(value, int) and 8 * size < op.w:
-                v = "%s & %s" % (v, hex((1 << (8 * size)) - 1))
+        fast_v = v
+        if not isinstance(value, int) and 8 * size < op.w:
+            fast_v = "%s & %s" % (v, hex((1 << (8 * size)) - 1))
+        slow = "cpu.budget = b - %d; st_slow(cpu, %s, %s, %d, %r, %s)" % (
+            self.cur_retired, a, v, size, kind, _lit(pc))
+        shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
+        const = self._ram_const(addr, size)
+        if const is not None:
+            self.emit(indent, "if not CP[%s]:" % _lit(const >> CHUNK_SHIFT))
+            self.emit(indent + 1, "U%d[%s] = %s" % (size, _lit(const // size), fast_v))
+            self.emit(indent, "else:")
+            self.emit(indent + 1, slow)
+        elif cfg.fast_memory and not isinstance(addr, int):
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
-            shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
-            self.emit(indent, "_o = %s - %s" % (a, hex(cfg.ram_base)))
+            self.emit(indent, "_o = %s" % o)
             self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> %d]:" % (hex(cfg.ram_size - size + 1), align, CHUNK_SHIFT))
-            self.emit(indent + 1, "U%d[_o%s] = %s" % (size, shift, v))
+            self.emit(indent + 1, "U%d[_o%s] = %s" % (size, shift, fast_v))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         else:
@@ -236,15 +351,20 @@ class _Emitter:
             elif opc == "set_label":
                 pass
             elif opc in PURE_VALUE_OPS:
+                if op.args[0] in self.inline or op.args[0] in self.addr_fold:
+                    i += 1
+                    continue      # pasted into its one use
                 expr = op_expr(op, self.val)
                 self.emit(indent, "%s = %s" % (self.dst(op.args[0]), expr))
                 if op.args[0].is_global:
                     written.add(op.args[0].reg)
             elif opc == "ld":
+                self.cur_retired = cur
                 self.load(indent, op, self.cur_pc)
                 if op.args[0].is_global:
                     written.add(op.args[0].reg)
             elif opc == "st":
+                self.cur_retired = cur
                 self.store(indent, op, self.cur_pc)
             elif opc == "call":
                 self.call(indent, op, written, cur)
@@ -329,15 +449,20 @@ class _Emitter:
             # not loaded at entry: unbound if the trap came before its write
             tail.append("        try: x[%d] = r%d" % (r, r))
             tail.append("        except NameError: pass")
-        tail += [
-            "        n, nxt = INFO[e.pc]",
-            "        if e.completed:",
-            "            cpu.budget = b - n - 1; cpu.pc = nxt",
-            "        else:",
-            "            cpu.budget = b - n; cpu.pc = e.pc",
-            "        raise",
-        ]
+        tail += ["        UNWIND(cpu, e, b, INFO)", "        raise"]
         return "\n".join(head + inner + tail) + "\n"
+
+
+def unwind(cpu, e: TBExit, b: int, info: Dict[int, Tuple[int, int]]) -> None:
+    """A TB left by an exception at ``e.pc``: account the instructions
+    retired before it (and it, if it completed) and set the pc to resume at."""
+    n, nxt = info[e.pc]
+    if e.completed:
+        cpu.budget = b - n - 1
+        cpu.pc = nxt
+    else:
+        cpu.budget = b - n
+        cpu.pc = e.pc
 
 
 class CompiledTB:
@@ -348,6 +473,23 @@ class CompiledTB:
         self.source = source
         self.namespace = namespace
         self.exits = list(exits)     # chain slot k (global Ck) -> its target pc
+
+
+class TBCode:
+    """One TB's compiled code before it is bound to an engine's runtime: what
+    the translation cache keeps, so that retranslating the same guest code
+    costs an exec() instead of the translator, the optimizer and compile()."""
+
+    __slots__ = ("code", "source", "name", "helpers", "exits", "info")
+
+    def __init__(self, code, source: str, name: str, helpers: Set[str], exits: List[int],
+                 info: Dict[int, Tuple[int, int]]) -> None:
+        self.code = code
+        self.source = source
+        self.name = name
+        self.helpers = helpers
+        self.exits = exits
+        self.info = info
 
 
 def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
@@ -362,27 +504,37 @@ def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, in
     return em.generate(name), em.helpers, em.exits
 
 
-def compile_tb(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
-               runtime: Dict[str, Any], helpers: Dict[str, Any],
-               depth: Optional[Dict[int, int]] = None) -> CompiledTB:
-    """Generate, compile and bind one TB.
-
-    ``runtime`` provides what every TB shares: ld_slow, st_slow, RAM views
-    (U1..U8, S1..S8), CP (code-page bitmap), JC (jump cache), LOG_EXEC, STATS.
-    """
+def build_tb_code(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
+                  depth: Optional[Dict[int, int]] = None) -> TBCode:
+    """Generate and compile one TB (not yet bound to a runtime)."""
     if depth is None:
         depth = {pc: i for i, (pc, _) in enumerate(insns)}
     source, used_helpers, exits = generate_source(ops, tb_pc, insns, cfg, depth)
+    info = {pc: (depth[pc], pc + length) for pc, length in insns}
+    info.setdefault(tb_pc, (0, tb_pc))
+    code = compile(source, "<tb 0x%x>" % tb_pc, "exec")
+    return TBCode(code, source, "tb_%x" % tb_pc, used_helpers, exits, info)
+
+
+def bind_tb(tb_code: TBCode, runtime: Dict[str, Any], helpers: Dict[str, Any]) -> CompiledTB:
+    """Make the TB's function: its globals are the shared ``runtime`` (ld_slow,
+    st_slow, RAM views U1..U8/S1..S8, CP code-chunk bitmap, JC jump cache,
+    LOG_EXEC, STATS), the helpers it calls and its own INFO table."""
     namespace: Dict[str, Any] = dict(RUNTIME)
     namespace.update(runtime)
     namespace["TBExit"] = TBExit
     namespace["ExitRequest"] = ExitRequest
     namespace["MAX"] = MAX_TB_INSNS
-    info = {pc: (depth[pc], pc + length) for pc, length in insns}
-    info.setdefault(tb_pc, (0, tb_pc))
-    namespace["INFO"] = info
-    for name in used_helpers:
+    namespace["INFO"] = tb_code.info
+    namespace["UNWIND"] = unwind
+    for name in tb_code.helpers:
         namespace["h_" + name] = helpers[name]
-    code = compile(source, "<tb 0x%x>" % tb_pc, "exec")
-    exec(code, namespace)  # noqa: S102 - our own generated code
-    return CompiledTB(namespace["tb_%x" % tb_pc], source, namespace, exits)
+    exec(tb_code.code, namespace)  # noqa: S102 - our own generated code
+    return CompiledTB(namespace[tb_code.name], tb_code.source, namespace, tb_code.exits)
+
+
+def compile_tb(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
+               runtime: Dict[str, Any], helpers: Dict[str, Any],
+               depth: Optional[Dict[int, int]] = None) -> CompiledTB:
+    """Generate, compile and bind one TB."""
+    return bind_tb(build_tb_code(ops, tb_pc, insns, cfg, depth), runtime, helpers)

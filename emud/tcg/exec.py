@@ -16,11 +16,12 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..memory import AddressSpace, BusError, RamRegion
-from .backend_py import CodegenConfig, compile_tb, ram_views
+from .backend_py import CodegenConfig, bind_tb, build_tb_code, ram_views
 from .ir import format_ops
 from .optimize import optimize
-from .region import translate_region
-from .tb import CHUNK_SHIFT, TBCache, TranslationBlock
+from .region import REGION_WINDOW, translate_region
+from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
+                 code_spans)
 from .translator import (MAX_TB_INSNS, PAGE_SHIFT, DebugStop, ExitRequest, Frontend, GuestTrap,
                          TranslationFault, translate_block)
 
@@ -73,6 +74,8 @@ class TBEngine:
         self.count_execs = count_execs
         self.stats = ExecStats()
         self.cache = TBCache(tb_size_bytes, self._unchain)
+        # compiled code by what it was made from; survives invalidation and flushes
+        self.translation_cache = TranslationCache()
         self.jump_caches: Dict[Any, Dict[int, Callable]] = {}
         self.capped: Dict[Tuple[int, Any, int], TranslationBlock] = {}
         self.breakpoints: Set[int] = set()
@@ -179,37 +182,85 @@ class TBEngine:
         region, offset, _ = hit
         return int.from_bytes(region.data[offset:offset + size], "little")
 
+    def _code_bytes(self, start: int, length: int) -> Optional[bytes]:
+        hit = self.bus.find(start)
+        if hit is not None and isinstance(hit[0], RamRegion) and hit[2] >= length:
+            return bytes(hit[0].data[hit[1]:hit[1] + length])
+        try:
+            return bytes(self.bus.read_bytes(start, length))
+        except BusError:
+            return None
+
+    def _breakpoints_in(self, lo: int, hi: int) -> Tuple[int, ...]:
+        bps = self.breakpoints
+        if not bps:
+            return ()
+        return tuple(sorted(p for p in bps if lo <= p <= hi))
+
+    def _still_matches(self, entry: CachedTranslation) -> bool:
+        """A cached translation is what translating now would give: same
+        breakpoints around it, same guest bytes."""
+        if entry.bps != self._breakpoints_in(entry.bp_lo, entry.bp_hi):
+            return False
+        for start, blob in entry.spans:
+            hit = self.bus.find(start)
+            if hit is not None and isinstance(hit[0], RamRegion) and hit[2] >= len(blob):
+                if hit[0].data[hit[1]:hit[1] + len(blob)] != blob:
+                    return False
+            elif self._code_bytes(start, len(blob)) != blob:
+                return False
+        return True
+
+    def _logs_translation(self) -> bool:
+        log = self.log
+        return log is not None and any(log.enabled(k) for k in ("in_asm", "op", "op_opt", "out_asm"))
+
     def translate(self, pc: int, flags, max_insns: int = MAX_TB_INSNS, ignore_bp: bool = False,
                   cache: bool = True) -> TranslationBlock:
         t0 = time.perf_counter()
         cfg = self._codegen_config()
         if cfg.watch_mode:
             max_insns = 1
-        depth = None
-        max_path = None
-        blocks = 1
-        if self.regions and cfg.chaining and not cfg.log_exec and max_insns >= MAX_TB_INSNS and not ignore_bp:
-            region = translate_region(self.frontend, self._fetch, pc, flags, self.breakpoints)
-            ops, insns, depth, max_path, blocks = (region.ops, region.insns, region.depth,
-                                                   region.max_path, region.blocks)
-        else:
-            builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
-                                             self.breakpoints, ignore_bp_at_start=ignore_bp)
-            ops = builder.ops
-        opt = optimize(ops)
+        regions = (self.regions and cfg.chaining and not cfg.log_exec and max_insns >= MAX_TB_INSNS
+                   and not ignore_bp)
+        key = (pc, flags, max_insns, ignore_bp, regions, cfg.key())
+        logging = self._logs_translation()
+        entry = None if logging else self.translation_cache.find(key, self._still_matches)
+        if entry is None:
+            depth = None
+            max_path = None
+            blocks = 1
+            if regions:
+                region = translate_region(self.frontend, self._fetch, pc, flags, self.breakpoints)
+                ops, insns, depth, max_path, blocks = (region.ops, region.insns, region.depth,
+                                                       region.max_path, region.blocks)
+            else:
+                builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
+                                                 self.breakpoints, ignore_bp_at_start=ignore_bp)
+                ops = builder.ops
+            opt = optimize(ops)
+            code = build_tb_code(opt, pc, insns, cfg, depth=depth)
+            end = max([p + n for p, n in insns] or [pc + 1])
+            # the breakpoints that shaped it: inside it, at its end (it stopped
+            # there), and for a region everywhere it may have looked
+            bp_hi = max(end, pc + REGION_WINDOW + 4 * MAX_TB_INSNS) if regions else end
+            spans = [(start, self._code_bytes(start, n)) for start, n in code_spans(insns)]
+            entry = CachedTranslation(code, insns, depth, max_path, blocks, end, spans,
+                                      self._breakpoints_in(pc, bp_hi), pc, bp_hi)
+            if all(blob is not None for _, blob in spans):
+                self.translation_cache.add(key, entry)
+            if logging:
+                self._log_translation(pc, insns, code.source, ops, opt)
         jc = self.jump_caches.setdefault(flags, {})
         runtime = dict(self.runtime)
         runtime["JC"] = jc
-        compiled = compile_tb(opt, pc, insns, cfg, runtime, self.helpers, depth=depth)
-        end = max([p + n for p, n in insns] or [pc + 1])
-        tb = TranslationBlock(pc, flags, end, insns, compiled.fn, compiled.namespace, compiled.source,
-                              exits=compiled.exits, max_path=max_path, blocks=blocks)
+        compiled = bind_tb(entry.code, runtime, self.helpers)
+        tb = TranslationBlock(pc, flags, entry.end, entry.insns, compiled.fn, compiled.namespace, compiled.source,
+                              exits=compiled.exits, max_path=entry.max_path, blocks=entry.blocks)
         for slot in range(len(tb.exits)):
             tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
         self.stats.translations += 1
         self.stats.translate_seconds += time.perf_counter() - t0
-        if self.log is not None:
-            self._log_translation(tb, ops, opt)
         if cache:
             if self.cache.is_full(tb.size_bytes):
                 self.flush()
@@ -389,13 +440,13 @@ class TBEngine:
             extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)
             log.write("hart %d: %s cause %d%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
 
-    def _log_translation(self, tb: TranslationBlock, ops, opt) -> None:
+    def _log_translation(self, pc: int, insns, source: str, ops, opt) -> None:
         log = self.log
         if log.enabled("in_asm"):
             log.write("----------------\nIN: \n")
-            for pc, length in tb.insns:
-                code = self.bus.read_bytes(pc, length)
-                for addr, _, mnem, opstr in self.frontend.disassemble(code, pc):
+            for ipc, length in insns:
+                code = self.bus.read_bytes(ipc, length)
+                for addr, _, mnem, opstr in self.frontend.disassemble(code, ipc):
                     log.write("0x%08x:  %-16s  %-10s %s\n" % (addr, code.hex(), mnem, opstr))
             log.write("\n")
         if log.enabled("op"):
@@ -403,7 +454,7 @@ class TBEngine:
         if log.enabled("op_opt"):
             log.write("OP after optimization:\n%s\n\n" % format_ops(opt))
         if log.enabled("out_asm"):
-            log.write("OUT: [size=%d]\n%s\n" % (tb.size_bytes, tb.source))
+            log.write("OUT: [size=%d]\n%s\n" % (len(source), source))
 
     def statistics(self) -> Dict[str, Any]:
         s = self.stats
@@ -422,6 +473,10 @@ class TBEngine:
             "jump_cache_hits": s.jump_cache_hits,
             "jump_cache_hit_rate": (s.jump_cache_hits / lookups) if lookups else 0.0,
             "tb_cache_hits": s.tb_cache_hits,
+            # translations served from the translation cache (no translate/compile)
+            "translation_cache_hits": self.translation_cache.hits,
+            "translation_cache_entries": len(self.translation_cache),
+            "translation_cache_bytes": self.translation_cache.bytes,
             "traps": s.traps,
             "interrupts": s.interrupts,
             "tb_execs": s.tb_execs[0],

@@ -120,10 +120,32 @@ def op_expr(op, operand: Callable) -> str:
     return value_expr(op.opc, op.w, operand(args[1]), operand(args[2]))
 
 
+_FOLDERS: Dict[tuple, Callable] = {}
+
+
+def _folder(op) -> Callable:
+    """A function of the op's value operands computing the very expression
+    the back end emits, compiled once per (opcode, width, condition): eval()
+    of a fresh string for every fold costs a compile() each (slow on PyPy)."""
+    cond = op.args[-1] if op.opc in ("setcond", "movcond") else None
+    key = (op.opc, op.w, cond)
+    fn = _FOLDERS.get(key)
+    if fn is None:
+        names: list = []
+
+        def operand(_v) -> str:
+            names.append("v%d" % len(names))
+            return names[-1]
+
+        expr = op_expr(op, operand)
+        fn = _FOLDERS[key] = eval("lambda %s: %s" % (", ".join(names), expr), dict(RUNTIME))  # noqa: S307
+    return fn
+
+
 def evaluate(op) -> Optional[int]:
     """Fold a pure op whose value operands are all ints; None if it cannot
     be folded (e.g. a division by zero the front end failed to guard)."""
     try:
-        return eval(op_expr(op, lambda v: "(%d)" % v), dict(RUNTIME))  # noqa: S307 - our own expression
+        return _folder(op)(*op.inputs())
     except ZeroDivisionError:
         return None

@@ -10,7 +10,8 @@ buffer: when full it is flushed whole.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .translator import PAGE_SHIFT
 
@@ -172,6 +173,100 @@ class TBCache:
 
     def all(self) -> Iterable[TranslationBlock]:
         return list(self.tbs.values())
+
+
+#: The translation cache's bound, in bytes of generated source (the code
+#: objects it keeps are of the same order of size).
+DEFAULT_TRANSLATION_CACHE_BYTES = 16 << 20
+
+
+class CachedTranslation:
+    """What one translation produced, with what it was made from: the guest
+    bytes of its instructions (``spans``: contiguous (address, bytes)) and the
+    breakpoints in ``[bp_lo, bp_hi]`` (a TB stops before a breakpoint)."""
+
+    __slots__ = ("code", "insns", "depth", "max_path", "blocks", "end", "spans", "bps", "bp_lo", "bp_hi", "size")
+
+    def __init__(self, code: Any, insns: List[Tuple[int, int]], depth: Optional[Dict[int, int]],
+                 max_path: Optional[int], blocks: int, end: int, spans: List[Tuple[int, bytes]],
+                 bps: Tuple[int, ...], bp_lo: int, bp_hi: int) -> None:
+        self.code = code                # the back end's TBCode (compiled, unbound)
+        self.insns = insns
+        self.depth = depth
+        self.max_path = max_path
+        self.blocks = blocks
+        self.end = end
+        self.spans = spans
+        self.bps = bps
+        self.bp_lo = bp_lo
+        self.bp_hi = bp_hi
+        self.size = len(code.source) + sum(len(b) for _, b in spans)
+
+
+def code_spans(insns: Sequence[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """The instructions' bytes as few contiguous (start, length) ranges."""
+    spans: List[Tuple[int, int]] = []
+    for pc, length in sorted(insns):
+        if spans and spans[-1][0] + spans[-1][1] == pc:
+            spans[-1] = (spans[-1][0], spans[-1][1] + length)
+        else:
+            spans.append((pc, length))
+    return spans
+
+
+class TranslationCache:
+    """Compiled TB code kept across invalidations and flushes (gdb inserting
+    and removing a breakpoint around every stepi, `tb flush`, a reset, a
+    full code cache): a retranslation whose inputs did not change reuses the
+    code object. Keyed by (pc, flags, max_insns, ...); each key holds a few
+    variants, and the caller checks a variant still matches guest memory and
+    breakpoints. Bounded by size, least recently used keys go first."""
+
+    VARIANTS = 4
+
+    def __init__(self, max_bytes: int = DEFAULT_TRANSLATION_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.entries: "OrderedDict[Any, List[CachedTranslation]]" = OrderedDict()
+        self.bytes = 0
+        self.count = 0
+        self.hits = 0
+
+    def find(self, key: Any, matches: Callable[[CachedTranslation], bool]) -> Optional[CachedTranslation]:
+        variants = self.entries.get(key)
+        if variants is None:
+            return None
+        for entry in variants:
+            if matches(entry):
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return entry
+        return None
+
+    def add(self, key: Any, entry: CachedTranslation) -> None:
+        variants = self.entries.get(key)
+        if variants is None:
+            variants = self.entries[key] = []
+        else:
+            self.entries.move_to_end(key)
+        variants.insert(0, entry)
+        self.bytes += entry.size
+        self.count += 1
+        if len(variants) > self.VARIANTS:
+            old = variants.pop()
+            self.bytes -= old.size
+            self.count -= 1
+        while self.bytes > self.max_bytes and len(self.entries) > 1:
+            _, gone = self.entries.popitem(last=False)
+            for old in gone:
+                self.bytes -= old.size
+                self.count -= 1
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.bytes = self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
 
 
 def _chunks_of(tb: TranslationBlock) -> Set[int]:
