@@ -8,6 +8,8 @@ UART output is captured, not printed), and reports per workload:
 * translation time share, TB count, translations, chain links, the share of
   TB entries reached through a chained exit (from a second, counting pass:
   ``--no-counts`` skips it), jump-cache and TB-cache hit rates;
+* a warm figure: the same workload run again after a system reset in the
+  same process (translation cache and JIT warm), what a long session sustains;
 * the same ELF's wall time under ``qemu-system-riscv32/64 -M virt -bios none
   -kernel ELF -nographic`` in the same run, and the ratio emud/QEMU.
 
@@ -48,7 +50,7 @@ def elf_path(build: str, name: str, xlen: int) -> str:
 
 
 def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = None,
-             regions: bool = False) -> Dict[str, Any]:
+             regions: bool = False, warm: bool = False) -> Dict[str, Any]:
     """Run one ELF to its exit in-process; return timing and TB statistics."""
     from .cli import _parser, build_machine
 
@@ -59,7 +61,24 @@ def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = N
     engine.regions = regions
     output: List[bytes] = []
     machine.uart_listeners().append(output.append)
+    stats = _timed_run(machine)
+    stats["output"] = b"".join(output).decode("latin-1")
+    if warm:
+        # the same workload again after a system reset, in the same process:
+        # what a long-running session sustains once the translation cache
+        # (and, on PyPy, the JIT) is warm
+        before = stats["instructions"]
+        machine.reset()
+        again = _timed_run(machine)
+        stats["warm_instructions"] = again["instructions"] - before
+        stats["warm_seconds"] = again["seconds"]
+        stats["warm_cpu_seconds"] = again["cpu_seconds"]
+        stats["warm_exit_code"] = again["exit_code"]
+    return stats
 
+
+def _timed_run(machine) -> Dict[str, Any]:
+    """Run the machine until the guest exits; timing and statistics."""
     async def main() -> Optional[int]:
         result: Dict[str, Optional[int]] = {}
         async with trio.open_nursery() as nursery:
@@ -75,6 +94,7 @@ def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = N
             machine.request_quit(event.exit_code or 0)
         return result.get("code")
 
+    machine._quit_event = trio.Event() if machine._quit_event.is_set() else machine._quit_event
     t0 = time.perf_counter()
     c0 = time.process_time()
     code = trio.run(main)
@@ -84,7 +104,6 @@ def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = N
     stats["seconds"] = seconds
     stats["cpu_seconds"] = cpu_seconds
     stats["exit_code"] = code
-    stats["output"] = b"".join(output).decode("latin-1")
     return stats
 
 
@@ -137,6 +156,11 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
         chained = max(0, execs - entered)
         lines.append("  TB executions       %12d  (counting pass, %.2f insns/TB)" % (execs, counted["instructions"] / execs if execs else 0))
         lines.append("  chain hit rate      %12s  (TB entries not from the dispatcher)" % _pct(chained / execs if execs else 0))
+    if "warm_seconds" in s:
+        wi, ws, wc = s["warm_instructions"], s["warm_seconds"], s["warm_cpu_seconds"]
+        lines.append("  warm guest MIPS     %12.2f  (per CPU second: %.2f; a second run after system_reset%s)" % (
+            wi / ws / 1e6 if ws else 0, wi / wc / 1e6 if wc else 0,
+            "" if s["warm_exit_code"] == 0 else ", FAILED"))
     if qemu is not None:
         lines.append("  qemu seconds        %12.3f  emud/QEMU = %.1fx" % (qemu, secs / qemu if qemu else 0))
     else:
@@ -155,6 +179,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--regions", action="store_true", help="region translation (several guest blocks per TB)")
     p.add_argument("--tb-size", type=float, default=None, metavar="MIB",
                    help="code cache bound (as -accel tcg,tb-size=MIB); small values force flushes")
+    p.add_argument("--no-warm", action="store_true", help="skip the warm second run of each workload")
     p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
     p.add_argument("--build", default=DEFAULT_BUILD, help="directory of the prebuilt ELFs")
     opts = p.parse_args(argv)
@@ -179,13 +204,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                 continue
             best = None
             for _ in range(max(1, opts.repeat)):
-                s = run_emud(path, regions=opts.regions, extra_args=extra)
+                s = run_emud(path, regions=opts.regions, extra_args=extra, warm=not opts.no_warm)
                 if best is None or s["seconds"] < best["seconds"]:
                     best = s
             counted = None if opts.no_counts else run_emud(path, count=True, regions=opts.regions, extra_args=extra)
             qemu = None if opts.no_qemu else run_qemu(path, xlen)
             print("\n".join(report(name, xlen, best, counted, qemu)), flush=True)
-            failed |= best["exit_code"] != 0
+            failed |= best["exit_code"] != 0 or best.get("warm_exit_code", 0) != 0
             summary.append((name, xlen, best["instructions"] / best["seconds"] / 1e6,
                             best["instructions"] / best["cpu_seconds"] / 1e6))
     if len(summary) > 1:
