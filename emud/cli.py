@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
 import trio
 
@@ -80,10 +80,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-class _Parser(argparse.ArgumentParser):
-    pass
-
-
 def parse_size(text: str) -> int:
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     t = text.strip().lower().rstrip("b").rstrip("i")
@@ -152,7 +148,7 @@ def parse_loader(spec: str) -> Dict[str, Any]:
     return {"file": opts["file"], "addr": addr}
 
 
-def _die(message: str) -> "NoReturn":  # type: ignore[name-defined]
+def _die(message: str) -> "NoReturn":
     sys.stderr.write("%s: %s\n" % (PROG, message))
     raise SystemExit(1)
 

@@ -13,7 +13,7 @@ quantum.
 from __future__ import annotations
 
 import pickle
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import trio
 
@@ -21,7 +21,7 @@ from ..clock import VirtualClock
 from ..debug import (CONTINUE, Breakpoint, DebugError, DebugTarget, Event, EventBus, MemoryRange,
                      RegisterInfo, ResumeAction, StopEvent)
 from ..loader import Image, SymbolTable
-from ..memory import AddressSpace, BusError, RamRegion, RomRegion
+from ..memory import AddressSpace, BusError, RamRegion
 
 QUANTUM = 20000           # instructions a vCPU runs before yielding to other tasks
 PAGE = 4096

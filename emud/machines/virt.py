@@ -21,7 +21,7 @@ kernel's entry point.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ..accel.tcg import TcgAccelerator
 from ..accel.base import AccelError

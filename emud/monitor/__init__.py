@@ -39,8 +39,6 @@ def command_runner(target: Any) -> Callable[[str], Awaitable[str]]:
 
 async def _start_gdbserver(ctx: Any, spec: str) -> str:
     """Start the gdb stub at run time (the `gdbserver` command)."""
-    import trio
-
     from emud.gdbstub.server import serve_gdb
 
     nursery = ctx.nursery or getattr(ctx.target, "nursery", None)

@@ -22,7 +22,7 @@ from .optimize import optimize
 from .region import REGION_WINDOW, translate_region
 from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
                  code_spans)
-from .translator import (MAX_TB_INSNS, PAGE_SHIFT, DebugStop, ExitRequest, Frontend, GuestTrap,
+from .translator import (MAX_TB_INSNS, DebugStop, ExitRequest, Frontend, GuestTrap,
                          TranslationFault, translate_block)
 
 DEFAULT_TB_SIZE_MIB = 32

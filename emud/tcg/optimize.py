@@ -81,7 +81,6 @@ def _result_bits(op: Op, f: _Forward) -> int:
 def _simplify(op: Op, f: _Forward) -> Op:
     """Algebraic identities that turn an op into a mov (or keep it)."""
     opc, a, w = op.opc, op.args, op.w
-    mask = (1 << w) - 1
     if len(a) != 3 or opc not in PURE_VALUE_OPS:
         if opc in ("ext8u", "ext16u", "ext32u") and f.known_bits(a[1]) <= int(opc[3:-1]):
             return Op("mov", [a[0], a[1]], w)

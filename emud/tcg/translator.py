@@ -11,7 +11,7 @@ register locals back, then re-raises to the execution loop.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from .ir import IRBuilder
 
