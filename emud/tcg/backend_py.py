@@ -24,14 +24,18 @@ A TB only hands over to a successor while the budget exceeds the largest TB,
 so a quantum (or a `step N`) never overshoots. An indirect exit looks the
 target up in the jump cache (``JC``) itself, QEMU's lookup_and_goto_ptr.
 
-Main RAM is accessed inline through memoryview casts of the RAM bytearray with
-one range-and-alignment check; anything else (MMIO, misaligned, unmapped, a
+Main RAM is accessed inline through memoryview casts of the RAM bytearray
+(on PyPy: struct unpack_from/pack_into on the bytearray, see STRUCT_MEMORY_DEFAULT)
+with one range-and-alignment check; anything else (MMIO, misaligned, unmapped, a
 store to a page holding translated code) takes the slow path, a call into the
 execution engine.
 """
 from __future__ import annotations
 
+import platform
+import struct
 import sys
+import types
 from bisect import bisect_right
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -43,6 +47,12 @@ from .translator import MAX_TB_INSNS, ExitRequest, TBExit
 EXIT_OPS = ("goto_tb", "exit_indirect", "exit_tb")
 VIEW_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 LITTLE_ENDIAN_HOST = sys.byteorder == "little"
+#: On PyPy (7.3.11) indexing a memoryview cast builds a bytes object and runs
+#: the struct unpacker per access (~120 ns); struct.Struct.unpack_from and
+#: pack_into on the bytearray itself, and bytearray indexing, compile to
+#: plain loads and stores (~1 ns). CPython is the other way round.
+PYPY = platform.python_implementation() == "PyPy"
+STRUCT_MEMORY_DEFAULT = PYPY
 
 
 class CodegenConfig:
@@ -50,7 +60,8 @@ class CodegenConfig:
 
     def __init__(self, xlen: int, ram_base: Optional[int] = None, ram_size: int = 0,
                  fast_memory: bool = True, chaining: bool = True, watch_mode: bool = False,
-                 count_execs: bool = False, log_exec: bool = False) -> None:
+                 count_execs: bool = False, log_exec: bool = False,
+                 struct_memory: Optional[bool] = None) -> None:
         self.xlen = xlen
         self.ram_base = ram_base
         self.ram_size = ram_size
@@ -59,22 +70,48 @@ class CodegenConfig:
         self.watch_mode = watch_mode
         self.count_execs = count_execs
         self.log_exec = log_exec
+        # inline RAM accesses through struct (RAM, LD*/ST*) instead of memoryview casts (U*/S*)
+        self.struct_memory = STRUCT_MEMORY_DEFAULT if struct_memory is None else struct_memory
 
     def key(self) -> Tuple[Any, ...]:
         """Everything here that the generated code depends on (the translation cache's key)."""
         return (self.xlen, self.ram_base, self.ram_size, self.fast_memory, self.chaining,
-                self.watch_mode, self.count_execs, self.log_exec)
+                self.watch_mode, self.count_execs, self.log_exec, self.struct_memory)
 
 
 def ram_views(data: bytearray) -> Dict[str, Any]:
-    """Typed views of RAM used by the fast path (unsigned U*, signed S*)."""
+    """Typed views of RAM used by the fast path: memoryview casts (unsigned
+    U*, signed S*, indexed by offset / size) and struct accessors on the
+    bytearray ``RAM`` (LDU*/LDS* unpack_from, ST* pack_into, by byte offset)."""
     mv = memoryview(data)
-    views: Dict[str, Any] = {"U1": data, "S1": mv.cast("b")}
+    views: Dict[str, Any] = {"U1": data, "S1": mv.cast("b"), "RAM": data}
     for size, code in VIEW_CODES.items():
         if size > 1 and len(data) % size == 0:
             views["U%d" % size] = mv.cast(code)
             views["S%d" % size] = mv.cast(code.lower())
+        views["LDU%d" % size] = struct.Struct("<" + code).unpack_from
+        views["LDS%d" % size] = struct.Struct("<" + code.lower()).unpack_from
+        views["ST%d" % size] = struct.Struct("<" + code).pack_into
     return views
+
+
+def _ram_load(view: str, size: int, offset: str, struct_memory: bool) -> str:
+    """The fast-path load of ``size`` bytes at RAM byte offset ``offset``."""
+    if not struct_memory:
+        shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
+        return "%s[%s%s]" % (view, offset, shift)
+    if view == "U1":
+        return "RAM[%s]" % offset
+    return "LD%s(RAM, %s)[0]" % (view, offset)
+
+
+def _ram_store(size: int, offset: str, value: str, struct_memory: bool) -> str:
+    if not struct_memory:
+        shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
+        return "U%d[%s%s] = %s" % (size, offset, shift, value)
+    if size == 1:
+        return "RAM[%s] = %s" % (offset, value)
+    return "ST%d(RAM, %s, %s)" % (size, offset, value)
 
 
 def _lit(v: int) -> str:
@@ -273,10 +310,12 @@ class _Emitter:
             signed = False   # a full-width load: the same bits either way
         mask = " & %s" % hex((1 << op.w) - 1) if signed else ""
         view = ("S%d" if signed else "U%d") % size
-        shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
         const = self._ram_const(addr, size)
         if const is not None:
-            self.emit(indent, "%s = %s[%s]%s" % (dn, view, _lit(const // size), mask))
+            if cfg.struct_memory:
+                self.emit(indent, "%s = %s%s" % (dn, _ram_load(view, size, _lit(const), True), mask))
+            else:
+                self.emit(indent, "%s = %s[%s]%s" % (dn, view, _lit(const // size), mask))
             return
         a, o = self.address(addr)
         # the slow path may reach a device that reads the instruction count
@@ -287,7 +326,7 @@ class _Emitter:
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
             self.emit(indent, "_o = %s" % o)
             self.emit(indent, "if 0 <= _o < %s%s:" % (hex(cfg.ram_size - size + 1), align))
-            self.emit(indent + 1, "%s = %s[_o%s]%s" % (dn, view, shift, mask))
+            self.emit(indent + 1, "%s = %s%s" % (dn, _ram_load(view, size, "_o", cfg.struct_memory), mask))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         else:
@@ -305,18 +344,20 @@ class _Emitter:
             fast_v = "%s & %s" % (v, hex((1 << (8 * size)) - 1))
         slow = "cpu.budget = b - %d; st_slow(cpu, %s, %s, %d, %r, %s)" % (
             self.cur_retired, a, v, size, kind, _lit(pc))
-        shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
         const = self._ram_const(addr, size)
         if const is not None:
             self.emit(indent, "if not CP[%s]:" % _lit(const >> CHUNK_SHIFT))
-            self.emit(indent + 1, "U%d[%s] = %s" % (size, _lit(const // size), fast_v))
+            if cfg.struct_memory:
+                self.emit(indent + 1, _ram_store(size, _lit(const), fast_v, True))
+            else:
+                self.emit(indent + 1, "U%d[%s] = %s" % (size, _lit(const // size), fast_v))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         elif cfg.fast_memory and not isinstance(addr, int):
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
             self.emit(indent, "_o = %s" % o)
             self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> %d]:" % (hex(cfg.ram_size - size + 1), align, CHUNK_SHIFT))
-            self.emit(indent + 1, "U%d[_o%s] = %s" % (size, shift, fast_v))
+            self.emit(indent + 1, _ram_store(size, "_o", fast_v, cfg.struct_memory))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         else:
@@ -520,7 +561,14 @@ def bind_tb(tb_code: TBCode, runtime: Dict[str, Any], helpers: Dict[str, Any]) -
     """Make the TB's function: its globals are the shared ``runtime`` (ld_slow,
     st_slow, RAM views U1..U8/S1..S8, CP code-chunk bitmap, JC jump cache,
     LOG_EXEC, STATS), the helpers it calls and its own INFO table."""
-    namespace: Dict[str, Any] = dict(RUNTIME)
+    namespace: Dict[str, Any] = {}
+    if PYPY:
+        # on PyPy only a module's dict makes global lookups constant-folded
+        # in JIT traces (a plain dict is a hash lookup per use, ~15x slower)
+        module = types.ModuleType(tb_code.name)
+        namespace = module.__dict__
+        namespace["__tb_module__"] = module   # keeps the dict's owner alive
+    namespace.update(RUNTIME)
     namespace.update(runtime)
     namespace["TBExit"] = TBExit
     namespace["ExitRequest"] = ExitRequest

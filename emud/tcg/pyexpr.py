@@ -6,7 +6,15 @@ the very same expression, so folding can never disagree with execution.
 """
 from __future__ import annotations
 
+import platform
 from typing import Callable, Dict, Optional
+
+#: PyPy keeps an int in a machine word only while it fits 64 signed bits; a
+#: wider intermediate (a 32x32-bit unsigned product reaches 2^64) becomes a
+#: big integer, ~10x slower in JIT-compiled code. On PyPy the multiplies are
+#: written so every intermediate stays in a word; CPython keeps the plain
+#: forms (fewer operations, and its ints are arbitrary-precision anyway).
+WORD_SAFE = platform.python_implementation() == "PyPy"
 
 
 def sdiv(a: int, b: int) -> int:
@@ -44,9 +52,42 @@ def condition(cond: str, a: str, b: str, w: int) -> str:
     return _cmp(cond, a, b, w)
 
 
+def _signed32(a: str) -> str:
+    """``signed(a, 32)``, computed here when ``a`` is a literal."""
+    try:
+        v = int(a, 0)
+    except ValueError:
+        return signed(a, 32)
+    v = ((v ^ 0x80000000) - 0x80000000)
+    return str(v) if v >= 0 else "(%d)" % v
+
+
+def _word_safe_expr(opc: str, w: int, a: str, b: Optional[str]) -> Optional[str]:
+    """The same value as the plain form, with every intermediate in
+    (-2^63, 2^63) for w=32 operands (None: the plain form already is, or
+    no such form here)."""
+    if w != 32:
+        return None
+    if opc == "mul":
+        # the low 32 bits of a product do not depend on the operands'
+        # signedness; signed 32-bit factors give |product| <= 2^62
+        return "(%s * %s) & 0xffffffff" % (_signed32(a), _signed32(b))
+    if opc == "mulhu":
+        # a*b = a*hi(b)*2^16 + a*lo(b): each partial product < 2^48
+        return "(%s * (%s >> 16) + ((%s * (%s & 0xffff)) >> 16)) >> 16" % (a, b, a, b)
+    return None
+
+
 def value_expr(opc: str, w: int, a: str, b: Optional[str] = None, c: Optional[str] = None,
-               e: Optional[str] = None, cond: Optional[str] = None) -> str:
-    """The expression computing ``opc`` on operand expressions a, b (c, e)."""
+               e: Optional[str] = None, cond: Optional[str] = None,
+               word_safe: Optional[bool] = None) -> str:
+    """The expression computing ``opc`` on operand expressions a, b (c, e).
+    ``word_safe`` (default: on PyPy) picks forms whose intermediates fit a
+    machine word; both forms compute exactly the same value."""
+    if WORD_SAFE if word_safe is None else word_safe:
+        safe = _word_safe_expr(opc, w, a, b)
+        if safe is not None:
+            return safe
     m = hex((1 << w) - 1)
     if opc == "mov":
         return a
