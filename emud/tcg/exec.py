@@ -16,16 +16,19 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..memory import AddressSpace, BusError, RamRegion
-from .backend_py import CodegenConfig, bind_tb, build_tb_code, ram_views
+from .backend_py import PYPY, CodegenConfig, bind_tb, build_tb_code, ram_views
 from .ir import format_ops
 from .optimize import optimize
-from .region import REGION_WINDOW, translate_region
+from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_WINDOW, translate_region
 from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
                  code_spans)
 from .translator import (MAX_TB_INSNS, DebugStop, ExitRequest, Frontend, GuestTrap,
                          TranslationFault, translate_block)
 
 DEFAULT_TB_SIZE_MIB = 32
+#: Loop regions on by default (TBEngine.loop_regions): measured faster on
+#: CPython (sieve, dhry +20-30%), not on PyPy (docs/PERFORMANCE.md).
+LOOP_REGIONS_DEFAULT = not PYPY
 
 
 class Watchpoint:
@@ -51,6 +54,9 @@ class ExecStats:
         self.tb_cache_hits = 0
         self.chain_links = 0        # exits patched to jump straight to their successor
         self.link_stub_calls = 0
+        self.loop_regions = 0       # TBs replaced by a loop region
+        # loop regions tried that did not close the loop (the plain TB stays)
+        self.loop_region_misses = 0
         self.traps = 0
         self.interrupts = 0
         self.tb_execs = [0]         # counted only when count_execs is on (benchmarks)
@@ -71,6 +77,13 @@ class TBEngine:
         # chaining. Off by default: measured slower on crc32/matmul, faster
         # on sieve/dhry (docs/PERFORMANCE.md); `python -m emud.bench --regions`
         self.regions = False
+        # only where it pays: a loop that spans several blocks becomes one
+        # looping region once its back edge is hot (region.py). On CPython
+        # only: PyPy's JIT measured no faster with them (docs/PERFORMANCE.md)
+        self.loop_regions = LOOP_REGIONS_DEFAULT
+        self.loop_region_threshold = LOOP_REGION_THRESHOLD   # back-edge takes before it
+        # (pc, flags, span) whose loop region did not close the loop: not retried
+        self.no_loop_region: Set[Tuple[int, Any, int]] = set()
         self.count_execs = count_execs
         self.stats = ExecStats()
         self.cache = TBCache(tb_size_bytes, self._unchain)
@@ -137,6 +150,7 @@ class TBEngine:
     def flush(self) -> None:
         self.cache.flush()
         self.capped.clear()
+        self.no_loop_region.clear()
         for jc in self.jump_caches.values():
             jc.clear()
         for cb in self.on_tb_flush:
@@ -146,6 +160,9 @@ class TBEngine:
         gone = self.cache.invalidate_range(addr, addr + max(1, length))
         if self.capped and gone:
             self.capped = {k: t for k, t in self.capped.items() if not t.overlaps(addr, addr + max(1, length))}
+        if self.no_loop_region and gone:
+            end = addr + max(1, length)
+            self.no_loop_region = {k for k in self.no_loop_region if not (k[0] < end and addr < k[0] + k[2])}
         for tb in gone:
             jc = self.jump_caches.get(tb.flags)
             if jc is not None and jc.get(tb.pc) is tb.fn:
@@ -216,14 +233,20 @@ class TBEngine:
         return log is not None and any(log.enabled(k) for k in ("in_asm", "op", "op_opt", "out_asm"))
 
     def translate(self, pc: int, flags, max_insns: int = MAX_TB_INSNS, ignore_bp: bool = False,
-                  cache: bool = True) -> TranslationBlock:
+                  cache: bool = True, loop_window: int = 0) -> Optional[TranslationBlock]:
+        """The TB at ``pc``. With ``loop_window`` (bytes): the region whose
+        blocks start within that window, or None unless one of its paths
+        branches back to ``pc`` (a loop region, see region.py)."""
         t0 = time.perf_counter()
         cfg = self._codegen_config()
         if cfg.watch_mode:
             max_insns = 1
-        regions = (self.regions and cfg.chaining and not cfg.log_exec and max_insns >= MAX_TB_INSNS
-                   and not ignore_bp)
-        key = (pc, flags, max_insns, ignore_bp, regions, cfg.key())
+        regions = bool((self.regions or loop_window) and cfg.chaining and not cfg.log_exec
+                       and max_insns >= MAX_TB_INSNS and not ignore_bp)
+        if loop_window and not regions:
+            return None
+        window = (loop_window or REGION_WINDOW) if regions else 0
+        key = (pc, flags, max_insns, ignore_bp, window, cfg.key())
         logging = self._logs_translation()
         entry = None if logging else self.translation_cache.find(key, self._still_matches)
         if entry is None:
@@ -231,7 +254,10 @@ class TBEngine:
             max_path = None
             blocks = 1
             if regions:
-                region = translate_region(self.frontend, self._fetch, pc, flags, self.breakpoints)
+                region = translate_region(self.frontend, self._fetch, pc, flags, self.breakpoints, window)
+                if loop_window and not region.closes_loop:
+                    self.stats.translate_seconds += time.perf_counter() - t0
+                    return None
                 ops, insns, depth, max_path, blocks = (region.ops, region.insns, region.depth,
                                                        region.max_path, region.blocks)
             else:
@@ -243,7 +269,7 @@ class TBEngine:
             end = max([p + n for p, n in insns] or [pc + 1])
             # the breakpoints that shaped it: inside it, at its end (it stopped
             # there), and for a region everywhere it may have looked
-            bp_hi = max(end, pc + REGION_WINDOW + 4 * MAX_TB_INSNS) if regions else end
+            bp_hi = max(end, pc + window + 4 * MAX_TB_INSNS) if regions else end
             spans = [(start, self._code_bytes(start, n)) for start, n in code_spans(insns)]
             entry = CachedTranslation(code, insns, depth, max_path, blocks, end, spans,
                                       self._breakpoints_in(pc, bp_hi), pc, bp_hi)
@@ -288,6 +314,10 @@ class TBEngine:
 
     def _link_stub(self, tb: TranslationBlock, slot: int) -> Callable:
         target = tb.exits[slot]
+        # a branch back over a short span (the latch of a loop of several
+        # blocks): counted while unlinked, then its target may become a loop region
+        span = tb.end - target if target < tb.pc else 0
+        countdown = [max(1, self.loop_region_threshold) if 0 < span <= LOOP_REGION_SPAN else 0]
 
         def link(cpu):
             # first time this exit is taken: find the successor, patch the exit
@@ -297,12 +327,33 @@ class TBEngine:
             succ = self.find(cpu)
             if succ is None:
                 return None
+            if countdown[0] and self.loop_regions and succ.blocks == 1 and not self.regions:
+                countdown[0] -= 1
+                if countdown[0]:
+                    return succ.fn
+                succ = self._loop_region(succ, span)
             if self.chaining and tb.valid and succ.valid and succ.cached:
                 tb.namespace["C%d" % slot] = succ.fn
                 succ.incoming.append((tb, slot))
                 self.stats.chain_links += 1
             return succ.fn
         return link
+
+    def _loop_region(self, tb: TranslationBlock, span: int) -> TranslationBlock:
+        """``tb`` retranslated as a region looping in place over the next
+        ``span`` bytes, replacing it in the cache; ``tb`` if that region would
+        not close the loop."""
+        key = (tb.pc, tb.flags, span)
+        if key in self.no_loop_region or not tb.valid:
+            return tb
+        # blocks that start before the latch ends: the loop's body, not what follows it
+        region = self.translate(tb.pc, tb.flags, loop_window=span - 1)
+        if region is None:
+            self.stats.loop_region_misses += 1
+            self.no_loop_region.add(key)
+            return tb
+        self.stats.loop_regions += 1
+        return region
 
     def find(self, cpu) -> Optional[TranslationBlock]:
         """The TB for the cpu's pc and flags, translating it if needed."""
@@ -477,6 +528,8 @@ class TBEngine:
             "translation_cache_hits": self.translation_cache.hits,
             "translation_cache_entries": len(self.translation_cache),
             "translation_cache_bytes": self.translation_cache.bytes,
+            "loop_regions": s.loop_regions,
+            "loop_region_misses": s.loop_region_misses,
             "traps": s.traps,
             "interrupts": s.interrupts,
             "tb_execs": s.tb_execs[0],

@@ -26,6 +26,13 @@ Two rules keep a region as exact as a plain TB:
 A block is not inlined if it would break either rule, lies behind or beyond
 ``window`` bytes after the region's start, is a breakpoint or cannot be
 fetched; that exit stays an ordinary chained exit.
+
+Loop regions (``TBEngine.loop_regions``, on by default) use this only where it
+pays: when a chained exit branches *back* to a TB (the latch of a loop that
+spans several blocks) and has been taken ``LOOP_REGION_THRESHOLD`` times, the
+target is retranslated as a region whose window ends with the latch block; it
+replaces the plain TB only if an inlined path branches back to its entry
+(``Region.closes_loop``), i.e. the whole loop now runs in one function.
 """
 from __future__ import annotations
 
@@ -40,6 +47,12 @@ REGION_WINDOW = 1024
 REGION_MAX_INSNS = 160
 #: The most block copies in one region.
 REGION_MAX_BLOCKS = 24
+#: Loop regions: the most bytes from a loop's head to the end of its latch block.
+LOOP_REGION_SPAN = 512
+#: Loop regions: how often a backward chained exit is taken before its
+#: target is retranslated as a loop region (a loop run a few times in
+#: start-up code does not pay for the extra translation).
+LOOP_REGION_THRESHOLD = 64
 
 
 class Region:
@@ -55,6 +68,9 @@ class Region:
         self.max_path = max_path        # the longest path, in instructions
         self.blocks = blocks            # block copies inlined (1 = a plain TB)
         self.entry_ops = block_ops      # the entry block's own ops (for -d op)
+        # an inlined path branches back to the entry: the region loops in place
+        # where plain TBs would run the loop as a chain of calls
+        self.closes_loop = blocks > 1 and any(op.opc == "goto_tb" and op.args[1] == pc for op in ops)
 
 
 class _Splicer:
