@@ -161,7 +161,15 @@ def build_machine(args):
     from .log import Log, parse_items
     from .machines.virt import RAM_BASE, VirtMachine
 
-    machine_name = args.machine.split(",")[0]
+    machine_name, *machine_opts = args.machine.split(",")
+    dumpdtb = None
+    for opt in machine_opts:
+        key, _, value = opt.partition("=")
+        if key == "dumpdtb" and value:
+            dumpdtb = value
+        else:
+            raise UsageError("-M %s: property %r is not supported by emud's virt (supported: dumpdtb=FILE)"
+                             % (args.machine, key))
     if machine_name not in ("virt", "help", "?"):
         raise UsageError("-M %s: unsupported machine type (available: virt)" % machine_name)
     if machine_name in ("help", "?"):
@@ -169,7 +177,7 @@ def build_machine(args):
         raise SystemExit(0)
     if args.bios not in ("none",):
         raise UsageError("-bios %s: only '-bios none' is supported (emud does not ship OpenSBI)" % args.bios)
-    if not args.kernel and not args.devices:
+    if not args.kernel and not args.devices and dumpdtb is None:
         raise UsageError("no program given: use -kernel FILE (an ELF or a raw binary)")
     try:
         smp = int(args.smp.split(",")[0].replace("cpus=", ""))
@@ -211,6 +219,11 @@ def build_machine(args):
     serial_spec = args.serial or ("none" if gdb_on_stdio else "stdio")
     if gdb_on_stdio and serial_spec == "stdio":
         raise UsageError("-gdb stdio and -serial stdio cannot share stdin/stdout")
+    if args.monitor_script and not os.path.isfile(args.monitor_script):
+        raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
+    if (args.qmp or "").split(",")[0] == "stdio" and serial_spec == "stdio":
+        raise UsageError("-qmp stdio and the serial port cannot both use stdio "
+                         "(put the UART elsewhere: -serial none or -serial file:uart.txt)")
     if (args.monitor or "").split(",")[0] == "stdio" and serial_spec == "stdio":
         raise UsageError("-monitor stdio and the serial port cannot both use stdio "
                          "(put the UART elsewhere: -serial tcp::5555,server,nowait or -serial none)")
@@ -222,6 +235,11 @@ def build_machine(args):
     machine = VirtMachine(xlen=xlen, ram_size=ram_size, smp=smp, serial=None, icount_shift=icount,
                           log=log, accel=accel.pop("name"), accel_options=accel,
                           semihosting=semihosting, no_reboot=args.no_reboot)
+    if dumpdtb is not None:
+        # as QEMU: write the machine's device tree and exit
+        with open(dumpdtb, "wb") as f:
+            f.write(machine.dtb)
+        raise SystemExit(0)
     serial = open_chardev(serial_spec, on_quit=lambda: machine.request_quit(0))
     machine.serial = serial
     serial.attach(machine.uart)
@@ -296,9 +314,17 @@ def _qmp_service(machine, spec: str):
     return service
 
 
+def _user_message(e: BaseException) -> str:
+    """One line for the user; OS errors as 'PATH: reason' rather than Python's repr."""
+    if isinstance(e, OSError) and e.strerror:
+        return "%s: %s" % (e.filename, e.strerror) if e.filename else e.strerror
+    return str(e)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from .accel.base import AccelError
     from .chardev import ChardevError
+    from .debug import DebugError
     from .loader import LoaderError
     from .log import LogError
 
@@ -310,8 +336,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _die("%s: invalid option" % unknown[0])
     try:
         machine, serial = build_machine(args)
-    except (UsageError, LoaderError, AccelError, ChardevError, LogError, ValueError) as e:
-        _die(str(e))
+    except (UsageError, LoaderError, AccelError, ChardevError, LogError, ValueError, OSError) as e:
+        _die(_user_message(e))
     try:
         code = trio.run(_serve, args, machine, serial)
     except BaseException as exc:  # trio may wrap errors in exception groups
@@ -319,9 +345,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if all(isinstance(e, KeyboardInterrupt) for e in leaves):
             sys.stderr.write("%s: terminating on signal\n" % PROG)
             return 130
-        user_errors = [e for e in leaves if isinstance(e, (OSError, UsageError, ChardevError))]
+        user_errors = [e for e in leaves if isinstance(e, (OSError, UsageError, ChardevError, DebugError))]
         if user_errors and len(user_errors) == len(leaves):
-            _die(str(user_errors[0]))
+            _die(_user_message(user_errors[0]))
         raise
     finally:
         log = getattr(machine.accel, "log", None)

@@ -570,6 +570,12 @@ class Machine(DebugTarget):
     def restore_snapshot(self, snapshot: Dict[str, Any]) -> None:
         if snapshot.get("machine") != self.name:
             raise DebugError("snapshot is for machine %r, not %r" % (snapshot.get("machine"), self.name))
+        # check everything before changing anything: a refused snapshot leaves the machine as it was
+        if len(snapshot["cpus"]) != len(self.cpus):
+            raise DebugError("snapshot has %d harts, this machine %d" % (len(snapshot["cpus"]), len(self.cpus)))
+        for cpu, state in zip(self.cpus, snapshot["cpus"]):
+            if state.get("xlen", cpu.xlen) != cpu.xlen:
+                raise DebugError("snapshot is for %d-bit harts, this machine has %d-bit ones" % (state["xlen"], cpu.xlen))
         regions = dict(self.bus.ram_regions())
         for base, data in snapshot["memory"]:
             region = regions.get(base)

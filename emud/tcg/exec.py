@@ -489,7 +489,7 @@ class TBEngine:
         log = self.log
         if log is not None and log.enabled("int"):
             extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)
-            log.write("hart %d: %s cause %d%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
+            log.write("hart %d: %s cause 0x%x%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
 
     def _log_translation(self, pc: int, insns, source: str, ops, opt) -> None:
         log = self.log
@@ -498,7 +498,9 @@ class TBEngine:
             for ipc, length in insns:
                 code = self.bus.read_bytes(ipc, length)
                 for addr, _, mnem, opstr in self.frontend.disassemble(code, ipc):
-                    log.write("0x%08x:  %-16s  %-10s %s\n" % (addr, code.hex(), mnem, opstr))
+                    # the encoding as a word, as QEMU and objdump print it
+                    word = "%0*x" % (2 * length, int.from_bytes(code, "little"))
+                    log.write("0x%08x:  %-16s  %-10s %s\n" % (addr, word, mnem, opstr))
             log.write("\n")
         if log.enabled("op"):
             log.write("OP:\n%s\n\n" % format_ops(ops))

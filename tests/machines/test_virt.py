@@ -156,3 +156,15 @@ async def test_unmapped_debugger_access_is_an_error_not_a_crash():
         m.write_memory(0x40000000, b"\0")
     with pytest.raises(DebugError):
         m.read_register(0, "nosuchreg")
+
+
+async def test_a_snapshot_from_another_machine_is_refused_and_changes_nothing():
+    from emud.debug import DebugError
+    m32, _ = make_machine()
+    snap = m32.save_snapshot()
+    for other in (make_machine(xlen=64)[0], make_machine(smp=2)[0]):
+        before = other.save_snapshot()
+        with pytest.raises(DebugError):
+            other.restore_snapshot(snap)
+        after = other.save_snapshot()
+        assert after["cpus"] == before["cpus"] and after["memory"] == before["memory"]
