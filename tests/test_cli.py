@@ -54,6 +54,10 @@ def test_xlen_follows_the_elf_class(elf, banner):
     (["-cpu", "cortex-m3", "-kernel", HELLO32], "unknown CPU"),
     (["-icount", "shift=x", "-kernel", HELLO32], "-icount"),
     (["-device", "e1000"], "generic loader"),
+    (["-M", "virt,aia=aplic-imsic", "-kernel", HELLO32], "property 'aia' is not supported"),
+    (["-monitor-script", "/nonexistent.cmds", "-kernel", HELLO32], "-monitor-script"),
+    (["-gdb", "bogus", "-kernel", HELLO32], "unsupported -gdb device"),
+    (["-d", "in_asm", "-D", "/nonexistent/dir/tb.log", "-kernel", HELLO32], "/nonexistent/dir/tb.log: No such file"),
     ([], "no program given"),
 ])
 def test_bad_command_lines_get_one_clear_line(args, message):
@@ -131,3 +135,23 @@ def test_small_code_cache_flushes_and_still_runs():
     r = emud("-kernel", HELLO32, "-nographic", "-accel", "tcg,tb-size=0.001")
     assert r.returncode == 0
     assert b"Hello, world!" in r.stdout
+
+
+def test_dumpdtb_writes_the_device_tree_and_exits(tmp_path):
+    out = tmp_path / "virt.dtb"
+    r = emud("-M", "virt,dumpdtb=%s" % out)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:4] == b"\xd0\x0d\xfe\xed"
+
+
+def test_gdb_port_in_use_is_one_line():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        r = emud("-kernel", HELLO32, "-nographic", "-S", "-gdb", "tcp::%d" % port)
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert "Address already in use" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
