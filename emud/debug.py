@@ -156,7 +156,6 @@ class DebugTarget:
     arch_name: str          # "riscv:rv32" / "riscv:rv64"
     xlen: int
     def registers(self) -> Sequence[RegisterInfo]: raise NotImplementedError
-    def target_xml(self, annex: str = "target.xml") -> Optional[str]: raise NotImplementedError
     def memory_map(self) -> Sequence[MemoryRange]: raise NotImplementedError
     def hart_ids(self) -> List[int]: raise NotImplementedError
     def hart_description(self, hart: int) -> str: raise NotImplementedError

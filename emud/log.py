@@ -44,10 +44,6 @@ class Log:
     def enabled(self, item: str) -> bool:
         return item in self.items
 
-    @property
-    def active(self) -> bool:
-        return bool(self.items - {"nochain"})
-
     def set_items(self, items: Iterable[str]) -> None:
         self.items = set(items)
 

@@ -77,6 +77,7 @@ class Machine(DebugTarget):
         self.nursery: Optional[trio.Nursery] = None
         self._running_cpu = None      # the hart inside accel.execute, if any
         self._stop_pending = False    # request_stop() arrived during a quantum
+        self._pending_reset = False   # the guest asked for a reset (sifive_test 0x7777)
 
     # -- construction helpers ----------------------------------------------------
     def map_device(self, name: str, base: int, device, size: Optional[int] = None) -> None:
@@ -188,7 +189,6 @@ class Machine(DebugTarget):
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> Optional[int]:
         """Run the vCPUs until the guest exits or :meth:`request_quit`.
         Returns the exit code."""
-        self._pending_reset = False
         async with trio.open_nursery() as nursery:
             self.nursery = nursery
             for service in self.services:
@@ -273,7 +273,7 @@ class Machine(DebugTarget):
             self._publish("SHUTDOWN", {"exit_code": self.exit_code, "reason": "guest-shutdown"})
             self._stop(StopEvent("exited", cpu.hart_id, cpu.pc, exit_code=self.exit_code), state="exited")
             return True
-        if getattr(self, "_pending_reset", False):
+        if self._pending_reset:
             self._pending_reset = False
             self.reset(keep_running=True)
             return True
@@ -414,9 +414,6 @@ class Machine(DebugTarget):
 
     def registers(self) -> Sequence[RegisterInfo]:
         return self.cpus[0].debug_registers()
-
-    def target_xml(self, annex: str = "target.xml") -> Optional[str]:
-        return None  # the gdb stub builds it from registers()
 
     def _reg_name(self, reg: Any) -> str:
         if isinstance(reg, int):
