@@ -129,7 +129,7 @@ def _pct(x: float) -> str:
 
 
 def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, Any]],
-           qemu: Optional[float]) -> List[str]:
+           qemu: Optional[float], qemu_note: str = "not installed") -> List[str]:
     insns = s["instructions"]
     secs = s["seconds"]
     mips = insns / secs / 1e6 if secs else 0.0
@@ -140,6 +140,8 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
              "  guest MIPS          %12.2f  (per CPU second: %.2f)" % (mips, insns / cpu_secs / 1e6 if cpu_secs else 0),
              "  translation share   %12s  (%d translations, %.3f s)" % (
                  _pct(s["translate_seconds"] / secs if secs else 0), s["translations"], s["translate_seconds"]),
+             "  interpreted TBs     %12d  (tier 0; %d got hot and were compiled)" % (
+                 s.get("interpreted", 0), s.get("tier_ups", 0)),
              "  TB count            %12d" % s["tb_count"],
              "  chain links         %12d" % s["chain_links"]]
     lookups = s["dispatch_lookups"]
@@ -164,7 +166,7 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
     if qemu is not None:
         lines.append("  qemu seconds        %12.3f  emud/QEMU = %.1fx" % (qemu, secs / qemu if qemu else 0))
     else:
-        lines.append("  qemu                %12s" % "not installed")
+        lines.append("  qemu                %12s" % qemu_note)
     return lines
 
 
@@ -179,6 +181,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--regions", action="store_true", help="region translation (several guest blocks per TB)")
     p.add_argument("--tb-size", type=float, default=None, metavar="MIB",
                    help="code cache bound (as -accel tcg,tb-size=MIB); small values force flushes")
+    p.add_argument("--tier-up", type=int, default=None, metavar="N",
+                   help="interpreted runs of a block before it is compiled (as -accel tcg,tier-up=N; 0: compile at once)")
     p.add_argument("--no-warm", action="store_true", help="skip the warm second run of each workload")
     p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
     p.add_argument("--build", default=DEFAULT_BUILD, help="directory of the prebuilt ELFs")
@@ -191,7 +195,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if opts.quick:
         names, xlens = ["crc32"], [32]
         opts.no_counts = True
-    extra = [] if opts.tb_size is None else ["-accel", "tcg,tb-size=%g" % opts.tb_size]
+    accel = "tcg"
+    if opts.tb_size is not None:
+        accel += ",tb-size=%g" % opts.tb_size
+    if opts.tier_up is not None:
+        accel += ",tier-up=%d" % opts.tier_up
+    extra = ["-accel", accel]
     print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
     failed = False
     summary = []
@@ -209,7 +218,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     best = s
             counted = None if opts.no_counts else run_emud(path, count=True, regions=opts.regions, extra_args=extra)
             qemu = None if opts.no_qemu else run_qemu(path, xlen)
-            print("\n".join(report(name, xlen, best, counted, qemu)), flush=True)
+            note = "skipped (--no-qemu)" if opts.no_qemu else "not installed"
+            print("\n".join(report(name, xlen, best, counted, qemu, note)), flush=True)
             failed |= best["exit_code"] != 0 or best.get("warm_exit_code", 0) != 0
             summary.append((name, xlen, best["instructions"] / best["seconds"] / 1e6,
                             best["instructions"] / best["cpu_seconds"] / 1e6))

@@ -37,6 +37,7 @@ semihosting SYS_EXIT), 1 for a usage or load error.
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .tcg.exec import TIER_UP_CALLS
     p = argparse.ArgumentParser(
         prog=PROG, add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="emud %s: a GDB-debuggable RISC-V emulator with QEMU's command line." % __version__,
@@ -48,8 +49,10 @@ def _parser() -> argparse.ArgumentParser:
       help="the board (only 'virt', QEMU's RISC-V virt memory map)")
     a("-cpu", dest="cpu", metavar="rv32|rv64",
       help="the hart type; default: follow the ELF's class (ELF32 -> rv32, ELF64 -> rv64)")
-    a("-accel", dest="accel", default="tcg", metavar="tcg[,tb-size=MiB]",
-      help="the accelerator: tcg (our translator); tb-size bounds the code cache in MiB of generated Python")
+    a("-accel", dest="accel", default="tcg", metavar="tcg[,tb-size=MiB][,tier-up=N]",
+      help="the accelerator: tcg (our translator); tb-size bounds the code cache in MiB of generated Python; "
+           "a block is interpreted tier-up times (default %d) before it is compiled, 0 compiles at once"
+           % TIER_UP_CALLS)
     a("-bios", dest="bios", default="none", metavar="none",
       help="firmware to run before the kernel; only 'none' (jump straight to -kernel) is supported")
     a("-kernel", dest="kernel", metavar="FILE",

@@ -49,6 +49,8 @@ def test_xlen_follows_the_elf_class(elf, banner):
     (["-serial", "tcp::notaport,server", "-kernel", HELLO32], "-serial"),
     (["-accel", "kvm", "-kernel", HELLO32], "not available"),
     (["-accel", "tcg,tb-size=big", "-kernel", HELLO32], "tb-size"),
+    (["-accel", "tcg,tier-up=soon", "-kernel", HELLO32], "tier-up must be a number"),
+    (["-accel", "tcg,tier-up=-1", "-kernel", HELLO32], "tier-up must be 0 or more"),
     (["-accel", "tcg,turbo=on", "-kernel", HELLO32], "unknown tcg option"),
     (["-cpu", "rv64", "-kernel", HELLO32], "ELF32"),
     (["-cpu", "cortex-m3", "-kernel", HELLO32], "unknown CPU"),
@@ -133,6 +135,13 @@ def test_serial_to_a_file(tmp_path):
 
 def test_small_code_cache_flushes_and_still_runs():
     r = emud("-kernel", HELLO32, "-nographic", "-accel", "tcg,tb-size=0.001")
+    assert r.returncode == 0
+    assert b"Hello, world!" in r.stdout
+
+
+@pytest.mark.parametrize("tier_up", ["0", "1", "1000"])
+def test_tier_up_setting_runs_the_same(tier_up):
+    r = emud("-kernel", HELLO32, "-nographic", "-accel", "tcg,tier-up=" + tier_up)
     assert r.returncode == 0
     assert b"Hello, world!" in r.stdout
 

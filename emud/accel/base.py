@@ -20,9 +20,11 @@ class Accelerator:
         # callables(cpu, cause, epc or None, is_interrupt) for every trap taken
         self.trap_listeners: List[Callable[..., None]] = []
 
-    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
-        """Run up to ``budget`` instructions on ``cpu``; return why it stopped:
-        "budget", "halted", "exit", "debug", "trap", "interrupt"."""
+    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True,
+                exact: bool = True) -> str:
+        """Run ``budget`` instructions on ``cpu`` (not ``exact``: about as
+        many, a few more are fine); return why it stopped: "budget",
+        "halted", "exit", "debug", "trap", "interrupt"."""
         raise NotImplementedError
 
     def set_breakpoints(self, pcs: Set[int]) -> None:

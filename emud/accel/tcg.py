@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence, Set
 
-from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TBEngine, Watchpoint
+from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TIER_UP_CALLS, TBEngine, Watchpoint
 from .base import AccelError, Accelerator
 
 
 class TcgAccelerator(Accelerator):
     """Options: ``tb-size=N``: the code cache bound in MiB of generated
     Python source (QEMU's tb-size is MiB of host code); when full the cache
-    is flushed whole."""
+    is flushed whole. ``tier-up=N``: a block runs through the IR interpreter
+    N times before it is compiled (0: compile every block at once)."""
 
     name = "tcg"
 
@@ -23,18 +24,27 @@ class TcgAccelerator(Accelerator):
             raise AccelError("tb-size must be a number of MiB, not %r" % tb_size) from None
         if tb_size_bytes <= 0:
             raise AccelError("tb-size must be positive")
+        tier_up = options.pop("tier-up", TIER_UP_CALLS)
+        try:
+            tier_up = int(tier_up)
+        except ValueError:
+            raise AccelError("tier-up must be a number of runs, not %r" % tier_up) from None
+        if tier_up < 0:
+            raise AccelError("tier-up must be 0 or more")
         if options:
-            raise AccelError("unknown tcg option %r (known: tb-size)" % sorted(options)[0])
+            raise AccelError("unknown tcg option %r (known: tb-size, tier-up)" % sorted(options)[0])
         super().__init__()
         self.engine = TBEngine(frontend, bus, log=log, tb_size_bytes=tb_size_bytes)
+        self.engine.tier_up_calls = tier_up
         self.engine.on_tb_flush.append(lambda: [cb() for cb in self.flush_listeners])
         self.engine.trap_listeners = self.trap_listeners   # one list, shared
         self.log = log
         if log is not None and log.enabled("nochain"):
             self.engine.chaining = False
 
-    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
-        return self.engine.execute(cpu, budget, single_step, allow_irq)
+    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True,
+                exact: bool = True) -> str:
+        return self.engine.execute(cpu, budget, single_step, allow_irq, exact)
 
     def set_breakpoints(self, pcs: Set[int]) -> None:
         self.engine.set_breakpoints(pcs)

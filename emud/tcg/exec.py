@@ -12,11 +12,13 @@ the link stubs, ``debug_stop``) is defined here.
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..memory import AddressSpace, BusError, RamRegion
 from .backend_py import PYPY, CodegenConfig, bind_tb, build_tb_code, ram_views
+from .interp import label_positions, run_ops
 from .ir import format_ops
 from .optimize import optimize
 from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_WINDOW, translate_region
@@ -26,9 +28,25 @@ from .translator import (MAX_TB_INSNS, DebugStop, ExitRequest, Frontend, GuestTr
                          TranslationFault, translate_block)
 
 DEFAULT_TB_SIZE_MIB = 32
+try:
+    # PyPy: run the IR interpreter as an opaque call, so that the JIT does
+    # not inline it into the dispatcher loop's trace (where every block's op
+    # sequence would become another bridge; measured 5-10% slower cold)
+    from pypyjit import residual_call as _residual_call
+    interpret = functools.partial(_residual_call, run_ops)
+except ImportError:
+    interpret = run_ops
 #: Loop regions on by default (TBEngine.loop_regions): measured faster on
 #: CPython (sieve, dhry +20-30%), not on PyPy (docs/PERFORMANCE.md).
 LOOP_REGIONS_DEFAULT = not PYPY
+#: Tiering: a block runs through the IR interpreter (interp.py) this many
+#: times before it is compiled. Most blocks run only a few times in all (55%
+#: of dhry's run 5 times or fewer) and compiling one costs ~1 ms, far more
+#: than interpreting it that often. 0 compiles every block at once.
+TIER_UP_CALLS = 32
+#: what an interpreted TB counts against the code cache, per IR op (its
+#: footprint: the op list it keeps instead of generated source)
+INTERPRETED_OP_BYTES = 32
 
 
 class Watchpoint:
@@ -47,7 +65,9 @@ class Watchpoint:
 
 class ExecStats:
     def __init__(self) -> None:
-        self.translations = 0
+        self.translations = 0       # TBs made: compiled (translation cache hits included) or interpreted
+        self.interpreted = 0        # of which for the IR interpreter (tier 0)
+        self.tier_ups = 0           # interpreted TBs that got hot and were compiled
         self.translate_seconds = 0.0
         self.dispatch_lookups = 0   # TB lookups done by the dispatcher (not by chained code)
         self.jump_cache_hits = 0
@@ -82,6 +102,7 @@ class TBEngine:
         # only: PyPy's JIT measured no faster with them (docs/PERFORMANCE.md)
         self.loop_regions = LOOP_REGIONS_DEFAULT
         self.loop_region_threshold = LOOP_REGION_THRESHOLD   # back-edge takes before it
+        self.tier_up_calls = TIER_UP_CALLS
         # (pc, flags, span) whose loop region did not close the loop: not retried
         self.no_loop_region: Set[Tuple[int, Any, int]] = set()
         self.count_execs = count_execs
@@ -233,8 +254,9 @@ class TBEngine:
         return log is not None and any(log.enabled(k) for k in ("in_asm", "op", "op_opt", "out_asm"))
 
     def translate(self, pc: int, flags, max_insns: int = MAX_TB_INSNS, ignore_bp: bool = False,
-                  cache: bool = True, loop_window: int = 0) -> Optional[TranslationBlock]:
-        """The TB at ``pc``. With ``loop_window`` (bytes): the region whose
+                  cache: bool = True, loop_window: int = 0, compile_now: bool = False) -> Optional[TranslationBlock]:
+        """The TB at ``pc``: interpreted at first (tier 0, see TIER_UP_CALLS)
+        unless ``compile_now``. With ``loop_window`` (bytes): the region whose
         blocks start within that window, or None unless one of its paths
         branches back to ``pc`` (a loop region, see region.py)."""
         t0 = time.perf_counter()
@@ -249,6 +271,9 @@ class TBEngine:
         key = (pc, flags, max_insns, ignore_bp, window, cfg.key())
         logging = self._logs_translation()
         entry = None if logging else self.translation_cache.find(key, self._still_matches)
+        if entry is None and not (compile_now or regions or logging) and self.tier_up_calls > 0:
+            # compiled code already at hand is cheap to reuse; anything else waits until hot
+            return self._interpreted(pc, flags, max_insns, ignore_bp, cache, cfg, t0)
         if entry is None:
             depth = None
             max_path = None
@@ -288,13 +313,65 @@ class TBEngine:
         self.stats.translations += 1
         self.stats.translate_seconds += time.perf_counter() - t0
         if cache:
-            if self.cache.is_full(tb.size_bytes):
-                self.flush()
-            self.cache.insert(tb)
-            jc[pc] = tb.fn
+            self._insert(tb)
         else:
             tb.cached = False
         return tb
+
+    def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,
+                     cfg: CodegenConfig, t0: float) -> TranslationBlock:
+        """A tier-0 TB: the block's IR run by the interpreter, compiled once
+        it has run ``tier_up_calls`` times (a cached TB in the TB cache, a
+        capped one in ``capped``; the one-off TB that resumes from a
+        breakpoint stays interpreted)."""
+        builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
+                                         self.breakpoints, ignore_bp_at_start=ignore_bp)
+        ops = builder.ops
+        labels = label_positions(ops)
+        end = max([p + n for p, n in insns] or [pc + 1])
+        tb = TranslationBlock(pc, flags, end, insns, None, {}, "", interpreted=True,
+                              size_bytes=len(ops) * INTERPRETED_OP_BYTES)
+        helpers, load, store = self.helpers, self.ld_slow, self.st_slow
+        log_exec = self._log_exec if cfg.log_exec else None
+        execs = self.stats.tb_execs if cfg.count_execs else None
+        calls_left = [0 if ignore_bp else self.tier_up_calls]
+
+        def run(cpu):
+            if log_exec is not None:
+                log_exec(cpu, pc)
+            if execs is not None:
+                execs[0] += 1
+            interpret(ops, cpu, load, store, helpers, labels)
+            if calls_left[0]:
+                calls_left[0] -= 1
+                if not calls_left[0] and tb.valid:
+                    self._tier_up(tb, max_insns)
+            return None
+        tb.fn = run
+        self.stats.translations += 1
+        self.stats.interpreted += 1
+        self.stats.translate_seconds += time.perf_counter() - t0
+        if cache:
+            self._insert(tb)
+        else:
+            tb.cached = False
+        return tb
+
+    def _tier_up(self, tb: TranslationBlock, max_insns: int) -> None:
+        """Compile a hot interpreted TB; it replaces the interpreted one."""
+        self.stats.tier_ups += 1
+        if tb.cached:
+            self.translate(tb.pc, tb.flags, compile_now=True)
+            return
+        key = (tb.pc, tb.flags, max_insns)
+        if self.capped.get(key) is tb:
+            self.capped[key] = self.translate(tb.pc, tb.flags, max_insns, cache=False, compile_now=True)
+
+    def _insert(self, tb: TranslationBlock) -> None:
+        if self.cache.is_full(tb.size_bytes):
+            self.flush()
+        self.cache.insert(tb)
+        self.jump_caches.setdefault(tb.flags, {})[tb.pc] = tb.fn
 
     def _capped(self, tb: TranslationBlock, max_insns: int) -> TranslationBlock:
         """A shorter copy of ``tb`` for the last few instructions of an exact
@@ -332,7 +409,7 @@ class TBEngine:
                 if countdown[0]:
                     return succ.fn
                 succ = self._loop_region(succ, span)
-            if self.chaining and tb.valid and succ.valid and succ.cached:
+            if self.chaining and tb.valid and succ.valid and succ.cached and not succ.interpreted:
                 tb.namespace["C%d" % slot] = succ.fn
                 succ.incoming.append((tb, slot))
                 self.stats.chain_links += 1
@@ -367,8 +444,10 @@ class TBEngine:
         return tb
 
     # -- execution -------------------------------------------------------------------------
-    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True) -> str:
-        """Run up to ``budget`` instructions. Returns why it stopped:
+    def execute(self, cpu, budget: int, single_step: bool = False, allow_irq: bool = True,
+                exact: bool = True) -> str:
+        """Run ``budget`` instructions; not ``exact``, the last TB runs whole
+        (up to MAX_TB_INSNS - 1 more). Returns why it stopped:
         "budget", "halted" (WFI), "exit" (cpu.exit_request left set for the
         machine: a stop, a shutdown), "debug" (breakpoint; cpu.pc at it),
         "trap" (single_step only: a trap was taken)."""
@@ -402,7 +481,7 @@ class TBEngine:
                         # resuming from a breakpoint: run its instruction once
                         skip_bp = cpu.skip_breakpoint_at = None
                         fn = self.translate(pc, cpu.tb_flags(), 1, ignore_bp=True, cache=False).fn
-                    elif cpu.budget < MAX_TB_INSNS:
+                    elif exact and cpu.budget < MAX_TB_INSNS:
                         tb = self.find(cpu)
                         if tb.max_path > cpu.budget:
                             tb = self._capped(tb, cpu.budget)
@@ -517,6 +596,8 @@ class TBEngine:
             "code_bytes": self.cache.code_bytes,
             "code_cache_limit": self.cache.max_code_bytes,
             "translations": s.translations,
+            "interpreted": s.interpreted,
+            "tier_ups": s.tier_ups,
             "translate_seconds": s.translate_seconds,
             "invalidations": self.cache.invalidations,
             "flushes": self.cache.flushes,

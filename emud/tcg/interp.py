@@ -1,9 +1,11 @@
-"""A reference interpreter for IR op lists: the executable spec of ir.py.
+"""An interpreter for IR op lists: the executable spec of ir.py, and tier 0.
 
 It runs the ops of one TB directly on a CPU state, one op at a time, with
-every value masked to its op's width. It is slow and simple on purpose: the
-real back end (backend_py) is cross-checked against it, and front-end tests
-use it to run guest code without depending on the back end.
+every value masked to its op's width. It is simple on purpose: the real
+back end (backend_py) is cross-checked against it, front-end tests use it to
+run guest code without depending on the back end, and the execution engine
+runs a block through it until the block is hot enough to be worth compiling
+(tiering, exec.TIER_UP_CALLS): most blocks run only a few times.
 
 Semantics beyond the op table:
 * value operands are masked to the op's width before use (a 32-bit op on a
@@ -16,12 +18,14 @@ Semantics beyond the op table:
 * ``cpu.budget`` is decremented once per retired guest instruction, and
   ``cpu.pc`` is set on every exit (for a completed TBExit, to the next
   instruction; otherwise to the raising instruction);
-* a failing access (memory raises BusError) raises
-  ``cpu.mem_fault(kind, addr, pc_of_insn)``.
+* memory goes through the caller's ``load``/``store`` (the engine's slow
+  paths, with watchpoints and code invalidation; or :func:`bus_access`,
+  where a failing access, a BusError, raises
+  ``cpu.mem_fault(kind, addr, pc_of_insn)``).
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..memory import BusError
 from .ir import Op, Temp
@@ -128,11 +132,42 @@ UNARY: Dict[str, Callable[[int, int], int]] = {
 }
 
 
-def run_ops(ops: Sequence[Op], cpu, memory, helpers: Dict[str, Callable]) -> int:
+Load = Callable[..., int]     # load(cpu, addr, size, signed=False, kind, pc) -> unsigned value
+Store = Callable[..., None]   # store(cpu, addr, value, size, kind, pc)
+
+
+def label_positions(ops: Sequence[Op]) -> Dict[int, int]:
+    """label -> index of its set_label op (what run_ops branches to)."""
+    return {op.args[0]: i for i, op in enumerate(ops) if op.opc == "set_label"}
+
+
+def bus_access(memory) -> Tuple[Load, Store]:
+    """load/store for run_ops straight on a bus: a BusError is the guest's
+    access fault (the execution engine passes its own slow paths instead,
+    which add watchpoints and code invalidation)."""
+    def load(cpu, addr: int, size: int, signed: bool, kind: str, pc: int) -> int:
+        try:
+            return memory.read(addr, size)
+        except BusError:
+            raise cpu.mem_fault(kind, addr, pc, False) from None
+
+    def store(cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
+        try:
+            memory.write(addr, size, value)
+        except BusError:
+            raise cpu.mem_fault(kind, addr, pc, False) from None
+    return load, store
+
+
+def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str, Callable],
+            labels: Optional[Dict[int, int]] = None) -> int:
     """Execute one TB's ops. Returns the next guest pc (also left in cpu.pc).
     Guest traps and other TBExits propagate after cpu.pc and cpu.budget are
-    brought up to date."""
-    labels = {op.args[0]: i for i, op in enumerate(ops) if op.opc == "set_label"}
+    brought up to date. Memory goes through ``load``/``store`` (unsigned
+    values; see :func:`bus_access`); ``labels`` may be precomputed with
+    :func:`label_positions`."""
+    if labels is None:
+        labels = label_positions(ops)
     temps: Dict[Temp, int] = {}
     x = cpu.x
     pc = length = 0
@@ -193,21 +228,13 @@ def run_ops(ops: Sequence[Op], cpu, memory, helpers: Dict[str, Callable]) -> int
                 put(d, get(c, w) if _cmp(cond, get(a, w), get(b, w), w) else get(e, w), w)
             elif opc == "ld":
                 d, a, size, signed, kind = args
-                addr = get(a, w)
-                try:
-                    val = memory.read(addr, size)
-                except BusError:
-                    raise cpu.mem_fault(kind, addr, pc, False) from None
+                val = load(cpu, get(a, w), size, False, kind, pc)
                 if signed:
                     val = _sext(8 * size)(val, w)
                 put(d, val, w)
             elif opc == "st":
                 a, v, size, kind = args
-                addr = get(a, w)
-                try:
-                    memory.write(addr, size, get(v, w) & ((1 << (8 * size)) - 1))
-                except BusError:
-                    raise cpu.mem_fault(kind, addr, pc, False) from None
+                store(cpu, get(a, w), get(v, w) & ((1 << (8 * size)) - 1), size, kind, pc)
             elif opc == "call":
                 d, name, call_args, flags = args
                 result = helpers[name](cpu, *[get(a, w) for a in call_args])
@@ -264,7 +291,8 @@ def execute_tb(cpu, frontend, memory, max_insns: int = MAX_TB_INSNS) -> Optional
         cpu.do_exception(trap)
         return trap
     try:
-        run_ops(builder.ops, cpu, memory, frontend.helpers)
+        load, store = bus_access(memory)
+        run_ops(builder.ops, cpu, load, store, frontend.helpers)
     except GuestTrap as trap:
         cpu.do_exception(trap)
         return trap

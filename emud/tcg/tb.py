@@ -23,10 +23,11 @@ CHUNK_SHIFT = 7
 
 class TranslationBlock:
     __slots__ = ("pc", "flags", "end", "insns", "fn", "namespace", "source", "pages",
-                 "incoming", "valid", "cached", "size_bytes", "exits", "max_path", "blocks")
+                 "incoming", "valid", "cached", "size_bytes", "exits", "max_path", "blocks", "interpreted")
 
     def __init__(self, pc: int, flags, end: int, insns: List[Tuple[int, int]], fn, namespace, source: str,
-                 exits: Sequence[int] = (), max_path: Optional[int] = None, blocks: int = 1) -> None:
+                 exits: Sequence[int] = (), max_path: Optional[int] = None, blocks: int = 1,
+                 interpreted: bool = False, size_bytes: Optional[int] = None) -> None:
         self.pc = pc
         self.exits = list(exits)            # chain slot k -> the guest pc that exit goes to
         # the most instructions one call can retire before it checks the budget
@@ -39,7 +40,9 @@ class TranslationBlock:
         self.fn = fn
         self.namespace = namespace          # the function's globals: chain slots C0/C1 live here
         self.source = source
-        self.size_bytes = len(source)
+        # run through the IR interpreter (tier 0), not compiled: never a chain target
+        self.interpreted = interpreted
+        self.size_bytes = len(source) if size_bytes is None else size_bytes
         first = pc >> PAGE_SHIFT
         last = (max(end, pc + 1) - 1) >> PAGE_SHIFT
         self.pages = range(first, last + 1)

@@ -62,9 +62,15 @@ def test_isa_on_qemu(build_firmware, require_qemu, name, xlen):
     check(run_qemu(build_isa_test(build_firmware, name, xlen, qemu=True), xlen, timeout=QEMU_TIMEOUT))
 
 
+#: emud as users run it (a block is interpreted until it gets hot: test
+#: code mostly runs once) and with every block compiled at once
+TIERS = {"tiered": [], "compiled": ["-accel", "tcg,tier-up=0"]}
+
+
+@pytest.mark.parametrize("tier", sorted(TIERS))
 @pytest.mark.parametrize("name,xlen", CASES, ids=IDS)
-def test_isa_on_emud(build_firmware, name, xlen):
-    check(run_emud(build_isa_test(build_firmware, name, xlen), xlen, timeout=EMUD_TIMEOUT))
+def test_isa_on_emud(build_firmware, name, xlen, tier):
+    check(run_emud(build_isa_test(build_firmware, name, xlen), xlen, timeout=EMUD_TIMEOUT, extra=TIERS[tier]))
 
 
 @pytest.mark.qemu

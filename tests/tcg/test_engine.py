@@ -14,11 +14,15 @@ from .toy import ToyCPU, ToyFrontend, enc
 BASE = 0x80000000
 
 
-def make(program: bytes, **kw):
+def make(program: bytes, tier_up: int = 0, **kw):
+    """An engine running ``program`` at BASE. Blocks are compiled at once
+    (``tier_up=0``): these tests are about the compiled pipeline;
+    test_tiering.py runs the interpreter tier and the move between them."""
     bus = AddressSpace()
     ram = bus.map(BASE, RamRegion("ram", 0x10000))
     ram.data[:len(program)] = program
     engine = TBEngine(ToyFrontend(), bus, **kw)
+    engine.tier_up_calls = tier_up
     cpu = ToyCPU()
     cpu.pc = BASE
     return engine, cpu, ram

@@ -65,6 +65,7 @@ def _run_engine(xlen: int, struct_memory: bool, monkeypatch) -> Hart:
     h = Hart(xlen)
     code = h.asm(_source(xlen))
     engine = TBEngine(h.fe, h.mem)
+    engine.tier_up_calls = 0           # the compiled memory paths, not the interpreter's
     reason = engine.execute(h.cpu, 10_000)
     assert reason == "halted", reason
     assert h.cpu.pc == RAM_BASE + len(code)
@@ -91,5 +92,5 @@ def test_struct_memory_path_is_the_one_emitted(monkeypatch):
         h = Hart(32)
         h.asm("li a0, 0x%x\nlw a1, 0(a0)\nsw a1, 4(a0)\nwfi" % DATA)
         engine = TBEngine(h.fe, h.mem)
-        tb = engine.translate(RAM_BASE, h.cpu.tb_flags())
+        tb = engine.translate(RAM_BASE, h.cpu.tb_flags(), compile_now=True)
         assert marker in tb.source
