@@ -12,7 +12,8 @@ Two ways for time to pass:
 Devices arm timers with :meth:`VirtualClock.add_timer`; the vCPU loop calls
 :meth:`run_expired` between quanta and caps a quantum with
 :meth:`insns_until_deadline` in icount mode, so a timer fires on the exact
-instruction.
+instruction (in realtime mode a quantum ends by the deadline, in host time:
+see machines/pacing.py).
 """
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ class VirtualClock:
         self._accumulated_ns = 0     # realtime: guest ns before the last start
         self._heap: List[Tuple[int, int, Timer]] = []
         self._seq = itertools.count()
-        # icount: told of every new timer (the machine cuts a running quantum
-        # short, so that it stops at the new deadline)
+        # told of every new timer (the machine cuts a running quantum short,
+        # so that the next one is sized to the new deadline)
         self.on_timer_added: Optional[Callable[[int], None]] = None
 
     @property
@@ -82,7 +83,7 @@ class VirtualClock:
     def add_timer(self, deadline_ns: int, callback: Callable[[], None]) -> Timer:
         t = Timer(deadline_ns, callback)
         heapq.heappush(self._heap, (deadline_ns, next(self._seq), t))
-        if self.icount_shift is not None and self.on_timer_added is not None:
+        if self.on_timer_added is not None:
             self.on_timer_added(deadline_ns)
         return t
 

@@ -13,6 +13,7 @@ quantum.
 from __future__ import annotations
 
 import pickle
+import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import trio
@@ -22,8 +23,8 @@ from ..debug import (CONTINUE, Breakpoint, DebugError, DebugTarget, Event, Event
                      RegisterInfo, ResumeAction, StopEvent)
 from ..loader import Image, SymbolTable
 from ..memory import AddressSpace, BusError, RamRegion
+from .pacing import QuantumPacer
 
-QUANTUM = 20000           # instructions a vCPU runs before yielding to other tasks
 PAGE = 4096
 
 
@@ -50,6 +51,7 @@ class Machine(DebugTarget):
         self.devices_by_name: Dict[str, Tuple[Any, int, int]] = {}   # name -> (device, base, size)
         self.clock = VirtualClock(icount_shift, retired=self._clock_instructions)
         self.clock.on_timer_added = self._timer_added
+        self.pacer = QuantumPacer()
         self.events = EventBus()
         self.accel: Any = None
         self.frontend: Any = None
@@ -98,7 +100,7 @@ class Machine(DebugTarget):
         return self._total_retired() + (1 if running is not None and running.quantum else 0)
 
     def _timer_added(self, deadline_ns: int) -> None:
-        """icount: a timer armed by the running hart (e.g. a guest write to
+        """A timer armed by the running hart (e.g. a guest write to
         mtimecmp) ends its quantum after this instruction, so the next
         quantum is capped at the new deadline (QEMU kicks the vCPU out of its
         TB loop to recompute its instruction budget)."""
@@ -230,8 +232,7 @@ class Machine(DebugTarget):
     def _run_quantum(self, cpu, run: _HartRun) -> None:
         clock = self.clock
         action = run.action
-        # several harts interleave more finely, closer to QEMU's threads
-        budget = QUANTUM if len(self.cpus) == 1 else QUANTUM // 10
+        budget = self.pacer.budget(len(self.cpus), None if clock.icount else clock.seconds_until_deadline())
         single = False
         allow_irq = True
         if action.kind == "step":
@@ -246,11 +247,16 @@ class Machine(DebugTarget):
         clock.start()
         before = cpu.instructions_retired()
         self._running_cpu = cpu
+        started = time.perf_counter()
         try:
-            reason = self.accel.execute(cpu, budget, single, allow_irq)
+            # a plain quantum may end a few instructions late (its last TB
+            # runs whole); steps and icount deadlines end exactly
+            reason = self.accel.execute(cpu, budget, single, allow_irq, exact=single or cap is not None)
         finally:
             self._running_cpu = None
         retired = cpu.instructions_retired() - before
+        if reason == "budget" and not single:
+            self.pacer.ran(retired, time.perf_counter() - started)
         clock.run_expired()
         if cpu.stop_request or reason in ("exit", "debug"):
             if self._handle_exit(cpu, reason):
