@@ -6,6 +6,9 @@ the architecture's subclass.
 
 Contract with generated code:
 * ``x`` is the list of integer registers; IR global ``reg(n)`` is ``x[n]``.
+  A 64-bit hart holds them as signed values (``signed_regs``: the top bit
+  set is a negative number), which keeps them machine words on PyPy; use
+  :meth:`reg` / :meth:`set_reg` for the unsigned architectural value.
 * ``pc`` is valid whenever the TB is left.
 * ``budget`` is how many more instructions this quantum may retire; every TB
   exit subtracts what it retired. ``retired`` accumulates completed quanta so
@@ -34,6 +37,23 @@ class CPUState:
         self.watch_hit = None      # (kind, watch address, access address) of a watchpoint hit
         self.skip_breakpoint_at: Optional[int] = None  # resume over the breakpoint at this pc once
         self.machine: Any = None   # the machine, for helpers that touch devices
+
+    @property
+    def signed_regs(self) -> bool:
+        # the same rule as backend_py.CodegenConfig.signed64
+        return self.xlen == 64
+
+    def reg(self, n: int) -> int:
+        """Register ``n`` as the unsigned value of its bits."""
+        v = self.x[n]
+        return v + (1 << 64) if v < 0 else v
+
+    def set_reg(self, n: int, value: int) -> None:
+        """Set register ``n`` from an unsigned (or any) value of its width."""
+        value &= (1 << self.xlen) - 1
+        if self.signed_regs and value >> 63:
+            value -= 1 << 64
+        self.x[n] = value
 
     # -- instruction counting ------------------------------------------------
     def instructions_retired(self) -> int:

@@ -72,11 +72,14 @@ class CodegenConfig:
         self.log_exec = log_exec
         # inline RAM accesses through struct (RAM, LD*/ST*) instead of memoryview casts (U*/S*)
         self.struct_memory = STRUCT_MEMORY_DEFAULT if struct_memory is None else struct_memory
+        # 64-bit values (and the register file, cpu.x) held as signed values:
+        # see pyexpr.signed64_expr and CPUState.signed_regs
+        self.signed64 = xlen == 64
 
     def key(self) -> Tuple[Any, ...]:
         """Everything here that the generated code depends on (the translation cache's key)."""
         return (self.xlen, self.ram_base, self.ram_size, self.fast_memory, self.chaining,
-                self.watch_mode, self.count_execs, self.log_exec, self.struct_memory)
+                self.watch_mode, self.count_execs, self.log_exec, self.struct_memory, self.signed64)
 
 
 def ram_views(data: bytearray) -> Dict[str, Any]:
@@ -92,6 +95,7 @@ def ram_views(data: bytearray) -> Dict[str, Any]:
         views["LDU%d" % size] = struct.Struct("<" + code).unpack_from
         views["LDS%d" % size] = struct.Struct("<" + code.lower()).unpack_from
         views["ST%d" % size] = struct.Struct("<" + code).pack_into
+        views["STS%d" % size] = struct.Struct("<" + code.lower()).pack_into
     return views
 
 
@@ -105,13 +109,14 @@ def _ram_load(view: str, size: int, offset: str, struct_memory: bool) -> str:
     return "LD%s(RAM, %s)[0]" % (view, offset)
 
 
-def _ram_store(size: int, offset: str, value: str, struct_memory: bool) -> str:
+def _ram_store(size: int, offset: str, value: str, struct_memory: bool, signed: bool = False) -> str:
+    """The fast-path store (``signed``: of a value held signed, a full 64-bit one)."""
     if not struct_memory:
         shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
-        return "U%d[%s%s] = %s" % (size, offset, shift, value)
+        return "%s%d[%s%s] = %s" % ("S" if signed else "U", size, offset, shift, value)
     if size == 1:
         return "RAM[%s] = %s" % (offset, value)
-    return "ST%d(RAM, %s, %s)" % (size, offset, value)
+    return "ST%s%d(RAM, %s, %s)" % ("S" if signed else "", size, offset, value)
 
 
 def _lit(v: int) -> str:
@@ -210,13 +215,27 @@ class _Emitter:
         if isinstance(v, Temp):
             d = self.inline.get(v)
             if d is not None:
-                return "(%s)" % op_expr(d, self.val)
+                return "(%s)" % self.expr(d)
             if v.is_global:
                 self.used_globals.add(v.reg)
                 if v.reg not in self.path_written:
                     self.read_first.add(v.reg)   # needs its value from cpu.x at entry
             return v.name
+        if v >> 63 and self.cfg.signed64:
+            return "(%d)" % (v - (1 << 64))      # a 64-bit constant with the top bit set
         return _lit(v)
+
+    def unsigned(self, v) -> str:
+        """An operand as the unsigned value of its bits (for helpers and the pc)."""
+        if isinstance(v, int):
+            return _lit(v)
+        text = self.val(v)
+        if not self.cfg.signed64:
+            return text
+        return "(_u if (_u := %s) >= 0 else _u + 0x10000000000000000)" % text
+
+    def expr(self, op: Op) -> str:
+        return op_expr(op, self.val, self.cfg.signed64)
 
     def address(self, addr) -> Tuple[str, str]:
         """The guest address as given to the slow path (which masks it) and
@@ -277,18 +296,19 @@ class _Emitter:
             self.emit(indent, "cpu.pc = %s; cpu.budget = b - %d" % (_lit(op.args[1]), retired))
             self.emit(indent, "return None")
         elif op.opc == "exit_indirect":
-            target = self.val(op.args[0])
+            target = self.unsigned(op.args[0])
             if self.cfg.chaining:
                 self.emit(indent, "cpu.budget = b = b - %d" % retired)
+                self.emit(indent, "_t = %s" % target)
                 self.emit(indent, "if b > MAX:")
-                self.emit(indent + 1, "f = JC.get(%s)" % target)
+                self.emit(indent + 1, "f = JC.get(_t)")
                 self.emit(indent + 1, "if f is not None: return f")
-                self.emit(indent, "cpu.pc = %s" % target)
+                self.emit(indent, "cpu.pc = _t")
             else:
                 self.emit(indent, "cpu.pc = %s; cpu.budget = b - %d" % (target, retired))
             self.emit(indent, "return None")
         else:  # exit_tb
-            self.emit(indent, "cpu.pc = %s" % self.val(op.args[0]))
+            self.emit(indent, "cpu.pc = %s" % self.unsigned(op.args[0]))
             self.emit(indent, "cpu.budget = b - %d" % retired)
             self.emit(indent, "return None")
 
@@ -306,10 +326,13 @@ class _Emitter:
         d, addr, size, signed, kind = op.args
         dn = self.dst(d)
         cfg = self.cfg
+        held_signed = cfg.signed64 and op.w == 64
         if signed and 8 * size >= op.w:
             signed = False   # a full-width load: the same bits either way
-        mask = " & %s" % hex((1 << op.w) - 1) if signed else ""
-        view = ("S%d" if signed else "U%d") % size
+        # sign extension: a mask of the signed value to the op's width, unless
+        # 64-bit values are held signed (then a full-width load is signed too)
+        mask = " & %s" % hex((1 << op.w) - 1) if signed and not held_signed else ""
+        view = ("S%d" if signed or (held_signed and 8 * size == 64) else "U%d") % size
         const = self._ram_const(addr, size)
         if const is not None:
             if cfg.struct_memory:
@@ -320,8 +343,10 @@ class _Emitter:
         a, o = self.address(addr)
         # the slow path may reach a device that reads the instruction count
         # (icount time): bring cpu.budget up to this instruction first
-        slow = "cpu.budget = b - %d; %s = ld_slow(cpu, %s, %d, %s, %r, %s)" % (
-            self.cur_retired, dn, a, size, bool(signed), kind, _lit(pc))
+        call = "ld_slow(cpu, %s, %d, %s, %r, %s)" % (a, size, bool(signed), kind, _lit(pc))
+        if held_signed and (signed or size == 8):
+            call = "WRAP64(%s)" % call      # ld_slow answers unsigned
+        slow = "cpu.budget = b - %d; %s = %s" % (self.cur_retired, dn, call)
         if cfg.fast_memory and not isinstance(addr, int):
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
             self.emit(indent, "_o = %s" % o)
@@ -342,22 +367,25 @@ class _Emitter:
         fast_v = v
         if not isinstance(value, int) and 8 * size < op.w:
             fast_v = "%s & %s" % (v, hex((1 << (8 * size)) - 1))
+        # a full 64-bit value held signed goes to RAM through a signed view
+        signed_store = cfg.signed64 and size == 8 and not isinstance(value, int)
         slow = "cpu.budget = b - %d; st_slow(cpu, %s, %s, %d, %r, %s)" % (
             self.cur_retired, a, v, size, kind, _lit(pc))
         const = self._ram_const(addr, size)
         if const is not None:
             self.emit(indent, "if not CP[%s]:" % _lit(const >> CHUNK_SHIFT))
             if cfg.struct_memory:
-                self.emit(indent + 1, _ram_store(size, _lit(const), fast_v, True))
+                self.emit(indent + 1, _ram_store(size, _lit(const), fast_v, True, signed_store))
             else:
-                self.emit(indent + 1, "U%d[%s] = %s" % (size, _lit(const // size), fast_v))
+                self.emit(indent + 1, "%s%d[%s] = %s" % ("S" if signed_store else "U", size,
+                                                       _lit(const // size), fast_v))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         elif cfg.fast_memory and not isinstance(addr, int):
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
             self.emit(indent, "_o = %s" % o)
             self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> %d]:" % (hex(cfg.ram_size - size + 1), align, CHUNK_SHIFT))
-            self.emit(indent + 1, _ram_store(size, "_o", fast_v, cfg.struct_memory))
+            self.emit(indent + 1, _ram_store(size, "_o", fast_v, cfg.struct_memory, signed_store))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         else:
@@ -366,13 +394,16 @@ class _Emitter:
     def call(self, indent: int, op: Op, written: Set[int], retired_before: int) -> None:
         d, name, args, flags = op.args
         self.helpers.add(name)
-        argtext = "".join(", " + self.val(a) for a in args)
+        argtext = "".join(", " + self.unsigned(a) for a in args)   # helpers see unsigned values
         if "rw" in flags:
             # the helper sees and may change guest registers: sync them
             self.writeback(indent, written)
             self.emit(indent, "cpu.budget = b - %d" % retired_before)
+        call = "h_%s(cpu%s)" % (name, argtext)
+        if d is not None and self.cfg.signed64 and op.w == 64:
+            call = "(_w if (_w := %s) <= 0x7fffffffffffffff else WRAP64(_w))" % call
         target = "%s = " % self.dst(d) if d is not None else ""
-        self.emit(indent, "%sh_%s(cpu%s)" % (target, name, argtext))
+        self.emit(indent, "%s%s" % (target, call))
         if "rw" in flags and "noreturn" not in flags:
             self.emit(indent, "__RELOAD__")
 
@@ -395,8 +426,7 @@ class _Emitter:
                 if op.args[0] in self.inline or op.args[0] in self.addr_fold:
                     i += 1
                     continue      # pasted into its one use
-                expr = op_expr(op, self.val)
-                self.emit(indent, "%s = %s" % (self.dst(op.args[0]), expr))
+                self.emit(indent, "%s = %s" % (self.dst(op.args[0]), self.expr(op)))
                 if op.args[0].is_global:
                     written.add(op.args[0].reg)
             elif opc == "ld":
@@ -419,7 +449,7 @@ class _Emitter:
             elif opc == "brcond":
                 a, bb, cond, label = op.args
                 j = self.labels[label]
-                test = condition(cond, self.val(a), self.val(bb), op.w)
+                test = condition(cond, self.val(a), self.val(bb), op.w, self.cfg.signed64)
                 skipped = self.ops[i + 1:j]
                 if any(o.opc in EXIT_OPS or (o.opc == "call" and "noreturn" in o.args[3]) for o in skipped):
                     # the label's block is an exit path: emit it under the if

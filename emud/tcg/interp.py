@@ -14,7 +14,8 @@ Semantics beyond the op table:
   range, falling off the end of the ops) raise :class:`IRError`: they are
   front-end bugs, never guest behaviour;
 * globals are read from and written to ``cpu.x`` directly, so helpers always
-  see current registers (what the "rw" flag asks a back end to guarantee);
+  see current registers (what the "rw" flag asks a back end to guarantee),
+  in its representation (``cpu.signed_regs``: 64-bit values held signed);
 * ``cpu.budget`` is decremented once per retired guest instruction, and
   ``cpu.pc`` is set on every exit (for a completed TBExit, to the next
   instruction; otherwise to the raising instruction);
@@ -170,6 +171,7 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
         labels = label_positions(ops)
     temps: Dict[Temp, int] = {}
     x = cpu.x
+    signed_regs = cpu.signed_regs    # x holds 64-bit registers as signed values
     pc = length = 0
     started = False
 
@@ -177,6 +179,8 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
         if isinstance(v, Temp):
             if v.is_global:
                 val = x[v.reg]
+                if val < 0 and signed_regs:
+                    val += 1 << 64
             else:
                 try:
                     val = temps[v]
@@ -195,7 +199,7 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
         if d.is_global:
             if d.reg == 0:
                 raise IRError("write to the zero register global")
-            x[d.reg] = val
+            x[d.reg] = val - (1 << 64) if signed_regs and val >> 63 else val
         else:
             temps[d] = val
 

@@ -207,7 +207,7 @@ class RiscvCPU(CPUState):
     def get_register(self, name: str) -> int:
         name = name.lower()
         if name in GPR_NUMBERS:
-            return self.x[GPR_NUMBERS[name]]
+            return self.reg(GPR_NUMBERS[name])
         if name == "pc":
             return self.pc
         if name == "priv":
@@ -223,7 +223,7 @@ class RiscvCPU(CPUState):
         if name in GPR_NUMBERS:
             n = GPR_NUMBERS[name]
             if n:
-                self.x[n] = value
+                self.set_reg(n, value)
             return
         if name == "pc":
             self.pc = value & ~1
@@ -247,7 +247,7 @@ class RiscvCPU(CPUState):
     def save_state(self) -> Dict[str, Any]:
         state: Dict[str, Any] = {k: getattr(self, k) for k in self._SAVED}
         state["xlen"] = self.xlen
-        state["x"] = list(self.x)
+        state["x"] = [self.reg(n) for n in range(32)]     # unsigned: the same on every runtime
         state["pmpcfg"] = list(self.pmpcfg)
         state["pmpaddr"] = list(self.pmpaddr)
         state["retired"] = self.instructions_retired()
@@ -260,7 +260,8 @@ class RiscvCPU(CPUState):
             raise ValueError("snapshot is for a %d-bit hart" % state["xlen"])
         for k in self._SAVED:
             setattr(self, k, state[k])
-        self.x = list(state["x"])
+        for n, value in enumerate(state["x"]):
+            self.set_reg(n, value)
         self.pmpcfg = list(state["pmpcfg"])
         self.pmpaddr = list(state["pmpaddr"])
         self.retired = state["retired"]

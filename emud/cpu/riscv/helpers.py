@@ -83,7 +83,7 @@ def semihost(cpu, pc: int) -> None:
     enabled semihosting, else an ordinary breakpoint."""
     if cpu.semihosting is None:
         raise GuestTrap(pc, CAUSE_BREAKPOINT, 0)
-    cpu.x[10] = cpu.semihosting.handle(op=cpu.x[10], param=cpu.x[11], cpu=cpu) & cpu.mask
+    cpu.set_reg(10, cpu.semihosting.handle(op=cpu.reg(10), param=cpu.reg(11), cpu=cpu))
 
 
 HELPERS: Dict[str, Callable] = {

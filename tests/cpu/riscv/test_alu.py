@@ -67,11 +67,11 @@ def model(name: str, a: int, b: int, xlen: int) -> int:
 def run_r(xlen: int, name: str, a: int, b: int, rd: int = 10, rs1: int = 11, rs2: int = 12) -> int:
     h = Hart(xlen)
     h.words([r_type(name, rd, rs1, rs2)])
-    h.cpu.x[rs1] = a
-    h.cpu.x[rs2] = b if rs2 != rs1 else a
+    h.cpu.set_reg(rs1, a)
+    h.cpu.set_reg(rs2, b if rs2 != rs1 else a)
     h.run(1)
     assert h.cpu.pc == 0x80000004
-    return h.cpu.x[rd]
+    return h.cpu.reg(rd)
 
 
 def edge_values(xlen):
@@ -156,9 +156,9 @@ def test_itype(xlen, name, imm, a):
     a &= (1 << xlen) - 1
     h = Hart(xlen)
     h.words([((imm & 0xFFF) << 20) | (11 << 15) | (I_OPS[name] << 12) | (10 << 7) | 0x13])
-    h.cpu.x[11] = a
+    h.cpu.set_reg(11, a)
     h.run(1)
     b = imm & ((1 << xlen) - 1)
     expect = model({"addi": "add", "slti": "slt", "sltiu": "sltu", "xori": "xor", "ori": "or", "andi": "and"}[name],
                    a, b, xlen)
-    assert h.cpu.x[10] == expect
+    assert h.cpu.reg(10) == expect
