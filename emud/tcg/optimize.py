@@ -28,6 +28,9 @@ class _Forward:
         self.const: Dict[Temp, int] = {}     # temp -> known constant
         self.copy: Dict[Temp, object] = {}   # global -> the temp/const it equals
         self.width: Dict[Temp, int] = {}     # temp -> max significant bits
+        # local temp -> (source, k, w) of the ``shl source, k`` that made it:
+        # ``shr`` by the same k is then a mask (RV64's zero-extension idiom)
+        self.shifted: Dict[Temp, tuple] = {}
 
     def resolve(self, v):
         if isinstance(v, Temp):
@@ -50,6 +53,8 @@ class _Forward:
         # any global that was a copy of g is no longer
         for k in [k for k, c in self.copy.items() if c is g]:
             del self.copy[k]
+        for k in [k for k, s in self.shifted.items() if s[0] is g]:
+            del self.shifted[k]
 
     def at_label(self) -> None:
         for g in [t for t in list(self.const) if t.is_global]:
@@ -57,6 +62,7 @@ class _Forward:
         for g in [t for t in list(self.width) if t.is_global]:
             del self.width[g]
         self.copy.clear()
+        self.shifted.clear()
 
 
 def _result_bits(op: Op, f: _Forward) -> int:
@@ -92,6 +98,10 @@ def _simplify(op: Op, f: _Forward) -> Op:
     if isinstance(y, int):
         if y == 0 and opc in ("add", "sub", "or", "xor", "shl", "shr", "sar"):
             return Op("mov", [d, x], w)
+        shifted = f.shifted.get(x) if opc == "shr" else None
+        if shifted is not None and shifted[1:] == (y, w):
+            # (src << k) >> k: the low w-k bits of src
+            return Op("and", [d, shifted[0], (1 << (w - y)) - 1], w)
         if y == 1 and opc in ("mul", "divu", "div"):
             return Op("mov", [d, x], w)
         if opc == "and" and (y + 1) & y == 0 and f.known_bits(x) <= _bits(y):
@@ -126,6 +136,8 @@ def optimize(ops: List[Op]) -> List[Op]:
                     op = Op("mov", [d, value], op.w)
             if d.is_global:
                 f.forget_global(d)
+            elif op.opc == "shl" and isinstance(op.args[2], int) and 0 < op.args[2] < op.w:
+                f.shifted[d] = (op.args[1], op.args[2], op.w)
             src = op.args[1] if op.opc == "mov" else None
             if op.opc == "mov" and isinstance(src, int):
                 f.const[d] = src
