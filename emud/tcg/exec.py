@@ -310,13 +310,7 @@ class TBEngine:
                               exits=compiled.exits, max_path=entry.max_path, blocks=entry.blocks)
         for slot in range(len(tb.exits)):
             tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
-        self.stats.translations += 1
-        self.stats.translate_seconds += time.perf_counter() - t0
-        if cache:
-            self._insert(tb)
-        else:
-            tb.cached = False
-        return tb
+        return self._made(tb, cache, t0)
 
     def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,
                      cfg: CodegenConfig, t0: float) -> TranslationBlock:
@@ -348,8 +342,13 @@ class TBEngine:
                     self._tier_up(tb, max_insns)
             return None
         tb.fn = run
-        self.stats.translations += 1
         self.stats.interpreted += 1
+        return self._made(tb, cache, t0)
+
+    def _made(self, tb: TranslationBlock, cache: bool, t0: float) -> TranslationBlock:
+        """Count a new TB (made since ``t0``) and put it in the TB cache, or
+        mark it as kept apart (a capped or one-off TB)."""
+        self.stats.translations += 1
         self.stats.translate_seconds += time.perf_counter() - t0
         if cache:
             self._insert(tb)

@@ -147,8 +147,9 @@ def test_indirect_jump_and_fetch_fault():
     assert c2.traps == [(0x4000, 100)]
 
 
-def test_breakpoint_stops_before_the_instruction_and_skips_once():
-    engine, cpu, _ = make(counting_loop(3))
+@pytest.mark.parametrize("tier_up", [0, 32], ids=["compiled", "interpreted"])
+def test_breakpoint_stops_before_the_instruction_and_skips_once(tier_up):
+    engine, cpu, _ = make(counting_loop(3), tier_up=tier_up)
     engine.set_breakpoints({BASE + 8})
     assert engine.execute(cpu, 1000) == "debug"
     assert cpu.pc == BASE + 8 and cpu.x[2] == 1

@@ -3,8 +3,9 @@ until it has run ``tier_up_calls`` times, then it is compiled and replaces
 the interpreted TB. Both tiers and the move between them must give exactly
 what the compiled pipeline gives: checked against the one-instruction-per-TB
 reference for hypothesis-generated programs, and for the cases that matter
-around a tier change (chaining, self-modifying code, breakpoints, capped TBs
-at the end of an exact budget, the translation cache, logging)."""
+around a tier change (chaining, self-modifying code, capped TBs at the end of
+an exact budget, the translation cache, logging; breakpoints in both tiers:
+test_engine.py)."""
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
@@ -89,17 +90,6 @@ def test_self_modifying_store_into_an_interpreted_block():
     run_to_halt(engine, cpu)
     assert cpu.x[2] == 6 and cpu.x[3] == 2
     assert cpu.instructions_retired() == 8
-
-
-def test_breakpoints_stop_interpreted_blocks_and_resume_once():
-    engine, cpu, _ = make(counting_loop(3), tier_up=32)
-    engine.set_breakpoints({BASE + 8})
-    assert engine.execute(cpu, 1000) == "debug"
-    assert cpu.pc == BASE + 8 and cpu.x[2] == 1
-    cpu.skip_breakpoint_at = cpu.pc
-    assert engine.execute(cpu, 1000) == "debug"
-    assert cpu.x[2] == 2
-    assert engine.stats.tier_ups == 0
 
 
 def test_capped_blocks_at_the_end_of_exact_budgets_tier_up_too():
