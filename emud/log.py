@@ -40,6 +40,7 @@ class Log:
         self.items = set(items)
         self._path = path
         self._file: Optional[IO[str]] = None
+        self._mode = "w"     # as QEMU: a new run starts the file afresh; a reopen appends
 
     def enabled(self, item: str) -> bool:
         return item in self.items
@@ -49,7 +50,8 @@ class Log:
 
     def write(self, text: str) -> None:
         if self._file is None:
-            self._file = open(self._path, "a", encoding="utf-8") if self._path else sys.stderr
+            self._file = open(self._path, self._mode, encoding="utf-8") if self._path else sys.stderr
+            self._mode = "a"
         self._file.write(text)
         if self._file is not sys.stderr:
             self._file.flush()

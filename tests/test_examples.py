@@ -96,6 +96,22 @@ def test_timer_output_is_identical_under_icount(build_firmware, require_qemu, xl
 
 
 @pytest.mark.qemu
+@pytest.mark.parametrize("xlen", [32, 64])
+def test_trap_log_is_identical_under_icount(build_firmware, require_qemu, xlen, tmp_path):
+    """``-d int`` prints QEMU's riscv_cpu_do_interrupt lines, trap for trap."""
+    require_qemu(xlen)
+    elf = build_firmware("timer", xlen, defines={"TICKS": 3, "TICK_INTERVAL": 200, "TIMER_BUSY": None})
+    logs = {}
+    for name, runner in (("qemu", run_qemu), ("emud", run_emud)):
+        log = tmp_path / f"{name}.log"
+        r = runner(elf, xlen, timeout=300, extra=["-icount", "shift=0,sleep=off", "-d", "int", "-D", str(log)])
+        assert r.exit_code == 0, r.describe()
+        logs[name] = log.read_text()
+    assert logs["qemu"].count("desc=m_timer") == 3
+    assert logs["emud"] == logs["qemu"]
+
+
+@pytest.mark.qemu
 @pytest.mark.parametrize("code", [1, 42])
 def test_exit_code_through_sifive_test(build_firmware, require_qemu, code):
     """main's return value n becomes exit status n on both."""

@@ -566,8 +566,12 @@ class TBEngine:
             listener(cpu, cause, trap.pc if trap is not None else None, trap is None)
         log = self.log
         if log is not None and log.enabled("int"):
-            extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)
-            log.write("hart %d: %s cause 0x%x%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
+            describe = getattr(cpu, "trap_log_line", None)   # the guest's own format (QEMU's)
+            if describe is not None:
+                log.write(describe(cause))
+            else:
+                extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)
+                log.write("hart %d: %s cause 0x%x%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
 
     def _log_translation(self, pc: int, insns, source: str, ops, opt) -> None:
         log = self.log

@@ -35,6 +35,18 @@ CAUSE_STORE_ACCESS = 7
 IRQ_PRIORITY = (C.IRQ_MEI, C.IRQ_MSI, C.IRQ_MTI)
 
 
+#: trap names as QEMU's -d int prints them (target/riscv/cpu.c)
+EXCEPTION_NAMES = (
+    "misaligned_fetch", "fault_fetch", "illegal_instruction", "breakpoint", "misaligned_load",
+    "fault_load", "misaligned_store", "fault_store", "user_ecall", "supervisor_ecall",
+    "hypervisor_ecall", "machine_ecall", "exec_page_fault", "load_page_fault", "reserved",
+    "store_page_fault", "reserved", "reserved", "reserved", "reserved", "guest_exec_page_fault",
+    "guest_load_page_fault", "reserved", "guest_store_page_fault")
+INTERRUPT_NAMES = (
+    "u_software", "s_software", "vs_software", "m_software", "u_timer", "s_timer", "vs_timer",
+    "m_timer", "u_external", "s_external", "vs_external", "m_external")
+
+
 class RiscvCPU(CPUState):
     arch = "riscv"
 
@@ -184,6 +196,18 @@ class RiscvCPU(CPUState):
         base = self.mtvec & ~3
         self.pc = base + 4 * irq if self.mtvec & 3 == 1 else base
         return cause
+
+    def trap_log_line(self, cause: int) -> str:
+        """The ``-d int`` line for the trap just taken (``cause`` as written
+        to mcause), in QEMU's riscv_cpu_do_interrupt format so that log
+        readers work on both."""
+        interrupt = cause >> (self.xlen - 1) & 1
+        code = cause & ~(1 << (self.xlen - 1))
+        names = INTERRUPT_NAMES if interrupt else EXCEPTION_NAMES
+        desc = names[code] if code < len(names) else "reserved"
+        w = self.xlen // 4
+        return ("riscv_cpu_do_interrupt: hart:%d, async:%d, cause:%0*x, epc:0x%0*x, tval:0x%0*x, desc=%s\n"
+                % (self.hart_id, interrupt, w, code, w, self.mepc, w, self.mtval, desc))
 
     # -- debugger access -------------------------------------------------------------------
     def register_names(self) -> List[str]:
