@@ -159,13 +159,11 @@ class VirtMachine(Machine):
         from ..semihosting import Semihosting
 
         def console_out(data: bytes) -> None:
-            if self.serial is not None and getattr(self.serial, "spec", None) is not None \
-                    and getattr(self.serial.spec, "kind", "") == "stdio":
-                self.serial.write(data)
-            else:
-                out = sys.stdout.buffer
-                out.write(data)
-                out.flush()
+            # QEMU 7.2 writes the semihosting console to stderr (without a
+            # -semihosting-config chardev): the UART's stdout stays the guest's
+            err = sys.stderr.buffer
+            err.write(data)
+            err.flush()
 
         service = Semihosting(
             read_memory=self.bus.read_bytes, write_memory=self.bus.write_bytes,
