@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
       help="load a raw binary at an address (QEMU's generic loader); repeatable")
     a("-m", dest="memory", default="128M", metavar="SIZE", help="RAM size (e.g. 128M, 1G; plain numbers are MiB)")
     a("-smp", dest="smp", default="1", metavar="N", help="number of harts (1-8)")
-    a("-nographic", action="store_true", help="no display: the UART is on stdio")
+    a("-nographic", action="store_true",
+      help="no display: the UART is on the terminal (Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-C goes to the guest)")
     a("-display", dest="display", metavar="none", help="accepted for compatibility (only 'none')")
     a("-serial", dest="serial", metavar="DEV",
       help="the UART's character device: stdio, none, file:PATH, tcp:[HOST]:PORT,server[,nowait], "
@@ -219,21 +220,23 @@ def build_machine(args):
     xlen = xlen or 32
 
     gdb_on_stdio = (args.gdb or "").split(",")[0] == "stdio"
-    serial_spec = args.serial or ("none" if gdb_on_stdio else "stdio")
-    if gdb_on_stdio and serial_spec == "stdio":
+    # as QEMU: -nographic puts the UART on the terminal with the Ctrl-A keys
+    # (Ctrl-A x quits; Ctrl-C goes to the guest)
+    serial_spec = args.serial or ("none" if gdb_on_stdio else "mon:stdio" if args.nographic else "stdio")
+    try:
+        serial_on_stdio = parse_chardev(serial_spec).kind == "stdio"
+    except ChardevError as e:
+        raise UsageError("-serial %s: %s" % (serial_spec, e)) from None
+    if gdb_on_stdio and serial_on_stdio:
         raise UsageError("-gdb stdio and -serial stdio cannot share stdin/stdout")
     if args.monitor_script and not os.path.isfile(args.monitor_script):
         raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
-    if (args.qmp or "").split(",")[0] == "stdio" and serial_spec == "stdio":
+    if (args.qmp or "").split(",")[0] == "stdio" and serial_on_stdio:
         raise UsageError("-qmp stdio and the serial port cannot both use stdio "
                          "(put the UART elsewhere: -serial none or -serial file:uart.txt)")
-    if (args.monitor or "").split(",")[0] == "stdio" and serial_spec == "stdio":
+    if (args.monitor or "").split(",")[0] == "stdio" and serial_on_stdio:
         raise UsageError("-monitor stdio and the serial port cannot both use stdio "
                          "(put the UART elsewhere: -serial tcp::5555,server,nowait or -serial none)")
-    try:
-        parse_chardev(serial_spec)
-    except ChardevError as e:
-        raise UsageError("-serial %s: %s" % (serial_spec, e)) from None
     log = Log(items, args.log_file)
     machine = VirtMachine(xlen=xlen, ram_size=ram_size, smp=smp, serial=None, icount_shift=icount,
                           log=log, accel=accel.pop("name"), accel_options=accel,

@@ -164,3 +164,59 @@ def test_gdb_port_in_use_is_one_line():
     err = r.stderr.decode()
     assert "Address already in use" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+ECHO32 = ROOT / "examples" / "build" / "uart-echo-rv32.elf"
+
+
+def _read_until(fd, marker: bytes, timeout: float = 30.0) -> bytes:
+    import select
+    import time
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("no %r on the terminal; saw %r" % (marker, seen))
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
+    """As QEMU's -nographic: raw terminal, Ctrl-C is a byte for the guest's
+    UART, Ctrl-A h lists the keys, Ctrl-A x ends emud (status 0)."""
+    import fcntl
+    import termios
+    master, slave = os.openpty()
+
+    def controlling_terminal():
+        # emud's own session with the pty as its terminal, so that a Ctrl-C
+        # left to the terminal driver would really interrupt it
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen([sys.executable, "-m", "emud", "-kernel", str(ECHO32), "-nographic"],
+                            stdin=slave, stdout=slave, stderr=subprocess.PIPE, cwd=str(ROOT),
+                            start_new_session=True, preexec_fn=controlling_terminal)
+    os.close(slave)
+    try:
+        _read_until(master, b"uart-echo")            # the guest is up and waiting for input
+        os.write(master, b"ab\x03cd")                 # Ctrl-C in the middle: echoed like any byte
+        assert b"ab\x03cd" in _read_until(master, b"cd")
+        os.write(master, b"\x01h")
+        assert b"C-a x" in _read_until(master, b"C-a x")
+        os.write(master, b"\x01x")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
