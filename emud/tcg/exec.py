@@ -12,13 +12,12 @@ the link stubs, ``debug_stop``) is defined here.
 """
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..memory import AddressSpace, BusError, RamRegion
 from .backend_py import PYPY, CodegenConfig, bind_tb, build_tb_code, ram_views
-from .interp import label_positions, run_ops
+from .tier0 import decode_ops
 from .ir import format_ops
 from .optimize import optimize
 from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_WINDOW, translate_region
@@ -29,17 +28,16 @@ from .translator import (MAX_TB_INSNS, DebugStop, ExitRequest, Frontend, GuestTr
 
 DEFAULT_TB_SIZE_MIB = 32
 try:
-    # PyPy: run the IR interpreter as an opaque call, so that the JIT does
-    # not inline it into the dispatcher loop's trace (where every block's op
-    # sequence would become another bridge; measured 5-10% slower cold)
-    from pypyjit import residual_call as _residual_call
-    interpret = functools.partial(_residual_call, run_ops)
+    # PyPy: run an interpreted block as an opaque call, so that the JIT does
+    # not inline it into the dispatcher loop's trace (where every block's
+    # steps would become more bridges; measured 5-10% slower cold)
+    from pypyjit import residual_call as _opaque_call
 except ImportError:
-    interpret = run_ops
+    _opaque_call = None
 #: Loop regions on by default (TBEngine.loop_regions): measured faster on
 #: CPython (sieve, dhry +20-30%), not on PyPy (docs/PERFORMANCE.md).
 LOOP_REGIONS_DEFAULT = not PYPY
-#: Tiering: a block runs through the IR interpreter (interp.py) this many
+#: Tiering: a block runs through the IR interpreter (tier0.py) this many
 #: times before it is compiled. Most blocks run only a few times in all (55%
 #: of dhry's run 5 times or fewer) and compiling one costs ~1 ms, far more
 #: than interpreting it that often. 0 compiles every block at once.
@@ -321,11 +319,11 @@ class TBEngine:
         builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
                                          self.breakpoints, ignore_bp_at_start=ignore_bp)
         ops = builder.ops
-        labels = label_positions(ops)
+        block = decode_ops(ops, self.ld_slow, self.st_slow, self.helpers, cfg.signed64)
         end = max([p + n for p, n in insns] or [pc + 1])
         tb = TranslationBlock(pc, flags, end, insns, None, {}, "", interpreted=True,
                               size_bytes=len(ops) * INTERPRETED_OP_BYTES)
-        helpers, load, store = self.helpers, self.ld_slow, self.st_slow
+        opaque = _opaque_call
         log_exec = self._log_exec if cfg.log_exec else None
         execs = self.stats.tb_execs if cfg.count_execs else None
         calls_left = [0 if ignore_bp else self.tier_up_calls]
@@ -335,7 +333,10 @@ class TBEngine:
                 log_exec(cpu, pc)
             if execs is not None:
                 execs[0] += 1
-            interpret(ops, cpu, load, store, helpers, labels)
+            if opaque is not None:
+                opaque(block, cpu)
+            else:
+                block(cpu)
             if calls_left[0]:
                 calls_left[0] -= 1
                 if not calls_left[0] and tb.valid:
