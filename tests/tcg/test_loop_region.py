@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from .test_engine import BASE
 from .test_engine import make as make_engine
-from .test_region import assemble, insn, loop_with_if, run_reference, setup, state
+from .test_region import assemble, insn, loop_with_if, run_in_chunks, run_reference
 from .toy import enc
 
 
@@ -23,13 +23,7 @@ def make(program, threshold=1):
 
 
 def run_loop_regions(prog, chunks, threshold=1):
-    engine, cpu, ram = make(prog, threshold)
-    setup(cpu)
-    for n in chunks:
-        if cpu.halted:
-            break
-        engine.execute(cpu, n)
-    return engine, state(engine, cpu, ram)
+    return run_in_chunks(*make(prog, threshold), chunks)
 
 
 def loop_insn():

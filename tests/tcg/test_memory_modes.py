@@ -13,7 +13,7 @@ import pytest
 from emud.tcg import backend_py
 from emud.tcg.exec import TBEngine
 
-from ..cpu.riscv.harness import RAM_BASE, Hart, assemble, needs_as
+from ..cpu.riscv.harness import RAM_BASE, Hart, needs_as
 
 DATA = RAM_BASE + 0x8000
 

@@ -32,14 +32,19 @@ def setup(cpu):
     cpu.x[6] = DATA + 0x40
 
 
-def run_regions(prog, budget, chunks=None):
-    engine, cpu, ram = make(prog)
+def run_in_chunks(engine, cpu, ram, chunks):
+    """setup(), then execute() one budget after the other until the halt;
+    returns the engine and the final state."""
     setup(cpu)
-    for n in (chunks or [budget]):
+    for n in chunks:
         if cpu.halted:
             break
         engine.execute(cpu, n)
     return engine, state(engine, cpu, ram)
+
+
+def run_regions(prog, budget, chunks=None):
+    return run_in_chunks(*make(prog), chunks or [budget])
 
 
 def run_reference(prog, budget):

@@ -15,7 +15,7 @@ from emud.tcg.translator import MAX_TB_INSNS
 
 from .test_engine import BASE, counting_loop, make, run_to_halt
 from .test_loop_region import assemble_loop, loop_insn
-from .test_region import assemble, insn, run_reference, setup, state
+from .test_region import assemble, insn, run_in_chunks, run_reference
 from .toy import enc
 
 
@@ -23,12 +23,7 @@ def run_tiered(prog, chunks, tier_up, loop_regions=False):
     engine, cpu, ram = make(prog, tier_up=tier_up)
     engine.loop_regions = loop_regions
     engine.loop_region_threshold = 2
-    setup(cpu)
-    for n in chunks:
-        if cpu.halted:
-            break
-        engine.execute(cpu, n)
-    return engine, state(engine, cpu, ram)
+    return run_in_chunks(engine, cpu, ram, chunks)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
