@@ -246,7 +246,7 @@ def build_machine(args):
         with open(dumpdtb, "wb") as f:
             f.write(machine.dtb)
         raise SystemExit(0)
-    serial = open_chardev(serial_spec, on_quit=lambda: machine.request_quit(0))
+    serial = open_chardev(serial_spec, on_quit=machine.request_quit)
     machine.serial = serial
     serial.attach(machine.uart)
     machine.uart.chardev = serial

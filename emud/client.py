@@ -408,7 +408,7 @@ class LocalMachine(_AsyncApi):
             raise ClientError(str(e), e.error_class)
         if self._dispatcher.quit_requested:
             self._dispatcher.quit_requested = False
-            self.target.request_quit(0)
+            self.target.request_quit()
         return plain_json(result)      # the same data a QMP client gets
 
 

@@ -186,7 +186,8 @@ class DebugTarget:
     step_allows_irq: bool = False   # steps take pending interrupts (gdb's qqemu.sstep without NOIRQ)
 
     def instructions_retired(self, hart: int) -> int: raise NotImplementedError
-    def request_quit(self, exit_code: int = 0) -> None: raise NotImplementedError
+    # end emud; exit_code None: the guest's exit code if it exited, else 0
+    def request_quit(self, exit_code: Optional[int] = None) -> None: raise NotImplementedError
 
     # translator control and statistics (accelerator-neutral names)
     def flush_code_cache(self) -> None: raise NotImplementedError

@@ -240,7 +240,7 @@ class GdbSession:
 
     async def _apply_kill(self) -> None:
         if self.server.on_kill == "quit":
-            self.target.request_quit(0)
+            self.target.request_quit()
             return
         if await self._stop_target(timeout=5.0) and self.target.run_state != "exited":
             self.target.reset()
@@ -371,7 +371,7 @@ async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Cal
         # gdb's "target remote | emud ... -gdb stdio": RSP on our stdin/stdout
         await server.serve_stream(stdio_stream(), "stdio")
         # nobody can connect again to a pipe: end emud with the session
-        target.request_quit(0)
+        target.request_quit()
         return
     listeners, server.address = await _open_listeners(kind, where)
     try:

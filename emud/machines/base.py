@@ -202,10 +202,14 @@ class Machine(DebugTarget):
             nursery.cancel_scope.cancel()
         return self.exit_code
 
-    def request_quit(self, exit_code: int = 0) -> None:
-        """End :meth:`run` (the monitor's `quit`, gdb's `k`, the guest's exit)."""
-        if self.exit_code is None:
+    def request_quit(self, exit_code: Optional[int] = None) -> None:
+        """End :meth:`run` (the monitor's `quit`, gdb's `k`, the guest's exit)
+        with ``exit_code``; without one, with the guest's exit code if it
+        has exited, else 0."""
+        if exit_code is not None:
             self.exit_code = exit_code
+        elif self.exit_code is None:
+            self.exit_code = 0
         self._quit_event.set()
         self._kick.set()
 

@@ -99,9 +99,9 @@ def register(reg: Registry) -> None:
         session.target.reset()
         return {"pc": session.pc(), **status(session)}
 
-    @reg.command("quit", Int("code", optional=True, default=0), aliases=("q",), group="run")
-    def quit_(session: Any, code: int) -> Dict[str, Any]:
-        """Quit emud."""
+    @reg.command("quit", Int("code", optional=True, default=None), aliases=("q",), group="run")
+    def quit_(session: Any, code: Optional[int]) -> Dict[str, Any]:
+        """Quit emud, with exit status CODE (default: the guest's exit code if it exited, else 0)."""
         session.target.request_quit(code)
         if session.context.on_quit is not None:
             session.context.on_quit(code)

@@ -455,7 +455,7 @@ async def qmp_session(ctx: Any, stream: trio.abc.Stream) -> None:
                     if dispatcher.quit_requested:
                         # QEMU: the reply, then a SHUTDOWN event, then the end
                         await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
-                        ctx.target.request_quit(0)
+                        ctx.target.request_quit()
                         if ctx.on_quit is not None:
                             ctx.on_quit(0)
                         break

@@ -191,8 +191,8 @@ class FakeTarget(DebugTarget):
             self._state = "stopped"
         self._last = StopEvent("reset", 0, self.entry)
 
-    def request_quit(self, exit_code: int = 0) -> None:
-        self.quit_code = exit_code
+    def request_quit(self, exit_code: Optional[int] = None) -> None:
+        self.quit_code = 0 if exit_code is None else exit_code   # (no guest exit code here)
 
     def flush_code_cache(self) -> None:
         self.invalidated.append((0, -1))

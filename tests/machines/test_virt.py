@@ -168,3 +168,25 @@ async def test_a_snapshot_from_another_machine_is_refused_and_changes_nothing():
             other.restore_snapshot(snap)
         after = other.save_snapshot()
         assert after["cpus"] == before["cpus"] and after["memory"] == before["memory"]
+
+
+def test_quit_keeps_the_guest_exit_code_unless_given_one():
+    # a guest that exits with code 7 through sifive_test: (7 << 16) | 0x3333
+    words = [0x00073537, 0x33350513, 0x001005B7, 0x00A5A023, 0x0000006F]
+
+    async def run(code):
+        serial = MemoryChardev()
+        m = VirtMachine(xlen=32, serial=serial)
+        m.bus.write_bytes(0x80000000, b"".join(w.to_bytes(4, "little") for w in words))
+        m.set_entry(0x80000000)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(m.run)
+            m.resume()
+            with trio.fail_after(60):
+                event = await m.wait_for_stop()
+            assert event.reason == "exited" and m.exit_code == 7
+            m.request_quit(code)
+        return m.exit_code
+
+    assert trio.run(run, 5) == 5      # `quit 5` after the guest's exit
+    assert trio.run(run, None) == 7   # `quit`, Ctrl-A x, gdb's kill: the guest's code

@@ -192,8 +192,8 @@ class FakeTarget(DebugTarget):
     def instructions_retired(self, hart: int) -> int:
         return self.icount[hart]
 
-    def request_quit(self, exit_code: int = 0) -> None:
-        self.quit_code = exit_code
+    def request_quit(self, exit_code: Optional[int] = None) -> None:
+        self.quit_code = 0 if exit_code is None else exit_code   # (no guest exit code here)
 
     # translator
     def flush_code_cache(self) -> None:
