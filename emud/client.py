@@ -33,6 +33,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from emud.netutil import open_socket, parse_address
 
+#: how long a client waits for the server's QMP greeting (a QMP server sends
+#: it at once; anything else listening there would leave us waiting)
+GREETING_TIMEOUT = 10.0
+
 __all__ = ["ClientError", "Machine", "AsyncMachine", "LocalMachine", "connect", "open_machine", "parse_address"]
 
 
@@ -246,9 +250,12 @@ class _QMPClientProtocol:
             chunk = self.split.next()
             if chunk is None:
                 return
-            if isinstance(chunk, bytes):
-                msg = json.loads(chunk.decode("utf-8"))
-                (self.events if "event" in msg else self.pending).append(msg)
+            if not isinstance(chunk, bytes):
+                # a QMP server sends nothing but JSON objects
+                raise ClientError("this is not a QMP server (it sent text that is not JSON: %s); "
+                                  "connect to emud's -qmp address, not -monitor's" % chunk.desc.split("'", 1)[-1][:40])
+            msg = json.loads(chunk.decode("utf-8"))
+            (self.events if "event" in msg else self.pending).append(msg)
 
     @staticmethod
     def result(msg: Dict[str, Any]) -> Any:
@@ -264,7 +271,19 @@ class Machine(Api):
         self.sock = open_socket(address, timeout)
         self._proto = _QMPClientProtocol()
         self._seen_events = 0
-        self.greeting = self._read_message()
+        # a QMP server greets at once: do not wait the whole timeout for one
+        wait = GREETING_TIMEOUT if timeout is None else min(timeout, GREETING_TIMEOUT)
+        self.sock.settimeout(wait)
+        try:
+            self.greeting = self._read_message()
+        except socket.timeout:
+            self.sock.close()
+            raise ClientError("no QMP greeting from %s within %gs: is it emud's -qmp address?" % (
+                address, wait)) from None
+        except ClientError:
+            self.sock.close()
+            raise
+        self.sock.settimeout(timeout)
         self.execute("qmp_capabilities")
 
     @property
@@ -426,7 +445,16 @@ async def _open(address: Union[str, Tuple[str, int]]) -> AsyncMachine:
     else:
         stream = await trio.open_tcp_stream(*where)
     m = AsyncMachine(stream)
-    await m._start()
+    try:
+        with trio.fail_after(GREETING_TIMEOUT):
+            await m._start()
+    except trio.TooSlowError:
+        await stream.aclose()
+        raise ClientError("no QMP greeting from %s within %gs: is it emud's -qmp address?" % (
+            address, GREETING_TIMEOUT)) from None
+    except ClientError:
+        await stream.aclose()
+        raise
     return m
 
 

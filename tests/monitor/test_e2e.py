@@ -400,3 +400,21 @@ def test_gdb_monitor_uses_the_registry(emud_cli, demo_elf):
         assert "tb_count" in console("monitor info tb")
     finally:
         gdb.exit()
+
+
+def test_the_client_refuses_what_is_not_a_qmp_server(emud_cli, demo_elf, monkeypatch):
+    import emud.client as client_module
+    port = free_port()
+    e = emud_cli(demo_elf, "-S", "-monitor", "tcp::%d,server,nowait" % port)
+    e.connect(port).close()                      # the text monitor is up
+    started = time.monotonic()
+    with pytest.raises(ClientError, match="not a QMP server"):
+        connect(("127.0.0.1", port))             # it greets in text, not JSON
+    assert time.monotonic() - started < 10
+    # a server that says nothing at all: no greeting within the greeting timeout
+    monkeypatch.setattr(client_module, "GREETING_TIMEOUT", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        with pytest.raises(ClientError, match="no QMP greeting"):
+            connect(silent.getsockname())
