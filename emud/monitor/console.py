@@ -14,7 +14,7 @@ console when it is stdio, else to stderr.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import trio
 
@@ -86,18 +86,31 @@ class _StopNotices:
 
     An EventBus hook sees each event synchronously, when it is published,
     so a stop caused by the session's own command (``busy``: its reply
-    already says so) is told apart from one that happens between commands."""
+    already says so) is told apart from one that happens between commands.
+    The guest may also hit a breakpoint while a command that does not run
+    it is still being handled (``break`` on a running machine): such a stop
+    is held and told once the command has answered."""
+
+    #: stops the guest causes itself (not a command's own stop or reset)
+    GUEST_STOPS = ("breakpoint", "hw-breakpoint", "watchpoint", "exited")
 
     def __init__(self, target: Any) -> None:
         self.target = target
         self.send, self.recv = trio.open_memory_channel(100)
         self.busy = False
+        self.held: List[Tuple[Any, Any]] = []
         self._detach = attach(target.events.hooks, self._hook)
 
     def _hook(self, ev: Any) -> None:
-        if self.busy or ev.name not in ("STOP", "SHUTDOWN"):
+        if ev.name not in ("STOP", "SHUTDOWN"):
             return
         last = self.target.last_stop() if ev.name == "STOP" else None
+        if self.busy:
+            self.held.append((ev, last))
+        else:
+            self._tell(ev, last)
+
+    def _tell(self, ev: Any, last: Any) -> None:
         try:
             self.send.send_nowait((ev, last))
         except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
@@ -111,11 +124,18 @@ class _StopNotices:
         """Run one command line: its name and data. A stop it causes is not
         noticed: its own reply tells."""
         self.busy = True
+        runs_the_guest = False
         try:
             inv = session.parse(text)
+            runs_the_guest = inv.command.group == "run"
             return inv.command.name, await session.execute(inv)
         finally:
             self.busy = False
+            held, self.held = self.held, []
+            if not runs_the_guest:
+                for ev, last in held:
+                    if ev.name == "SHUTDOWN" or ev.data.get("reason") in self.GUEST_STOPS:
+                        self._tell(ev, last)
 
     async def next_notice(self, session: Session) -> str:
         ev, last = await self.recv.receive()

@@ -7,6 +7,7 @@ import trio
 import trio.testing
 
 from emud.chardev import ChardevError
+from emud.debug import StopEvent
 from emud.monitor.console import console_session, serve_monitor
 from emud.monitor.context import MonitorContext
 from emud.monitor.transport import parse_spec
@@ -63,6 +64,25 @@ async def test_stop_notices_only_for_stops_the_session_did_not_cause(peer):
     notice = await peer.until_prompt()
     assert notice == "\nstopped: interrupt at 0x80000008 <_start+8> hart 0\n"
     assert await peer.cmd("info status") == "VM status: paused (interrupt)\n"
+
+
+async def test_a_breakpoint_hit_while_break_is_handled_is_still_told(peer):
+    # on a fast runtime the guest may reach the new breakpoint before the
+    # `break` command has even answered: its stop must not be swallowed
+    await peer.cmd("cont")
+    target = peer.target
+    add = target.add_breakpoint
+
+    def add_and_hit(*args, **kw):
+        bp = add(*args, **kw)
+        target._stop(StopEvent("breakpoint", pc=bp.addr))   # the vCPU, between two awaits
+        return bp
+    target.add_breakpoint = add_and_hit
+    out = await peer.cmd("break main")
+    assert "stopped:" not in out
+    with trio.fail_after(10):
+        notice = await peer.until_prompt()
+    assert notice.startswith("\nstopped: breakpoint at") and "<main>" in notice
 
 
 async def test_quit_ends_the_session(peer):
