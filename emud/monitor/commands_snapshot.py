@@ -93,7 +93,7 @@ def _load_file(path: str) -> SnapshotRecord:
             blob = pickle.load(f)
     except OSError as e:
         raise CommandError("cannot read %s: %s" % (path, e.strerror or e))
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, ValueError):
+    except Exception:   # whatever unpickling garbage raises (PyPy: KeyError too)
         raise CommandError("%s is not an emud snapshot" % path)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise CommandError("%s is not an emud snapshot" % path)
