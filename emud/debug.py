@@ -79,8 +79,9 @@ class StopEvent:
     """Why the machine stopped.
 
     reason: "breakpoint" (sw), "hw-breakpoint", "watchpoint", "step" (a step
-    or range step finished), "interrupt" (stop() / Ctrl-C / initial -S),
-    "exited" (guest exit; ``exit_code`` set), "reset", "trap" (a stop on a
+    or range step finished), "interrupt" (stop() / Ctrl-C), "prelaunch" (held
+    by -S before the first instruction), "reset" (a reset while stopped),
+    "exited" (guest exit; ``exit_code`` set), "trap" (a stop on a
     trap requested by a front end).
     """
 

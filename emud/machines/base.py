@@ -60,7 +60,8 @@ class Machine(DebugTarget):
         self.exit_code: Optional[int] = None
         self._state = "stopped"
         self._runs: Dict[int, _HartRun] = {}
-        self._last_stop: Optional[StopEvent] = StopEvent("interrupt")
+        # as QEMU: a machine held before its first instruction (-S) is in "prelaunch"
+        self._last_stop: Optional[StopEvent] = StopEvent("prelaunch")
         self._stopped = trio.Event()
         self._stopped.set()
         self._changed = trio.Event()     # replaced and set on every run-state change
@@ -403,6 +404,9 @@ class Machine(DebugTarget):
         if not keep_running and self._state == "exited":
             self._state = "stopped"
             self.exit_code = None
+        if self._state != "running":
+            # what `info status` and gdb's `?` report now: the reset, not the stop before it
+            self._last_stop = StopEvent("reset", self.cpus[0].hart_id, self.cpus[0].pc)
 
     def board_reset(self) -> None:
         """Board-specific reset state (reset vector, ROM)."""

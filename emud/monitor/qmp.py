@@ -280,7 +280,9 @@ class QMPDispatcher:
         from emud.monitor.commands_info import status
         self._no_args(args)
         st = status(self.session)
-        return {"running": st["running"], "singlestep": False, "status": st["status"]}
+        # QEMU's RunState: a machine held by -S is "prelaunch", not "paused"
+        state = "prelaunch" if st.get("reason") == "prelaunch" else st["status"]
+        return {"running": st["running"], "singlestep": False, "status": state}
 
     async def query_cpus_fast(self, args: Dict[str, Any]) -> List[Dict[str, Any]]:
         self._no_args(args)

@@ -42,7 +42,7 @@ def test_console_greeting_and_every_inspection_command(console):
     assert c.cmd("info symbol main") == "main\n"
     assert c.cmd("print/x main + 2").startswith("0x800")
     assert c.cmd("cpu 0") == "current cpu 0\n"
-    assert c.cmd("info status") .startswith("VM status: paused")
+    assert c.cmd("info status") == "VM status: paused (prelaunch)\n"     # -S, as QEMU says it
     assert "tb_count" in c.cmd("info tb") and "tb_count" in c.cmd("info jit")
     assert c.cmd("log in_asm") == "log items: in_asm\n"
     assert c.cmd("log none") == "log items: none\n"
@@ -78,6 +78,8 @@ def test_console_breakpoints_step_and_run_control(console):
     assert re.match(r"deleted #1, #\d+\n$", c.cmd("delete"))
     assert c.cmd("info breakpoints") == "no breakpoints\n"
     assert c.cmd("system_reset").startswith("reset; pc 0x1000")
+    # the stop before the reset (a watchpoint) is no longer the news
+    assert c.cmd("info status") == "VM status: paused (reset)\n"
     c.send("quit")
     c.emud.proc.wait(10)
 
@@ -282,7 +284,8 @@ def test_qmp_malformed_json_and_unknown_commands_are_answered(emud_cli, demo_elf
     send(b'{"execute": "frobnicate", "id": "u"}\n')
     assert read() == {"error": {"class": "CommandNotFound", "desc": "The command frobnicate has not been found"}, "id": "u"}
     send(b'{"execute": "query-status", "id": 2}\n')
-    assert read() == {"return": {"running": False, "singlestep": False, "status": "paused"}, "id": 2}
+    # held by -S: QEMU's "prelaunch" (its own query-status answers the same)
+    assert read() == {"return": {"running": False, "singlestep": False, "status": "prelaunch"}, "id": 2}
 
 
 def test_qmp_with_the_qemu_qmp_library(emud_cli, demo_elf):
@@ -297,7 +300,7 @@ def test_qmp_with_the_qemu_qmp_library(emud_cli, demo_elf):
         client = qmp_lib.QMPClient("emud-test")
         await client.connect(("127.0.0.1", port))
         try:
-            assert (await client.execute("query-status"))["status"] == "paused"
+            assert (await client.execute("query-status"))["status"] == "prelaunch"   # held by -S
             regs = await client.execute("emud-info-registers")
             assert regs["harts"][0]["registers"]["pc"] == 0x1000
             mem = await client.execute("emud-x", {"addr": "0x1000", "fmt": "4xb"})
@@ -360,7 +363,7 @@ async def test_local_machine_in_process(demo_elf):
     async with trio.open_nursery() as nursery:
         await nursery.start(machine.run)
         m = LocalMachine(machine)
-        assert (await m.status())["status"] == "paused"
+        assert (await m.status())["status"] == "prelaunch"     # not started yet
         await m.break_at("tick")
         r = await m.cont()
         assert r["symbol"] == "tick" and (await m.registers())["a0"] == 1
