@@ -26,6 +26,7 @@ import os
 import socket
 import stat
 import sys
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import trio
@@ -365,6 +366,24 @@ async def serve_gdb(target: DebugTarget, spec: str, *, run_command: Optional[Cal
     """
     kind, where = parse_spec(spec)
     server = GdbServer(target, spec, run_command, on_kill, send_timeout, log)
+    stubs = _STUBS.setdefault(target, [])
+    stubs.append(server)
+    try:
+        await _serve(server, target, kind, where, task_status)
+    finally:
+        stubs.remove(server)
+
+
+#: the gdb stubs serving each target (the monitor's `gdbserver` looks here)
+_STUBS: "weakref.WeakKeyDictionary[Any, List[GdbServer]]" = weakref.WeakKeyDictionary()
+
+
+def gdb_stubs(target: Any) -> List["GdbServer"]:
+    """The gdb stubs now serving ``target`` (``-s``/``-gdb`` or `gdbserver`)."""
+    return list(_STUBS.get(target, ()))
+
+
+async def _serve(server: "GdbServer", target: DebugTarget, kind: str, where: Any, task_status: Any) -> None:
     if kind == "stdio":
         server.address = "stdio"
         task_status.started(server)

@@ -37,16 +37,27 @@ def command_runner(target: Any) -> Callable[[str], Awaitable[str]]:
     return ctx.run_command_async
 
 
-async def _start_gdbserver(ctx: Any, spec: str) -> str:
-    """Start the gdb stub at run time (the `gdbserver` command)."""
-    from emud.gdbstub.server import serve_gdb
-
-    nursery = ctx.nursery or getattr(ctx.target, "nursery", None)
-    if nursery is None:
-        from emud.monitor.errors import CommandError
-        raise CommandError("gdbserver: no running machine to attach the stub to")
-    server = await nursery.start(functools.partial(serve_gdb, ctx.target, spec, run_command=command_runner(ctx.target)))
+def _device(server: Any, spec: str) -> str:
     address = getattr(server, "address", spec)
     if isinstance(address, tuple):
         address = "tcp:%s:%d" % address[:2]
-    return "Waiting for gdb connection on device '%s'" % address
+    return str(address)
+
+
+async def _start_gdbserver(ctx: Any, spec: str) -> str:
+    """Start the gdb stub at run time (the `gdbserver` command). One stub
+    per machine: asked again for the same device it says where it waits,
+    for another it refuses (a second stub would be a second debugger)."""
+    from emud.gdbstub.server import gdb_stubs, serve_gdb
+    from emud.monitor.errors import CommandError
+
+    for running in gdb_stubs(ctx.target):
+        device = _device(running, running.spec)
+        if spec in (running.spec, device):
+            return "Waiting for gdb connection on device '%s'" % device
+        raise CommandError("gdbserver: the gdb stub already waits on %s (one per machine)" % device)
+    nursery = ctx.nursery or getattr(ctx.target, "nursery", None)
+    if nursery is None:
+        raise CommandError("gdbserver: no running machine to attach the stub to")
+    server = await nursery.start(functools.partial(serve_gdb, ctx.target, spec, run_command=command_runner(ctx.target)))
+    return "Waiting for gdb connection on device '%s'" % _device(server, spec)

@@ -133,6 +133,12 @@ def test_console_gdbserver_at_run_time(console):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"$?#3f")
         assert s.recv(100).startswith(b"+")
+    # one stub per machine: the same device again says where it waits, another is refused
+    assert console.cmd("gdbserver %d" % port) == out
+    other = free_port()
+    assert console.cmd("gdbserver %d" % other).startswith("Error: gdbserver: the gdb stub already waits on tcp:")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", other), timeout=2).close()
 
 
 def test_monitor_script_runs_at_start(emud_cli, demo_elf, tmp_path):
