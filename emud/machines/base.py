@@ -12,7 +12,6 @@ quantum.
 """
 from __future__ import annotations
 
-import pickle
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -613,13 +612,3 @@ class Machine(DebugTarget):
             if cur[off:off + PAGE] != new[off:off + PAGE]:
                 region.data[off:off + PAGE] = new[off:off + PAGE]
                 self.accel.invalidate_code(base + off, PAGE)
-
-    @staticmethod
-    def dump_snapshot(snapshot: Dict[str, Any], path: str) -> None:
-        with open(path, "wb") as f:
-            pickle.dump(snapshot, f, protocol=4)
-
-    @staticmethod
-    def read_snapshot(path: str) -> Dict[str, Any]:
-        with open(path, "rb") as f:
-            return pickle.load(f)

@@ -2,6 +2,7 @@
 DebugTarget (the real machine is exercised in test_e2e.py)."""
 from __future__ import annotations
 
+import gzip
 import pickle
 
 import pytest
@@ -148,7 +149,7 @@ async def test_snapshots_in_memory_and_in_files(session, target, tmp_path):
     assert d["restored_pc"] == RAM_BASE + 8 and target.icount[0] == 2
     path = tmp_path / "snap.pickle"
     await data(session, "savevm two file=%s" % path)
-    with open(path, "rb") as f:
+    with gzip.open(path, "rb") as f:
         assert pickle.load(f)["format"] == "emud-snapshot"
     await data(session, "step 3")
     await data(session, "loadvm file=%s" % path)
@@ -160,6 +161,13 @@ async def test_snapshots_in_memory_and_in_files(session, target, tmp_path):
     bad.write_bytes(b"not a pickle")
     assert "is not an emud snapshot" in await session.run_text("loadvm file=%s" % bad)
     assert "cannot read" in await session.run_text("loadvm file=%s" % (tmp_path / "missing"))
+    # a file written before snapshots were compressed still loads
+    old = tmp_path / "old.pickle"
+    with gzip.open(path, "rb") as f, open(old, "wb") as g:
+        g.write(f.read())
+    await data(session, "step 3")
+    await data(session, "loadvm file=%s" % old)
+    assert target.icount[0] == 2
 
 
 async def test_tb_and_log_commands(session, target):
