@@ -79,7 +79,7 @@ def register(reg: Registry) -> None:
         t = session.target
         if t.run_state == "running":
             raise CommandError("the machine is running; stop it first")
-        result = await run_until(session, [Condition("insns", count)])
+        result = await run_until(session, [Condition("insns", count)], others_stay=True)
         result["count"] = count
         result["insn"] = disassemble_one(session, result["pc"])
         return result

@@ -58,7 +58,10 @@ async def stop_machine(target: Any) -> Optional[StopEvent]:
 
 
 async def run_until(session: Any, conditions: List[Condition], *, timeout: Optional[float] = None,
-                    hart: Optional[int] = None) -> Dict[str, Any]:
+                    hart: Optional[int] = None, others_stay: bool = False) -> Dict[str, Any]:
+    """Run until one of ``conditions`` fires (or ``timeout``). An ``insns``
+    condition counts the instructions of ``hart``; the other harts run
+    meanwhile, unless ``others_stay`` (a `step`: only that hart moves)."""
     target = session.target
     ensure_can_run(target)
     hart = session.hart if hart is None else hart
@@ -99,7 +102,7 @@ async def run_until(session: Any, conditions: List[Condition], *, timeout: Optio
         if target.run_state != "running":
             if actions is not None:
                 from emud.debug import STAY
-                target.resume(actions, default=STAY)
+                target.resume(actions, default=STAY if others_stay else CONTINUE)
             else:
                 target.resume(None, default=action)
         timed_out = False
@@ -115,7 +118,9 @@ async def run_until(session: Any, conditions: List[Condition], *, timeout: Optio
         for undo in cleanups:
             undo()
 
-    result: Dict[str, Any] = {"stop": stop_dict(session, ev), "pc": ev.pc if ev else session.pc(hart), "hart": ev.hart if ev else hart}
+    where = hart if (timed_out or actions is not None) else (ev.hart if ev else hart)
+    result: Dict[str, Any] = {"stop": stop_dict(session, ev), "hart": where,
+                              "pc": ev.pc if ev is not None and ev.hart == where else session.pc(where)}
     sym = session.symbol(result["pc"])
     if sym:
         result["symbol"] = sym

@@ -430,3 +430,14 @@ def test_the_client_refuses_what_is_not_a_qmp_server(emud_cli, demo_elf, monkeyp
         silent.listen(1)
         with pytest.raises(ClientError, match="no QMP greeting"):
             connect(silent.getsockname())
+
+
+def test_run_until_insns_on_a_sleeping_hart_lets_the_others_run(emud_cli, demo_elf):
+    """Hart 1 parks in WFI for good; counting its instructions must not hold
+    hart 0, which runs the program to its exit (before: a wait until the timeout)."""
+    port = free_port()
+    e = emud_cli(demo_elf, "-S", "-smp", "2", "-monitor", "tcp::%d,server,nowait" % port)
+    c = Console(e.connect(port))
+    assert c.cmd("cpu 1") == "current cpu 1\n"
+    out = c.cmd("run until insns 1000 timeout 20")
+    assert out.startswith("condition exit"), out
