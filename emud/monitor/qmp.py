@@ -19,7 +19,8 @@ resynchronises, never closing the connection.
 
 :class:`QMPDispatcher` runs one request: QEMU's own commands (``stop``,
 ``cont``, ``system_reset``, ``query-status``, ``query-cpus-fast``,
-``query-commands``, ``query-version``, ``human-monitor-command``, ``quit``)
+``query-commands``, ``query-qmp-schema``, ``query-version``, ``human-monitor-command``,
+``quit``)
 behave as in QEMU; every registry command is reachable as ``emud-<name>``
 with spaces and underscores turned into dashes (``emud-info-registers``,
 ``emud-x``, ``emud-run-until``, ``emud-tb-flush``...), its arguments named
@@ -37,7 +38,7 @@ import collections
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, List, Optional, Union
+from typing import Any, Deque, Dict, List, Optional, Tuple, Union
 
 import trio
 
@@ -224,6 +225,38 @@ def _json_default(value: Any) -> Any:
 # -- dispatch --------------------------------------------------------------------------------------------
 
 
+#: the arguments of QEMU's own commands that take any: (name, type, optional)
+QEMU_COMMAND_ARGS: Dict[str, List[Tuple[str, str, bool]]] = {
+    "human-monitor-command": [("command-line", "str", False), ("cpu-index", "int", True)],
+    "qmp_capabilities": [("enable", "any", True)],
+}
+#: QMP schema builtin types: our names -> their JSON type (QEMU's SchemaInfoBuiltin)
+_JSON_TYPES = {"str": "string", "int": "int", "number": "number", "bool": "boolean", "any": "value", "null": "null"}
+
+
+def qmp_schema(commands: List[Any], qemu_commands: List[str]) -> List[Dict[str, Any]]:
+    """query-qmp-schema's answer, QEMU's introspection format (SchemaInfo):
+    every command with an object type naming its arguments, their types
+    (str, int, number, bool or any) and which are optional."""
+    out: List[Dict[str, Any]] = [{"name": t, "meta-type": "builtin", "json-type": j} for t, j in _JSON_TYPES.items()]
+
+    def command(name: str, members: List[Tuple[str, str, bool]]) -> None:
+        arg_type = "%s-arg" % name
+        out.append({"name": name, "meta-type": "command", "arg-type": arg_type, "ret-type": "any",
+                    "allow-oob": False})
+        out.append({"name": arg_type, "meta-type": "object", "members": [
+            dict({"name": m, "type": t}, **({"default": None} if optional else {})) for m, t, optional in members]})
+
+    for name in ["qmp_capabilities"] + [n for n in qemu_commands if n != "qmp_capabilities"]:
+        command(name, QEMU_COMMAND_ARGS.get(name, []))
+    for cmd in sorted(commands, key=lambda c: c.qmp_name):
+        members = [(a.name, a.json_type, a.optional) for a in cmd.args]
+        if cmd.slash_format:
+            members.append(("fmt", "str", True))    # x/10i: the part after the slash
+        command(cmd.qmp_name, members)
+    return out
+
+
 class QMPDispatcher:
     """Runs requests for one connection's session."""
 
@@ -235,7 +268,7 @@ class QMPDispatcher:
             "stop": self.stop, "cont": self.cont, "system_reset": self.system_reset, "query-status": self.query_status,
             "query-cpus-fast": self.query_cpus_fast, "query-commands": self.query_commands,
             "query-version": self.query_version, "human-monitor-command": self.human_monitor_command,
-            "quit": self.quit, "query-name": self.query_name,
+            "quit": self.quit, "query-name": self.query_name, "query-qmp-schema": self.query_qmp_schema,
         }
 
     async def run(self, req: Request) -> Any:
@@ -290,6 +323,10 @@ class QMPDispatcher:
         return [{"cpu-index": h, "qom-path": "/machine/soc0/harts/hart[%d]" % h, "thread-id": os.getpid(),
                  "props": {"core-id": h, "thread-id": 0, "socket-id": 0}, "target": arch,
                  "pc": self.target.read_register(h, "pc")} for h in self.target.hart_ids()]
+
+    async def query_qmp_schema(self, args: Dict[str, Any]) -> List[Dict[str, Any]]:
+        self._no_args(args)
+        return qmp_schema(self.session.registry.commands(), sorted(self.builtins))
 
     async def query_commands(self, args: Dict[str, Any]) -> List[Dict[str, str]]:
         self._no_args(args)

@@ -110,6 +110,8 @@ class Arg:
 
     metavar = "ARG"
     positional = True
+    #: its type in QMP's schema (query-qmp-schema): str, int, number, bool, any
+    json_type = "any"
 
     def __init__(self, name: str, *, optional: bool = False, default: Any = None, help: str = "",
                  metavar: Optional[str] = None) -> None:
@@ -143,6 +145,8 @@ class Arg:
 
 
 class Str(Arg):
+    json_type = "str"
+
     metavar = "STR"
 
     def from_json(self, value: Any) -> Any:
@@ -153,6 +157,8 @@ class Str(Arg):
 
 class Int(Arg):
     """An integer literal: 42, 0x2a, 0b101010, -1."""
+
+    json_type = "int"
 
     metavar = "N"
 
@@ -182,6 +188,8 @@ class Int(Arg):
 
 class Float(Arg):
     """Seconds, e.g. ``5``, ``0.5``, ``500ms``, ``2s``."""
+
+    json_type = "number"
 
     metavar = "SECONDS"
 
@@ -234,6 +242,8 @@ class Address(Arg):
 class Enum(Arg):
     """One word out of a set; ``aliases`` maps extra spellings to a choice."""
 
+    json_type = "str"
+
     def __init__(self, name: str, choices: Sequence[str], *, aliases: Optional[Dict[str, str]] = None, **kw: Any) -> None:
         super().__init__(name, **kw)
         self.choices = list(choices)
@@ -251,6 +261,8 @@ class Enum(Arg):
 
 class Regex(Arg):
     """``/pattern/`` (or ``/pattern/i``), or a bare word as the pattern."""
+
+    json_type = "str"
 
     metavar = "/REGEX/"
 
@@ -277,6 +289,8 @@ class Regex(Arg):
 class Words(Arg):
     """All remaining words (varargs); commas also separate."""
 
+    json_type = "any"
+
     metavar = "WORDS..."
 
     def consume(self, toks: Tokens) -> List[str]:
@@ -295,6 +309,8 @@ class Words(Arg):
 
 class Flag(Arg):
     """A switch such as ``-a``; may appear anywhere after the command."""
+
+    json_type = "bool"
 
     positional = False
 
@@ -329,6 +345,10 @@ class Option(Arg):
 
     def from_json(self, value: Any) -> Any:
         return self.value.from_json(value)
+
+    @property
+    def json_type(self) -> str:   # type: ignore[override]
+        return self.value.json_type
 
     def resolve(self, session: Any, value: Any) -> Any:
         return self.value.resolve(session, value)

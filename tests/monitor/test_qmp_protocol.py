@@ -126,6 +126,25 @@ async def test_transcript_negotiation_and_qemu_commands(qmp):
     assert stop["data"]["reason"] == "interrupt" and "icount" in stop["data"] and "seconds" in stop["timestamp"]
 
 
+async def test_qmp_schema_names_every_command_and_its_arguments(qmp):
+    await qmp.cmd("qmp_capabilities")
+    schema = (await qmp.cmd("query-qmp-schema"))["return"]
+    by_name = {e["name"]: e for e in schema}
+    commands = {e["name"] for e in schema if e["meta-type"] == "command"}
+    listed = {c["name"] for c in (await qmp.cmd("query-commands"))["return"]}
+    assert commands == listed                    # the schema and query-commands agree
+    x = by_name[by_name["emud-x"]["arg-type"]]
+    assert x["meta-type"] == "object"
+    members = {m["name"]: m for m in x["members"]}
+    assert set(members) >= {"addr", "fmt"} and "default" in members["fmt"]      # fmt is optional
+    hmp = {m["name"]: m for m in by_name[by_name["human-monitor-command"]["arg-type"]]["members"]}
+    assert hmp["command-line"] == {"name": "command-line", "type": "str"}
+    # every type a member names is in the schema
+    for entry in schema:
+        for m in entry.get("members", ()):
+            assert by_name[m["type"]]["meta-type"] == "builtin"
+
+
 async def test_transcript_registry_commands_return_structured_data(qmp):
     await qmp.cmd("qmp_capabilities")
     qmp.target.regs[0]["a0"] = 7
