@@ -9,20 +9,14 @@ so the process is always ended. UART output goes to a file
 """
 from __future__ import annotations
 
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Union
 
+from emud.netutil import free_port  # noqa: F401 -- tests import it from here
 from tests.support.rsp import RSPClient
 from tests.support.run import REPO, emud_argv, qemu_argv
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class GdbServer:

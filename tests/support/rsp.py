@@ -8,9 +8,10 @@ with a timeout: a test that hangs fails with :class:`RSPError` instead.
 from __future__ import annotations
 
 import socket
-import time
 from dataclasses import dataclass
 from typing import List, Optional
+
+from emud.netutil import retry_until
 
 
 class RSPError(Exception):
@@ -85,18 +86,14 @@ class RSPClient:
     def connect(cls, host: str, port: int, xlen: int, timeout: float = 10.0,
                 alive=lambda: True) -> "RSPClient":
         """Connect, retrying while the server starts (``alive()`` False stops it)."""
-        deadline = time.monotonic() + timeout
-        last: Optional[Exception] = None
-        while time.monotonic() < deadline and alive():
-            try:
-                sock = socket.create_connection((host, port), timeout=1.0)
-                client = cls(sock, xlen, timeout)
-                client.start()
-                return client
-            except (ConnectionRefusedError, socket.timeout, OSError) as e:
-                last = e
-                time.sleep(0.05)
-        raise RSPError(f"could not connect to gdb stub at {host}:{port}: {last}")
+        def attempt() -> "RSPClient":
+            client = cls(socket.create_connection((host, port), timeout=1.0), xlen, timeout)
+            client.start()
+            return client
+        try:
+            return retry_until(attempt, timeout, alive)
+        except OSError as e:
+            raise RSPError(f"could not connect to gdb stub at {host}:{port}: {e}") from None
 
     def start(self) -> None:
         if self.command("QStartNoAckMode") == "OK":
