@@ -60,13 +60,16 @@ class Console:
         self.greeting = self.read_until_prompt()
 
     def read_until_prompt(self, timeout: float = 60) -> str:
+        """Up to the next prompt; what came after it (a stop notice that
+        arrived in the same read) waits for the next call."""
         self.sock.settimeout(timeout)
-        while not self.buf.endswith(PROMPT):
+        while PROMPT not in self.buf:
             data = self.sock.recv(65536)
             if not data:
                 raise EOFError("console closed; got %r" % self.buf)
             self.buf += data
-        out, self.buf = self.buf[:-len(PROMPT)], b""
+        end = self.buf.index(PROMPT)
+        out, self.buf = self.buf[:end], self.buf[end + len(PROMPT):]
         return out.decode().replace("\r\n", "\n")
 
     def cmd(self, line: str, timeout: float = 60) -> str:

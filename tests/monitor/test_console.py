@@ -23,12 +23,13 @@ class Peer:
         self.buf = b""
 
     async def until_prompt(self):
-        while not self.buf.endswith(PROMPT):
+        while PROMPT not in self.buf:
             data = await self.stream.receive_some(65536)
             if not data:
                 raise EOFError(self.buf)
             self.buf += data
-        out, self.buf = self.buf[:-len(PROMPT)], b""
+        end = self.buf.index(PROMPT)     # one answer; a notice right behind it waits
+        out, self.buf = self.buf[:end], self.buf[end + len(PROMPT):]
         return out.decode().replace("\r\n", "\n")
 
     async def cmd(self, line):
