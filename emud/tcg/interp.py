@@ -41,23 +41,26 @@ def _signed(v: int, w: int) -> int:
     return v - (1 << w) if v >> (w - 1) else v
 
 
+#: condition -> test(a, b, w) on w-bit values (unsigned, or signed for lt/ge/gt/le)
+CMP: Dict[str, Callable[[int, int, int], bool]] = {
+    "eq": lambda a, b, w: a == b,
+    "ne": lambda a, b, w: a != b,
+    "ltu": lambda a, b, w: a < b,
+    "geu": lambda a, b, w: a >= b,
+    "gtu": lambda a, b, w: a > b,
+    "leu": lambda a, b, w: a <= b,
+    "lt": lambda a, b, w: _signed(a, w) < _signed(b, w),
+    "ge": lambda a, b, w: _signed(a, w) >= _signed(b, w),
+    "gt": lambda a, b, w: _signed(a, w) > _signed(b, w),
+    "le": lambda a, b, w: _signed(a, w) <= _signed(b, w),
+}
+
+
 def _cmp(cond: str, a: int, b: int, w: int) -> bool:
-    if cond in ("lt", "ge", "gt", "le"):
-        a, b = _signed(a, w), _signed(b, w)
-        cond = {"lt": "ltu", "ge": "geu", "gt": "gtu", "le": "leu"}[cond]
-    if cond == "eq":
-        return a == b
-    if cond == "ne":
-        return a != b
-    if cond == "ltu":
-        return a < b
-    if cond == "geu":
-        return a >= b
-    if cond == "gtu":
-        return a > b
-    if cond == "leu":
-        return a <= b
-    raise IRError("unknown condition %r" % cond)
+    test = CMP.get(cond)
+    if test is None:
+        raise IRError("unknown condition %r" % cond)
+    return test(a, b, w)
 
 
 def _div(a: int, b: int, w: int) -> int:
@@ -137,11 +140,6 @@ Load = Callable[..., int]     # load(cpu, addr, size, signed=False, kind, pc) ->
 Store = Callable[..., None]   # store(cpu, addr, value, size, kind, pc)
 
 
-def label_positions(ops: Sequence[Op]) -> Dict[int, int]:
-    """label -> index of its set_label op (what run_ops branches to)."""
-    return {op.args[0]: i for i, op in enumerate(ops) if op.opc == "set_label"}
-
-
 def bus_access(memory) -> Tuple[Load, Store]:
     """load/store for run_ops straight on a bus: a BusError is the guest's
     access fault (the execution engine passes its own slow paths instead,
@@ -160,15 +158,12 @@ def bus_access(memory) -> Tuple[Load, Store]:
     return load, store
 
 
-def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str, Callable],
-            labels: Optional[Dict[int, int]] = None) -> int:
+def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str, Callable]) -> int:
     """Execute one TB's ops. Returns the next guest pc (also left in cpu.pc).
     Guest traps and other TBExits propagate after cpu.pc and cpu.budget are
     brought up to date. Memory goes through ``load``/``store`` (unsigned
-    values; see :func:`bus_access`); ``labels`` may be precomputed with
-    :func:`label_positions`."""
-    if labels is None:
-        labels = label_positions(ops)
+    values; see :func:`bus_access`)."""
+    labels = {op.args[0]: i for i, op in enumerate(ops) if op.opc == "set_label"}
     temps: Dict[Temp, int] = {}
     x = cpu.x
     signed_regs = cpu.signed_regs    # x holds 64-bit registers as signed values

@@ -17,26 +17,12 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Sequence
 
-from .interp import BINARY, UNARY, IRError, Load, Store, _sext, _signed, label_positions
+from .interp import BINARY, CMP, UNARY, IRError, Load, Store, _sext
 from .ir import Op, Temp
 from .translator import TBExit
 
 EXIT = -1
 CONST, TEMP, REG = 0, 1, 2
-
-CMP: Dict[str, Callable[[int, int, int], bool]] = {
-    "eq": lambda a, b, w: a == b,
-    "ne": lambda a, b, w: a != b,
-    "ltu": lambda a, b, w: a < b,
-    "geu": lambda a, b, w: a >= b,
-    "gtu": lambda a, b, w: a > b,
-    "leu": lambda a, b, w: a <= b,
-    "lt": lambda a, b, w: _signed(a, w) < _signed(b, w),
-    "ge": lambda a, b, w: _signed(a, w) >= _signed(b, w),
-    "gt": lambda a, b, w: _signed(a, w) > _signed(b, w),
-    "le": lambda a, b, w: _signed(a, w) <= _signed(b, w),
-}
-
 
 class _Decoder:
     def __init__(self, ops: Sequence[Op], load: Load, store: Store, helpers: Dict[str, Callable],
@@ -46,6 +32,7 @@ class _Decoder:
         self.signed_regs = signed_regs
         self.slots: Dict[Temp, int] = {}
         self.label_step: Dict[int, int] = {}
+        self.pending: List = []      # (branch's target cell, label, its step index)
 
     def operand(self, v, w: int):
         """(kind, payload) of a value operand read at width w."""
@@ -119,7 +106,7 @@ class _Decoder:
         kb, pb = self.operand(b, w)
         m = (1 << w) - 1
         test = CMP[cond]
-        target = self.label_step.get(label, -2)   # labels are resolved after decoding
+        targets = [None]     # the label's step: resolved once every step is decoded
 
         def step(cpu, x, t, s):
             va = pa if ka == CONST else (t[pa] & m if ka == TEMP else x[pa] & m)
@@ -127,7 +114,6 @@ class _Decoder:
             if test(va, vb, w):
                 return targets[0]
             return None
-        targets = [target]
         self.pending.append((targets, label, here))
         return step
 
@@ -194,9 +180,8 @@ class _Decoder:
         return step
 
     def decode(self) -> List[Callable]:
-        self.pending: List = []
         steps: List[Callable] = []
-        for i, op in enumerate(self.ops):
+        for op in self.ops:
             opc, args, w = op.opc, op.args, op.w
             if opc == "set_label":
                 self.label_step[args[0]] = len(steps)
@@ -286,4 +271,4 @@ def decode_ops(ops: Sequence[Op], load: Load, store: Store, helpers: Dict[str, C
     return run
 
 
-__all__ = ["decode_ops", "label_positions"]
+__all__ = ["decode_ops"]
