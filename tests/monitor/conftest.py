@@ -16,6 +16,16 @@ DEMO = HERE / "firmware" / "monitor_demo.c"
 PROMPT = b"(emud) "
 
 
+def cut_answer(buf: bytes):
+    """(the text before the first prompt, the bytes after it), or None while
+    no prompt has arrived. One answer per prompt: a stop notice that arrived
+    in the same read as a command's answer stays for the next call."""
+    end = buf.find(PROMPT)
+    if end < 0:
+        return None
+    return buf[:end].decode().replace("\r\n", "\n"), buf[end + len(PROMPT):]
+
+
 def virt_available() -> bool:
     try:
         import emud.machines.virt  # noqa: F401
@@ -63,14 +73,13 @@ class Console:
         """Up to the next prompt; what came after it (a stop notice that
         arrived in the same read) waits for the next call."""
         self.sock.settimeout(timeout)
-        while PROMPT not in self.buf:
+        while cut_answer(self.buf) is None:
             data = self.sock.recv(65536)
             if not data:
                 raise EOFError("console closed; got %r" % self.buf)
             self.buf += data
-        end = self.buf.index(PROMPT)
-        out, self.buf = self.buf[:end], self.buf[end + len(PROMPT):]
-        return out.decode().replace("\r\n", "\n")
+        out, self.buf = cut_answer(self.buf)
+        return out
 
     def cmd(self, line: str, timeout: float = 60) -> str:
         self.sock.sendall(line.encode() + b"\n")

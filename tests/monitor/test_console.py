@@ -12,9 +12,8 @@ from emud.monitor.console import console_session, serve_monitor
 from emud.monitor.context import MonitorContext
 from emud.monitor.transport import parse_spec
 
+from .conftest import cut_answer
 from .fake_target import FakeTarget
-
-PROMPT = b"(emud) "
 
 
 class Peer:
@@ -23,14 +22,13 @@ class Peer:
         self.buf = b""
 
     async def until_prompt(self):
-        while PROMPT not in self.buf:
+        while cut_answer(self.buf) is None:
             data = await self.stream.receive_some(65536)
             if not data:
                 raise EOFError(self.buf)
             self.buf += data
-        end = self.buf.index(PROMPT)     # one answer; a notice right behind it waits
-        out, self.buf = self.buf[:end], self.buf[end + len(PROMPT):]
-        return out.decode().replace("\r\n", "\n")
+        out, self.buf = cut_answer(self.buf)
+        return out
 
     async def cmd(self, line):
         await self.stream.send_all(line.encode() + b"\r\n")
