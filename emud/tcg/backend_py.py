@@ -40,7 +40,7 @@ from bisect import bisect_right
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from .ir import Op, Temp
-from .pyexpr import PURE_VALUE_OPS, RUNTIME, condition, op_expr
+from .pyexpr import PURE_VALUE_OPS, RUNTIME, condition, op_expr, wrapped64
 from .tb import CHUNK_SHIFT
 from .translator import MAX_TB_INSNS, ExitRequest, TBExit
 
@@ -401,7 +401,7 @@ class _Emitter:
             self.emit(indent, "cpu.budget = b - %d" % retired_before)
         call = "h_%s(cpu%s)" % (name, argtext)
         if d is not None and self.cfg.signed64 and op.w == 64:
-            call = "(_w if (_w := %s) <= 0x7fffffffffffffff else WRAP64(_w))" % call
+            call = wrapped64(call, direction=1)     # helpers answer unsigned: only too big
         target = "%s = " % self.dst(d) if d is not None else ""
         self.emit(indent, "%s%s" % (target, call))
         if "rw" in flags and "noreturn" not in flags:

@@ -104,7 +104,7 @@ def condition(cond: str, a: str, b: str, w: int, signed64: bool = False) -> str:
     return _cmp(cond, a, b, w)
 
 
-def _wrapped(expr: str, direction: int = 0) -> str:
+def wrapped64(expr: str, direction: int = 0) -> str:
     """``expr`` (an exact integer result) reduced to the signed 64-bit range.
     When it is already in range (the JIT proves it from the overflow check
     of the add or multiply) this costs a compare or two; otherwise WRAP64.
@@ -135,15 +135,15 @@ def signed64_expr(opc: str, a: str, b: Optional[str] = None, c: Optional[str] = 
         # adding a constant (addi, address offsets) overflows one way only
         k = _literal(b)
         direction = 0 if k is None else (1 if (k >= 0) == (opc == "add") else -1)
-        return _wrapped("%s %s %s" % (a, "+" if opc == "add" else "-", b), direction)
+        return wrapped64("%s %s %s" % (a, "+" if opc == "add" else "-", b), direction)
     if opc == "mul":
-        return _wrapped("%s * %s" % (a, b))
+        return wrapped64("%s * %s" % (a, b))
     if opc == "neg":
-        return _wrapped("-%s" % a)
+        return wrapped64("-%s" % a)
     if opc == "not":
         return "~%s" % a
     if opc == "shl":
-        return _wrapped("%s << %s" % (a, b))
+        return wrapped64("%s << %s" % (a, b))
     if opc == "shr":
         n = _literal(b)
         if n is None:
