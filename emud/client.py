@@ -37,6 +37,10 @@ from emud.netutil import open_socket, parse_address
 #: it at once; anything else listening there would leave us waiting)
 GREETING_TIMEOUT = 10.0
 
+
+def _no_greeting(address: Any, seconds: float) -> "ClientError":
+    return ClientError("no QMP greeting from %s within %gs: is it emud's -qmp address?" % (address, seconds))
+
 __all__ = ["ClientError", "Machine", "AsyncMachine", "LocalMachine", "connect", "open_machine", "parse_address"]
 
 
@@ -278,8 +282,7 @@ class Machine(Api):
             self.greeting = self._read_message()
         except socket.timeout:
             self.sock.close()
-            raise ClientError("no QMP greeting from %s within %gs: is it emud's -qmp address?" % (
-                address, wait)) from None
+            raise _no_greeting(address, wait) from None
         except ClientError:
             self.sock.close()
             raise
@@ -450,8 +453,7 @@ async def _open(address: Union[str, Tuple[str, int]]) -> AsyncMachine:
             await m._start()
     except trio.TooSlowError:
         await stream.aclose()
-        raise ClientError("no QMP greeting from %s within %gs: is it emud's -qmp address?" % (
-            address, GREETING_TIMEOUT)) from None
+        raise _no_greeting(address, GREETING_TIMEOUT) from None
     except ClientError:
         await stream.aclose()
         raise
