@@ -32,6 +32,7 @@ ALARM_STATUS = 0x18
 CLEAR_INTERRUPT = 0x1C
 
 MASK64 = (1 << 64) - 1
+SIGNED_LIMIT = 1 << 63
 
 
 class GoldfishRtc(Device):
@@ -85,7 +86,10 @@ class GoldfishRtc(Device):
             return
         if self._timer is not None:
             self._timer.cancel()
-        delta = self.alarm_next - ticks
+        # QEMU arms its timer at the alarm in the clock's own ns, a signed 64-bit
+        # value clamped at 0: an alarm that far out fires at once, not never
+        event = (self.alarm_next - self.tick_offset) & MASK64
+        delta = 0 if event >= SIGNED_LIMIT else self.alarm_next - ticks
         self._timer = self.clock.add_timer(self.clock.now_ns() + delta, self._interrupt)
         self.alarm_running = 1
 

@@ -83,6 +83,22 @@ def test_rtc_set_time_and_alarm_irq():
     assert rtc.read(0x18, 4) == 0 and clock.next_deadline() is None
 
 
+def test_rtc_alarm_past_the_signed_range_fires_at_once_as_on_qemu():
+    # QEMU's timer_mod takes a signed expiry and clamps it at 0
+    retired = [0]
+    clock = VirtualClock(icount_shift=0, retired=lambda: retired[0])
+    rtc = GoldfishRtc(clock, host_ns=FakeHost(1000))
+    rtc.write(0x10, 4, 1)
+    rtc.write(0x0C, 4, 0x7FFFFFFF)
+    rtc.write(0x08, 4, 0)
+    assert clock.next_deadline() > 1 << 62          # far out, not at once
+    rtc.write(0x0C, 4, 0xFFFFFFFF)
+    rtc.write(0x08, 4, 0)
+    assert rtc.read(0x18, 4) == 1 and rtc.irq.level == 0
+    clock.run_expired()
+    assert rtc.read(0x18, 4) == 0 and rtc.irq.level == 1
+
+
 def test_rtc_vm_clock_is_deterministic():
     retired = [0]
     clock = VirtualClock(icount_shift=0, retired=lambda: retired[0])
