@@ -3,7 +3,7 @@ and where its input comes from.
 
 Spelled as users type them after ``-serial`` (or as ``-chardev`` options):
 
-  stdio                          the terminal (``mon:stdio``: with Ctrl-A x to quit)
+  stdio                          the terminal (``mon:stdio``: Ctrl-A c monitor, Ctrl-A x quit)
   none | null                    nothing (``none``: QEMU creates no serial port)
   file:PATH                      output to PATH (truncated), no input
   tcp:[HOST]:PORT[,server[=on|off]][,wait=on|off|,nowait][,nodelay]
@@ -572,8 +572,9 @@ CTRL_A = 0x01
 
 class StdioChardev(_BufferedOutput):
     """The terminal. With ``mux`` (``mon:stdio``, -nographic), Ctrl-A x quits
-    (``on_quit``), Ctrl-A Ctrl-A sends a Ctrl-A, Ctrl-A h lists the keys;
-    the monitor switch (Ctrl-A c) is not modelled."""
+    (``on_quit``), Ctrl-A Ctrl-A sends a Ctrl-A, Ctrl-A h lists the keys, and
+    Ctrl-A c moves the keyboard to the monitor and back, once one is attached
+    (:meth:`attach_monitor`, an ``emud.monitor.mux.MuxedMonitor``)."""
 
     kind = "stdio"
 
@@ -586,6 +587,12 @@ class StdioChardev(_BufferedOutput):
         self._running = False
         self._escape = False
         self._saved_tty = None
+        self.monitor: Optional[Any] = None
+        self.monitor_has_keyboard = False
+
+    def attach_monitor(self, monitor: Any) -> None:
+        """Give Ctrl-A c a monitor to switch to (mux mode)."""
+        self.monitor = monitor
 
     def write(self, data: bytes) -> None:
         if not self._running:
@@ -596,27 +603,54 @@ class StdioChardev(_BufferedOutput):
         super().write(data)
 
     def filter_input(self, data: bytes) -> bytes:
-        """Strip and act on Ctrl-A escapes (mux mode only)."""
+        """Strip and act on Ctrl-A escapes (mux mode only); keys typed while
+        the monitor has the keyboard go to it. The guest's input is returned."""
         if not self.spec.mux:
             return data
         out = bytearray()
+        to_monitor = bytearray()
         for b in data:
             if self._escape:
                 self._escape = False
                 if b == CTRL_A:
-                    out.append(CTRL_A)
+                    (to_monitor if self.monitor_has_keyboard else out).append(CTRL_A)
                 elif b in (ord("x"), ord("X")):
                     if self.on_quit is not None:
                         self.on_quit()
                 elif b in (ord("h"), ord("?")):
-                    super().write(b"\r\nC-a h    print this help\r\nC-a x    exit emulator\r\n"
-                                  b"C-a C-a  sends C-a\r\n")
-                # other keys (c, s, b, t): not modelled, swallowed like QEMU's unknown ones
+                    super().write(self._help())
+                elif b in (ord("c"), ord("C")) and self._monitor_usable():
+                    if to_monitor:
+                        self.monitor.feed(bytes(to_monitor))
+                        to_monitor.clear()
+                    self.monitor_has_keyboard = not self.monitor_has_keyboard
+                    if self.monitor_has_keyboard:
+                        self.monitor.enter()
+                # other keys (s, b, t): not modelled, swallowed like QEMU's unknown ones
             elif b == CTRL_A:
                 self._escape = True
+            elif self.monitor_has_keyboard:
+                to_monitor.append(b)
             else:
                 out.append(b)
+        if to_monitor:
+            self.monitor.feed(bytes(to_monitor))
         return bytes(out)
+
+    def _monitor_usable(self) -> bool:
+        if self.monitor is None:
+            return False
+        if self.monitor.ended:
+            self.monitor_has_keyboard = False
+            return False
+        return True
+
+    def _help(self) -> bytes:
+        keys = [b"C-a h    print this help", b"C-a x    exit emulator"]
+        if self.monitor is not None:
+            keys.append(b"C-a c    switch between console and monitor")
+        keys.append(b"C-a C-a  sends C-a")
+        return b"\r\n" + b"".join(k + b"\r\n" for k in keys)
 
     def _setup_tty(self) -> None:
         try:
@@ -651,6 +685,8 @@ class StdioChardev(_BufferedOutput):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._flusher)
                 nursery.start_soon(self._reader)
+                if self.monitor is not None:
+                    await nursery.start(self.monitor.run)
                 task_status.started()
         finally:
             self._running = False

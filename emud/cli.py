@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     a("-m", dest="memory", default="128M", metavar="SIZE", help="RAM size (e.g. 128M, 1G; plain numbers are MiB)")
     a("-smp", dest="smp", default="1", metavar="N", help="number of harts (1-8)")
     a("-nographic", action="store_true",
-      help="no display: the UART is on the terminal (Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-C goes to the guest)")
+      help="no display: the UART is on the terminal (Ctrl-A c switches to the monitor and back, Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-C goes to the guest)")
     a("-display", dest="display", metavar="none", help="accepted for compatibility (only 'none')")
     a("-serial", dest="serial", metavar="DEV",
       help="the UART's character device: stdio, none, file:PATH, tcp:[HOST]:PORT,server[,nowait], "
@@ -221,7 +221,7 @@ def build_machine(args):
 
     gdb_on_stdio = (args.gdb or "").split(",")[0] == "stdio"
     # as QEMU: -nographic puts the UART on the terminal with the Ctrl-A keys
-    # (Ctrl-A x quits; Ctrl-C goes to the guest)
+    # (Ctrl-A c: the monitor; Ctrl-A x quits; Ctrl-C goes to the guest)
     serial_spec = args.serial or ("none" if gdb_on_stdio else "mon:stdio" if args.nographic else "stdio")
     try:
         serial_on_stdio = parse_chardev(serial_spec).kind == "stdio"
@@ -247,6 +247,8 @@ def build_machine(args):
             f.write(machine.dtb)
         raise SystemExit(0)
     serial = open_chardev(serial_spec, on_quit=machine.request_quit)
+    if serial.spec.mux and serial.kind == "stdio":
+        _mux_monitor(machine, serial)
     machine.serial = serial
     serial.attach(machine.uart)
     machine.uart.chardev = serial
@@ -259,6 +261,15 @@ def build_machine(args):
         if image is None:
             machine.set_entry(ld["addr"])
     return machine, serial
+
+
+def _mux_monitor(machine, terminal) -> None:
+    """mon:stdio: Ctrl-A c switches the terminal to a monitor session."""
+    import functools
+
+    from .monitor.console import serve_muxed
+    from .monitor.mux import MuxedMonitor
+    terminal.attach_monitor(MuxedMonitor(functools.partial(serve_muxed, machine), terminal.write))
 
 
 async def _serve(args, machine, serial) -> int:

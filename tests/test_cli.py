@@ -1,6 +1,7 @@
 """The command line: QEMU's flags, one-line errors, the guest's exit status."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -190,17 +191,16 @@ def _read_until(fd, marker: bytes, timeout: float = 30.0) -> bytes:
     return seen
 
 
-@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
-    """As QEMU's -nographic: raw terminal, Ctrl-C is a byte for the guest's
-    UART, Ctrl-A h lists the keys, Ctrl-A x ends emud (status 0)."""
+@contextlib.contextmanager
+def _emud_on_a_terminal():
+    """emud -nographic in its own session with a pty as its controlling
+    terminal (so that a Ctrl-C left to the terminal driver would really
+    interrupt it): the process and the pty's master end."""
     import fcntl
     import termios
     master, slave = os.openpty()
 
     def controlling_terminal():
-        # emud's own session with the pty as its terminal, so that a Ctrl-C
-        # left to the terminal driver would really interrupt it
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     proc = subprocess.Popen([sys.executable, "-m", "emud", "-kernel", str(ECHO32), "-nographic"],
@@ -208,6 +208,19 @@ def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
                             start_new_session=True, preexec_fn=controlling_terminal)
     os.close(slave)
     try:
+        yield proc, master
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
+    """As QEMU's -nographic: raw terminal, Ctrl-C is a byte for the guest's
+    UART, Ctrl-A h lists the keys, Ctrl-A x ends emud (status 0)."""
+    with _emud_on_a_terminal() as (proc, master):
         _read_until(master, b"uart-echo")            # the guest is up and waiting for input
         os.write(master, b"ab\x03cd")                 # Ctrl-C in the middle: echoed like any byte
         assert b"ab\x03cd" in _read_until(master, b"cd")
@@ -215,8 +228,30 @@ def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
         assert b"C-a x" in _read_until(master, b"C-a x")
         os.write(master, b"\x01x")
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_nographic_ctrl_a_c_switches_between_the_guest_and_the_monitor():
+    """QEMU's mon:stdio: Ctrl-A c gives the keyboard to the monitor (echo and
+    backspace work on the raw terminal), Ctrl-A c gives it back to the guest."""
+    with _emud_on_a_terminal() as (proc, master):
+        _read_until(master, b"uart-echo")
+        os.write(master, b"\x01h")
+        assert b"C-a c    switch between console and monitor" in _read_until(master, b"C-a C-a")
+        os.write(master, b"\x01c")
+        assert b"monitor - type 'help'" in _read_until(master, b"(emud) ")
+        os.write(master, b"info stax\x7ftus\r")             # a typo, erased
+        shown = _read_until(master, b"(emud) ")
+        assert b"info stax\b \btus" in shown and b"running" in shown
+        os.write(master, b"bogus-command\r")
+        assert b"unknown command" in _read_until(master, b"(emud) ").lower()
+        os.write(master, b"\x01c" + b"zy")                   # back to the guest: its echo
+        assert b"zy" in _read_until(master, b"zy")
+        os.write(master, b"\x01c")                           # the monitor again: a fresh prompt
+        _read_until(master, b"(emud) ")
+        os.write(master, b"stop\r")
+        _read_until(master, b"(emud) ")
+        os.write(master, b"info status\r")
+        assert b"paused" in _read_until(master, b"(emud) ")
+        os.write(master, b"quit\r")
+        assert proc.wait(timeout=30) == 0

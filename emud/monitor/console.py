@@ -58,6 +58,16 @@ async def serve_monitor(target: Any, spec: str, *, context: Optional[MonitorCont
             nursery.start_soon(run_script, ctx.session(), script, _stderr_writer)
 
 
+async def serve_muxed(target: Any, stream: trio.abc.Stream) -> None:
+    """A console session behind the terminal's Ctrl-A c (``mon:stdio``)."""
+    from emud.monitor import context_for
+
+    ctx = context_for(target)
+    async with trio.open_nursery() as nursery:
+        ctx.nursery = ctx.nursery or nursery
+        await console_session(ctx, stream)
+
+
 async def _stderr_writer(text: str) -> None:
     sys.stderr.write(text)
     sys.stderr.flush()
