@@ -68,6 +68,10 @@ class CPUState:
         self.quantum = self.budget = 0
 
     # -- what the architecture provides ----------------------------------------
+    #: None, or guard(cpu, addr, size, kind, pc) that the slow path of loads
+    #: and stores calls first (memory protection); kept current by tb_flags()
+    data_guard: Any = None
+
     def tb_flags(self) -> Any:
         """Hashable state that changes how code is translated (privilege...)."""
         return 0

@@ -138,13 +138,16 @@ class TBEngine:
         self.helpers["debug_stop"] = _debug_stop
 
     # -- configuration -------------------------------------------------------------
-    def _codegen_config(self) -> CodegenConfig:
+    def _codegen_config(self, flags: Any = None) -> CodegenConfig:
         log = self.log
         # With watchpoints every instruction is its own unchained TB, so the
         # dispatcher sees a hit right after the instruction that made it.
         watching = bool(self.watchpoints)
+        # under memory protection every load and store takes the slow path,
+        # where the cpu's data_guard checks it
+        checked = flags is not None and self.frontend.checks_memory(flags)
         return CodegenConfig(
-            self.xlen, self.ram_base, self.ram.size if self.ram else 0,
+            self.xlen, self.ram_base, self.ram.size if self.ram else 0, fast_memory=not checked,
             chaining=self.chaining and not watching, watch_mode=watching,
             count_execs=self.count_execs, log_exec=bool(log and log.enabled("exec")))
 
@@ -218,6 +221,20 @@ class TBEngine:
         region, offset, _ = hit
         return int.from_bytes(region.data[offset:offset + size], "little")
 
+    def _fetch_under(self, flags: Any) -> Callable[[int, int], int]:
+        """The fetch for translating under ``flags``: the front end may deny
+        execution (memory protection), which is a fetch fault like any other."""
+        allowed = self.frontend.fetch_allowed(flags)
+        if allowed is None:
+            return self._fetch
+        fetch = self._fetch
+
+        def checked_fetch(addr: int, size: int) -> int:
+            if not allowed(addr, size):
+                raise TranslationFault(addr)
+            return fetch(addr, size)
+        return checked_fetch
+
     def _code_bytes(self, start: int, length: int) -> Optional[bytes]:
         hit = self.bus.find(start)
         if hit is not None and isinstance(hit[0], RamRegion) and hit[2] >= length:
@@ -258,7 +275,7 @@ class TBEngine:
         blocks start within that window, or None unless one of its paths
         branches back to ``pc`` (a loop region, see region.py)."""
         t0 = time.perf_counter()
-        cfg = self._codegen_config()
+        cfg = self._codegen_config(flags)
         if cfg.watch_mode:
             max_insns = 1
         regions = bool((self.regions or loop_window) and cfg.chaining and not cfg.log_exec
@@ -277,14 +294,14 @@ class TBEngine:
             max_path = None
             blocks = 1
             if regions:
-                region = translate_region(self.frontend, self._fetch, pc, flags, self.breakpoints, window)
+                region = translate_region(self.frontend, self._fetch_under(flags), pc, flags, self.breakpoints, window)
                 if loop_window and not region.closes_loop:
                     self.stats.translate_seconds += time.perf_counter() - t0
                     return None
                 ops, insns, depth, max_path, blocks = (region.ops, region.insns, region.depth,
                                                        region.max_path, region.blocks)
             else:
-                builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
+                builder, insns = translate_block(self.frontend, self._fetch_under(flags), pc, flags, max_insns,
                                                  self.breakpoints, ignore_bp_at_start=ignore_bp)
                 ops = builder.ops
             opt = optimize(ops)
@@ -316,7 +333,7 @@ class TBEngine:
         it has run ``tier_up_calls`` times (a cached TB in the TB cache, a
         capped one in ``capped``; the one-off TB that resumes from a
         breakpoint stays interpreted)."""
-        builder, insns = translate_block(self.frontend, self._fetch, pc, flags, max_insns,
+        builder, insns = translate_block(self.frontend, self._fetch_under(flags), pc, flags, max_insns,
                                          self.breakpoints, ignore_bp_at_start=ignore_bp)
         ops = builder.ops
         block = decode_ops(ops, self.ld_slow, self.st_slow, self.helpers, cfg.signed64)
@@ -526,6 +543,9 @@ class TBEngine:
     # -- slow paths called from generated code ----------------------------------------------------
     def ld_slow(self, cpu, addr: int, size: int, signed: bool, kind: str, pc: int) -> int:
         addr &= self.mask
+        guard = cpu.data_guard
+        if guard is not None:
+            guard(cpu, addr, size, kind, pc)
         if self.watchpoints:
             self._check_watch(cpu, addr, size, False)
         try:
@@ -538,6 +558,9 @@ class TBEngine:
 
     def st_slow(self, cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
         addr &= self.mask
+        guard = cpu.data_guard
+        if guard is not None:
+            guard(cpu, addr, size, kind, pc)
         if self.watchpoints:
             self._check_watch(cpu, addr, size, True)
         try:

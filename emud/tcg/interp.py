@@ -145,12 +145,16 @@ def bus_access(memory) -> Tuple[Load, Store]:
     access fault (the execution engine passes its own slow paths instead,
     which add watchpoints and code invalidation)."""
     def load(cpu, addr: int, size: int, signed: bool, kind: str, pc: int) -> int:
+        if cpu.data_guard is not None:
+            cpu.data_guard(cpu, addr, size, kind, pc)
         try:
             return memory.read(addr, size)
         except BusError:
             raise cpu.mem_fault(kind, addr, pc, False) from None
 
     def store(cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
+        if cpu.data_guard is not None:
+            cpu.data_guard(cpu, addr, size, kind, pc)
         try:
             memory.write(addr, size, value)
         except BusError:
@@ -270,8 +274,11 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
 
 # -- a reference execution loop (tests, cross-checks) ------------------------------------
 
-def make_fetch(memory) -> Callable[[int, int], int]:
+def make_fetch(memory, allowed: Optional[Callable[[int, int], bool]] = None) -> Callable[[int, int], int]:
+    """Instruction fetch from a bus; ``allowed``: the front end's fetch check."""
     def fetch(addr: int, size: int) -> int:
+        if allowed is not None and not allowed(addr, size):
+            raise TranslationFault(addr)
         try:
             return memory.read(addr, size)
         except BusError:
@@ -282,9 +289,10 @@ def make_fetch(memory) -> Callable[[int, int], int]:
 def execute_tb(cpu, frontend, memory, max_insns: int = MAX_TB_INSNS) -> Optional[TBExit]:
     """Translate the TB at cpu.pc and run it. A guest trap is taken
     (cpu.do_exception) and returned; so is any other TBExit."""
-    fetch = make_fetch(memory)
+    flags = cpu.tb_flags()
+    fetch = make_fetch(memory, frontend.fetch_allowed(flags))
     try:
-        builder, _ = translate_block(frontend, fetch, cpu.pc, cpu.tb_flags(), max_insns=max_insns)
+        builder, _ = translate_block(frontend, fetch, cpu.pc, flags, max_insns=max_insns)
     except TranslationFault as e:
         trap = cpu.fetch_fault(e.pc)
         cpu.do_exception(trap)

@@ -11,7 +11,7 @@ register locals back, then re-raises to the execution loop.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from .ir import IRBuilder
 
@@ -117,6 +117,15 @@ class Frontend:
     def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
         """[(address, size, mnemonic, op_str)] for the bytes given."""
         raise NotImplementedError
+
+    # memory protection: what translation under ``flags`` must check
+    def checks_memory(self, flags) -> bool:
+        """True: loads and stores must not take the inline RAM path."""
+        return False
+
+    def fetch_allowed(self, flags) -> Optional[Callable[[int, int], bool]]:
+        """None, or allowed(addr, size) for each instruction fetched."""
+        return None
 
 
 def translate_block(frontend: Frontend, fetch: Callable[[int, int], int], pc: int, flags,

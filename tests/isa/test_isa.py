@@ -34,9 +34,10 @@ EMUD_TIMEOUT = 120
 #: QEMU 7.2's departures from the spec that the tests see (docs/COMPATIBILITY.md):
 #: AMO faults reported as load faults (5, 4 instead of 7, 6); M-mode interrupts
 #: taken lowest number first (MSI, MTI, MEI instead of MEI, MSI, MTI); mepc
-#: bit 0 writable; a misaligned SC without a reservation fails instead of trapping.
+#: bit 0 writable; a misaligned SC without a reservation fails instead of trapping;
+#: an MRET to U-mode with no PMP entry set is illegal instead of the fetch faulting.
 QEMU_72_QUIRKS = {"QEMU_72_AMO_FAULTS": None, "QEMU_72_IRQ_ORDER": None, "QEMU_72_MEPC_BIT0": None,
-                  "QEMU_72_SC_NO_TRAP": None}
+                  "QEMU_72_SC_NO_TRAP": None, "QEMU_72_MRET_NO_PMP": None}
 
 
 def build_isa_test(build_firmware, name, xlen, qemu=False):
@@ -52,7 +53,7 @@ def check(result):
 
 
 def test_handwritten_sources_found():
-    assert {"traps", "csr", "interrupts", "compressed", "fencei", "amo_lrsc", "control"} <= set(HANDWRITTEN)
+    assert {"traps", "csr", "interrupts", "compressed", "fencei", "amo_lrsc", "control", "pmp"} <= set(HANDWRITTEN)
 
 
 @pytest.mark.qemu
@@ -86,7 +87,7 @@ def test_a_failing_check_fails(build_firmware, require_qemu):
 
 
 # the first check each quirk changes, in the spec build of each test
-QUIRK_FIRST_CHECK = {"traps": 24, "interrupts": 6, "csr": 41}
+QUIRK_FIRST_CHECK = {"traps": 24, "interrupts": 6, "csr": 41, "pmp": 1}
 
 
 @pytest.mark.qemu

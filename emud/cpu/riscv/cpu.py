@@ -16,9 +16,14 @@ from typing import Any, Callable, Dict, List, Optional
 from ...tcg.translator import GuestTrap
 from ..base import CPUState
 from . import csr as C
+from .pmp import rules_for
 from .registers import (ABI_NAMES, GPR_NUMBERS, debug_register_infos)
 
 PRV_U, PRV_M = 0, 3
+#: tb_flags bits above the privilege (see RiscvCPU.tb_flags)
+FLAG_DATA_CHECKED = 1 << 2
+FLAG_FETCH_CHECKED = 1 << 3
+FLAG_RULES_SHIFT = 4
 M64 = (1 << 64) - 1
 
 # Trap causes
@@ -78,6 +83,7 @@ class RiscvCPU(CPUState):
         self.menvcfg = 0
         self.pmpcfg = [0] * 16
         self.pmpaddr = [0] * 16
+        self.pmp_changed()
         self.res_addr = -1     # LR reservation (-1: none)
         self.res_value = 0
         self.halted = False
@@ -92,8 +98,33 @@ class RiscvCPU(CPUState):
         not touched (devices lower their lines on their own reset)."""
         self._reset_state()
 
+    def pmp_changed(self) -> None:
+        """pmpcfg/pmpaddr were written: the rules that checks use from the next TB on."""
+        self.pmp = rules_for(self.pmpcfg, self.pmpaddr)
+
     def tb_flags(self) -> int:
-        return self.priv
+        """The privilege (bits 0-1); when PMP applies, FLAG_DATA_CHECKED (loads
+        and stores take the slow path, which calls ``data_guard``),
+        FLAG_FETCH_CHECKED (the translator checks each instruction fetch) and
+        the rules' id from bit 4. Plain M-mode, the usual firmware, is 3:
+        unchecked, with the inline RAM path. Keeps ``data_guard`` current."""
+        p = self.priv
+        rules = self.pmp
+        if p == PRV_M and not (self.mstatus & C.MSTATUS_MPRV or rules.locked):
+            self.data_guard = None
+            return PRV_M
+        data_priv = p
+        if p == PRV_M and self.mstatus & C.MSTATUS_MPRV:
+            data_priv = (self.mstatus & C.MSTATUS_MPP) >> C.MSTATUS_MPP_SHIFT
+        flags = p | (rules.id << FLAG_RULES_SHIFT)
+        if data_priv == PRV_M and not rules.locked:
+            self.data_guard = None          # MPRV with MPP = M
+        else:
+            self.data_guard = rules.guards[data_priv == PRV_M]
+            flags |= FLAG_DATA_CHECKED
+        if p != PRV_M or rules.locked:
+            flags |= FLAG_FETCH_CHECKED
+        return flags
 
     # -- counters -----------------------------------------------------------------------
     def counter(self, kind: str) -> int:
@@ -288,6 +319,7 @@ class RiscvCPU(CPUState):
             self.set_reg(n, value)
         self.pmpcfg = list(state["pmpcfg"])
         self.pmpaddr = list(state["pmpaddr"])
+        self.pmp_changed()
         self.retired = state["retired"]
         self.quantum = self.budget = 0
         self.counter_frozen = dict(state["counter_frozen"])

@@ -144,6 +144,7 @@ def _pmpcfg(n: int) -> Tuple[Read, Callable]:
             entry = 4 * n + i
             if not cpu.pmpcfg[entry] & PMPCFG_L:  # locked entries stay as they are
                 cpu.pmpcfg[entry] = (value >> (8 * i)) & 0xFF
+        cpu.pmp_changed()
     return read, write
 
 
@@ -158,6 +159,7 @@ def _pmpaddr(n: int) -> Tuple[Read, Callable]:
         if n + 1 < 16 and cpu.pmpcfg[n + 1] & PMPCFG_L and (cpu.pmpcfg[n + 1] >> 3) & 3 == 1:
             return
         cpu.pmpaddr[n] = value & cpu.mask
+        cpu.pmp_changed()
     return read, write
 
 

@@ -12,7 +12,9 @@ from ...tcg.translator import DisasContext, Frontend
 from . import insn_priv, insn_rva, insn_rvi, insn_rvm, insn_zicsr
 from .decode import Decoded, Decoder, insn_length
 from .gen import gen_illegal
+from .cpu import FLAG_DATA_CHECKED, FLAG_FETCH_CHECKED, FLAG_RULES_SHIFT, PRV_M
 from .helpers import HELPERS
+from .pmp import X, rules_by_id
 
 
 def _collect(*modules) -> Dict[str, Callable]:
@@ -62,6 +64,17 @@ class RiscvFrontend(Frontend):
     def starts_tb(self, ctx: DisasContext) -> bool:
         d = self.decode(ctx.insn, ctx.length)
         return d is not None and d.trans in STARTS_TB
+
+    # -- PMP (see RiscvCPU.tb_flags) ------------------------------------------------------------
+    def checks_memory(self, flags: int) -> bool:
+        return bool(flags & FLAG_DATA_CHECKED)
+
+    def fetch_allowed(self, flags: int) -> Optional[Callable[[int, int], bool]]:
+        if not flags & FLAG_FETCH_CHECKED:
+            return None
+        allows = rules_by_id(flags >> FLAG_RULES_SHIFT).allows
+        machine = flags & 3 == PRV_M
+        return lambda addr, size: allows(addr, size, X, machine)
 
     def translate_insn(self, ctx: DisasContext) -> None:
         d = self.decode(ctx.insn, ctx.length)

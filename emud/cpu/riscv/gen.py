@@ -186,5 +186,5 @@ def gen_exit_next(ctx) -> None:
 
 
 def priv(ctx) -> int:
-    """The privilege level the TB was translated for (its tb_flags)."""
-    return ctx.flags
+    """The privilege level the TB was translated for (tb_flags bits 0-1)."""
+    return ctx.flags & 3

@@ -422,12 +422,16 @@ def test_ecall_ebreak_illegal_trap_entry(xlen):
 def test_user_mode(xlen):
     h = Hart(xlen)
     h.asm("""
+        li t0, -1
+        csrw pmpaddr0, t0
+        li t0, 0x1f
+        csrw pmpcfg0, t0   # PMP: U may use all memory
         la t0, 1f
         csrw mepc, t0
         mret
     1:  csrr a5, mstatus
     """)
-    ev = h.run(5)
+    ev = h.run(9)
     assert h.cpu.priv == 3 and traps(ev) == [(2, 0x300027F3)]
     assert (h.cpu.mstatus >> 11) & 3 == 0   # MPP = U: the trap came from U
     for src, cause in (("ecall", 8), ("mret", 2), ("wfi", 2), ("csrr a0, cycle", 2)):
@@ -440,6 +444,21 @@ def test_user_mode(xlen):
     h.cpu.pc = RAM_BASE + 0x100
     h.asm("csrr a0, cycle", RAM_BASE + 0x100)
     assert traps(h.run(1)) == []
+
+
+@BOTH
+def test_user_mode_without_pmp_rules_cannot_fetch(xlen):
+    """16 PMP entries exist, none is set: U-mode may access nothing, its first
+    fetch faults (QEMU 7.2 makes the MRET illegal instead)."""
+    h = Hart(xlen)
+    h.asm("""
+        la t0, 1f
+        csrw mepc, t0
+        mret
+    1:  nop
+    """)
+    assert traps(h.run(5))[0] == (1, RAM_BASE + 16)
+    assert h.cpu.mepc == RAM_BASE + 16 and (h.cpu.mstatus >> 11) & 3 == 0
 
 
 def test_mret_restores_state():
