@@ -99,6 +99,8 @@ class Frontend:
     * :meth:`translate_insn`: emit the IR for ``ctx.insn``; if it changes
       control flow it emits the exit itself and calls ``ctx.end_tb()``.
     * :meth:`disassemble`: text for ``-d in_asm`` and the monitor.
+    * :meth:`checks_memory`, :meth:`fetch_allowed`: memory protection, as
+      the TB flags say it applies (the defaults: none).
     """
 
     name = "generic"
