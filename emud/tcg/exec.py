@@ -22,9 +22,9 @@ from .ir import format_ops
 from .optimize import optimize
 from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_WINDOW, translate_region
 from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
-                 code_spans)
+                 block_end, code_spans)
 from .translator import (MAX_TB_INSNS, DebugStop, ExitRequest, Frontend, GuestTrap,
-                         TranslationFault, translate_block)
+                         TranslationFault, guarded_fetch, translate_block)
 
 DEFAULT_TB_SIZE_MIB = 32
 try:
@@ -222,18 +222,8 @@ class TBEngine:
         return int.from_bytes(region.data[offset:offset + size], "little")
 
     def _fetch_under(self, flags: Any) -> Callable[[int, int], int]:
-        """The fetch for translating under ``flags``: the front end may deny
-        execution (memory protection), which is a fetch fault like any other."""
-        allowed = self.frontend.fetch_allowed(flags)
-        if allowed is None:
-            return self._fetch
-        fetch = self._fetch
-
-        def checked_fetch(addr: int, size: int) -> int:
-            if not allowed(addr, size):
-                raise TranslationFault(addr)
-            return fetch(addr, size)
-        return checked_fetch
+        """The fetch for translating under ``flags`` (memory protection may deny it)."""
+        return guarded_fetch(self._fetch, self.frontend.fetch_allowed(flags))
 
     def _code_bytes(self, start: int, length: int) -> Optional[bytes]:
         hit = self.bus.find(start)
@@ -306,7 +296,7 @@ class TBEngine:
                 ops = builder.ops
             opt = optimize(ops)
             code = build_tb_code(opt, pc, insns, cfg, depth=depth)
-            end = max([p + n for p, n in insns] or [pc + 1])
+            end = block_end(pc, insns)
             # the breakpoints that shaped it: inside it, at its end (it stopped
             # there), and for a region everywhere it may have looked
             bp_hi = max(end, pc + window + 4 * MAX_TB_INSNS) if regions else end
@@ -337,7 +327,7 @@ class TBEngine:
                                          self.breakpoints, ignore_bp_at_start=ignore_bp)
         ops = builder.ops
         block = decode_ops(ops, self.ld_slow, self.st_slow, self.helpers, cfg.signed64)
-        end = max([p + n for p, n in insns] or [pc + 1])
+        end = block_end(pc, insns)
         tb = TranslationBlock(pc, flags, end, insns, None, {}, "", interpreted=True,
                               size_bytes=len(ops) * INTERPRETED_OP_BYTES)
         opaque = _opaque_call

@@ -30,7 +30,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..memory import BusError
 from .ir import Op, Temp
-from .translator import MAX_TB_INSNS, ExitRequest, GuestTrap, TBExit, TranslationFault, translate_block
+from .translator import (MAX_TB_INSNS, ExitRequest, GuestTrap, TBExit, TranslationFault, guarded_fetch,
+                         translate_block)
 
 
 class IRError(Exception):
@@ -274,11 +275,8 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
 
 # -- a reference execution loop (tests, cross-checks) ------------------------------------
 
-def make_fetch(memory, allowed: Optional[Callable[[int, int], bool]] = None) -> Callable[[int, int], int]:
-    """Instruction fetch from a bus; ``allowed``: the front end's fetch check."""
+def make_fetch(memory) -> Callable[[int, int], int]:
     def fetch(addr: int, size: int) -> int:
-        if allowed is not None and not allowed(addr, size):
-            raise TranslationFault(addr)
         try:
             return memory.read(addr, size)
         except BusError:
@@ -290,7 +288,7 @@ def execute_tb(cpu, frontend, memory, max_insns: int = MAX_TB_INSNS) -> Optional
     """Translate the TB at cpu.pc and run it. A guest trap is taken
     (cpu.do_exception) and returned; so is any other TBExit."""
     flags = cpu.tb_flags()
-    fetch = make_fetch(memory, frontend.fetch_allowed(flags))
+    fetch = guarded_fetch(make_fetch(memory), frontend.fetch_allowed(flags))
     try:
         builder, _ = translate_block(frontend, fetch, cpu.pc, flags, max_insns=max_insns)
     except TranslationFault as e:

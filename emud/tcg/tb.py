@@ -206,6 +206,11 @@ class CachedTranslation:
         self.size = len(code.source) + sum(len(b) for _, b in spans)
 
 
+def block_end(pc: int, insns: Sequence[Tuple[int, int]]) -> int:
+    """The address after a block's last instruction (pc + 1 for an empty block)."""
+    return max([p + n for p, n in insns] or [pc + 1])
+
+
 def code_spans(insns: Sequence[Tuple[int, int]]) -> List[Tuple[int, int]]:
     """The instructions' bytes as few contiguous (start, length) ranges."""
     spans: List[Tuple[int, int]] = []

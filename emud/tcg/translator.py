@@ -69,6 +69,20 @@ class TranslationFault(Exception):
         self.pc = pc
 
 
+def guarded_fetch(fetch: Callable[[int, int], int],
+                  allowed: Optional[Callable[[int, int], bool]]) -> Callable[[int, int], int]:
+    """``fetch`` behind the front end's fetch check (``Frontend.fetch_allowed``):
+    a denied fetch is a fetch fault like one from unmapped memory."""
+    if allowed is None:
+        return fetch
+
+    def checked_fetch(addr: int, size: int) -> int:
+        if not allowed(addr, size):
+            raise TranslationFault(addr)
+        return fetch(addr, size)
+    return checked_fetch
+
+
 class DisasContext:
     """State of one TB under translation, handed to the front end per insn."""
 
