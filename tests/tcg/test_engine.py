@@ -33,6 +33,11 @@ def counting_loop(n):
     return b"".join([enc(1, 1, 0, n), enc(1, 2, 2, 1), enc(1, 1, 1, -1), enc(2, 1, 0, -2), enc(7)])
 
 
+def restart(cpu):
+    """The toy program again from its start with registers cleared (memory kept)."""
+    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+
+
 def run_to_halt(engine, cpu, budget=10**6):
     reason = engine.execute(cpu, budget)
     assert reason == "halted", reason

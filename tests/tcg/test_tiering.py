@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from emud.tcg.translator import MAX_TB_INSNS
 
-from .test_engine import BASE, counting_loop, make, run_to_halt
+from .test_engine import BASE, counting_loop, make, restart, run_to_halt
 from .test_loop_region import assemble_loop, loop_insn
 from .test_region import assemble, insn, run_in_chunks, run_reference
 from .toy import enc
@@ -120,7 +120,7 @@ def test_compiled_code_in_the_translation_cache_is_used_at_once():
     run_to_halt(engine, cpu)
     tier_ups = engine.stats.tier_ups
     engine.flush()
-    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+    restart(cpu)
     run_to_halt(engine, cpu)
     # the loop body came back compiled from the cache without a second warm-up
     assert engine.stats.tier_ups == tier_ups

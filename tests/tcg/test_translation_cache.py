@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from emud.tcg.tb import TranslationCache
 
-from .test_engine import BASE, counting_loop, make, run_to_halt
+from .test_engine import BASE, counting_loop, make, restart, run_to_halt
 from .toy import enc
 
 
@@ -17,7 +17,7 @@ def test_invalidated_code_is_retranslated_from_the_cache():
     assert first["translation_cache_entries"] == first["translations"]
     engine.invalidate(BASE, 0x100)
     assert len(engine.cache) == 0
-    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+    restart(cpu)
     run_to_halt(engine, cpu)
     again = engine.statistics()
     assert again["translation_cache_hits"] == first["translations"]
@@ -29,7 +29,7 @@ def test_flush_keeps_the_translation_cache():
     run_to_halt(engine, cpu)
     n = engine.stats.translations
     engine.flush()
-    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+    restart(cpu)
     run_to_halt(engine, cpu)
     assert engine.translation_cache.hits == n
     assert cpu.x[2] == 10
@@ -42,7 +42,7 @@ def test_changed_guest_bytes_miss_the_cache():
     # rewrite the loop body's increment (r2 += 1 -> r2 += 3) behind the engine's back
     ram.data[4:8] = enc(1, 2, 2, 3)
     engine.invalidate(BASE + 4, 4)
-    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+    restart(cpu)
     run_to_halt(engine, cpu)
     assert cpu.x[2] == 30
     # both TBs that cover the rewritten word were translated afresh
@@ -55,7 +55,7 @@ def test_breakpoints_shape_cached_translations():
     run_to_halt(engine, cpu)
     # a breakpoint inside the cached loop TB must not be skipped by a cache hit
     engine.set_breakpoints({BASE + 8})
-    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+    restart(cpu)
     assert engine.execute(cpu, 1000) == "debug"
     assert cpu.pc == BASE + 8 and cpu.x[2] == 1
     engine.set_breakpoints(set())
@@ -65,7 +65,7 @@ def test_breakpoints_shape_cached_translations():
     assert engine.translation_cache.hits > hits   # the breakpoint-free TBs came back from the cache
     # and a breakpoint toggled again is served from the cache as well, still stopping
     engine.set_breakpoints({BASE + 8})
-    cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+    restart(cpu)
     hits = engine.translation_cache.hits
     assert engine.execute(cpu, 1000) == "debug"
     assert cpu.pc == BASE + 8 and cpu.x[2] == 1
@@ -98,7 +98,7 @@ def test_translation_cache_is_bounded():
     for _ in range(20):
         engine.flush()
         engine.invalidate(BASE, 0x100)
-        cpu.pc, cpu.halted, cpu.x = BASE, False, [0] * 8
+        restart(cpu)
         run_to_halt(engine, cpu)
     assert tc.bytes <= 3000 or len(tc.entries) == 1
     assert sum(len(v) for v in tc.entries.values()) == tc.count
