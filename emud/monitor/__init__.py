@@ -51,9 +51,10 @@ async def _start_gdbserver(ctx: Any, spec: str) -> str:
     from emud.gdbstub.server import gdb_stubs, serve_gdb
     from emud.monitor.errors import CommandError
 
-    for running in gdb_stubs(ctx.target):
-        device = _device(running, running.spec)
-        if spec in (running.spec, device):
+    running = gdb_stubs(ctx.target)
+    if running:
+        device = _device(running[0], running[0].spec)
+        if spec in (running[0].spec, device):
             return "Waiting for gdb connection on device '%s'" % device
         raise CommandError("gdbserver: the gdb stub already waits on %s (one per machine)" % device)
     nursery = ctx.nursery or getattr(ctx.target, "nursery", None)
