@@ -93,8 +93,8 @@ def _load_file(path: str) -> SnapshotRecord:
     try:
         with open(path, "rb") as f:
             compressed = f.read(2) == b"\x1f\x8b"     # gzip; older files are plain pickles
-        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as f:
-            blob = pickle.load(f)
+            f.seek(0)
+            blob = pickle.load(gzip.GzipFile(fileobj=f) if compressed else f)
     except OSError as e:
         raise CommandError("cannot read %s: %s" % (path, e.strerror or e))
     except Exception:   # whatever unpickling garbage raises (PyPy: KeyError too)
