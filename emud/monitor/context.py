@@ -33,11 +33,12 @@ class MonitorContext:
 
     ``start_gdbserver(spec) -> str | None`` (may be async) starts the gdb stub
     at run time on a chardev spec such as ``tcp::1234``; ``on_quit(code)`` is
-    called by ``quit`` after ``target.request_quit``.
+    called by ``quit`` (console or QMP) after ``target.request_quit(code)``,
+    with the same code (None: the guest's exit code, else 0).
     """
 
     def __init__(self, target: Any, *, start_gdbserver: Optional[Callable[[str], Any]] = None,
-                 on_quit: Optional[Callable[[int], Any]] = None, registry: Optional[Registry] = None) -> None:
+                 on_quit: Optional[Callable[[Optional[int]], Any]] = None, registry: Optional[Registry] = None) -> None:
         from emud.monitor.commands import default_registry
 
         self.target = target

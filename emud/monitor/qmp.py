@@ -496,7 +496,7 @@ async def qmp_session(ctx: Any, stream: trio.abc.Stream) -> None:
                         await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
                         ctx.target.request_quit()
                         if ctx.on_quit is not None:
-                            ctx.on_quit(0)
+                            ctx.on_quit(None)
                         break
                 nursery.cancel_scope.cancel()
         finally:
