@@ -20,7 +20,7 @@ mode a good frame queues ``+``, a bad checksum queues ``-`` and a received
 :meth:`send_packet`.
 
 A frame longer than ``max_packet_size`` (what qSupported's PacketSize
-advertises) is acknowledged (it did arrive intact) but not delivered: the pump
+advertises), before or after run-length decoding, is acknowledged (it did arrive intact) but not delivered: the pump
 returns :class:`Malformed` so the dispatcher can answer with an error instead
 of gdb retransmitting forever.
 """
@@ -167,6 +167,7 @@ class PacketPump:
         self._escaped = False
         self._rle_pending = False
         self._is_notification = False
+        self._oversized = False
         self._checksum_hi = 0
 
     # -- input ------------------------------------------------------------------
@@ -229,16 +230,19 @@ class PacketPump:
         return None
 
     def _in_body(self, b: int) -> Optional[Event]:
-        if b == 0x23 and not self._escaped:      # '#': the body is over
+        # '#' and '$' delimit even after '}' or '*', as in gdb's own reader: a
+        # sender escapes them, so "}$" or "*#" never occur in a good frame and a
+        # stray '}' in line noise cannot swallow the next frame.
+        if b == 0x23:                            # '#': the body is over
             self.state = CHECKSUM1
             return None
-        if b == 0x24 and not self._escaped:      # '$' restarts: the partial frame was noise
+        if b == 0x24:                            # '$' restarts: the partial frame was noise
             self.stats["garbage_bytes"] += 1 + self._raw_len
             self._reset_frame()
             return None
         self._raw_sum += b
         self._raw_len += 1
-        if self._raw_len > self.max_packet_size:
+        if self._oversized:
             return None                       # keep summing, stop storing
         if self._escaped:
             self._escaped = False
@@ -253,6 +257,11 @@ class PacketPump:
             self._rle_pending = True
         else:
             self._body.append(b)
+        # Too long, raw or decoded (run-length encoding expands up to 113
+        # times): stop storing, so a frame never holds more than PacketSize.
+        if self._raw_len > self.max_packet_size or len(self._body) > self.max_packet_size:
+            self._oversized = True
+            self._body = bytearray()
         return None
 
     def _abandon_frame(self, b: int) -> Optional[Event]:
@@ -274,7 +283,7 @@ class PacketPump:
             return None
         if not self.no_ack:
             self._outbox += b"+"
-        if self._raw_len > self.max_packet_size:
+        if self._oversized:
             self.stats["oversized"] += 1
             return Malformed("packet longer than PacketSize (%d bytes)" % self.max_packet_size)
         self.stats["packets_in"] += 1
