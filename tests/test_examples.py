@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.run import run_emud, run_qemu
+from tests.support.run import run_emud, run_qemu, trap_logs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = ["hello", "timer", "uart-echo", "semihosting-hello",
@@ -98,12 +98,7 @@ def test_trap_log_is_identical_under_icount(build_firmware, require_qemu, xlen, 
     """``-d int`` prints QEMU's riscv_cpu_do_interrupt lines, trap for trap."""
     require_qemu(xlen)
     elf = build_firmware("timer", xlen, defines={"TICKS": 3, "TICK_INTERVAL": 200, "TIMER_BUSY": None})
-    logs = {}
-    for name, runner in (("qemu", run_qemu), ("emud", run_emud)):
-        log = tmp_path / f"{name}.log"
-        r = runner(elf, xlen, timeout=300, extra=["-icount", "shift=0,sleep=off", "-d", "int", "-D", str(log)])
-        assert r.exit_code == 0, r.describe()
-        logs[name] = log.read_text()
+    logs = trap_logs(elf, xlen, tmp_path)
     assert logs["qemu"].count("desc=m_timer") == 3
     assert logs["emud"] == logs["qemu"]
 

@@ -504,16 +504,16 @@ class TBEngine:
                         fn = fn(cpu)
                 except GuestTrap as trap:
                     stats.traps += 1
-                    self._log_int(cpu, "exception", trap.cause, trap)
                     cpu.do_exception(trap)
+                    self._log_int(cpu, "exception", trap.cause, trap)
                     if single_step:
                         reason = "trap"
                         break
                 except TranslationFault as fault:
                     trap = cpu.fetch_fault(fault.pc)
                     stats.traps += 1
-                    self._log_int(cpu, "exception", trap.cause, trap)
                     cpu.do_exception(trap)
+                    self._log_int(cpu, "exception", trap.cause, trap)
                     if single_step:
                         reason = "trap"
                         break

@@ -102,3 +102,16 @@ def run_emud(kernel: Union[str, Path], xlen: int, timeout: float = 60, input: Op
 
 
 RUNNERS = {"qemu": run_qemu, "emud": run_emud}
+
+
+def trap_logs(kernel: Union[str, Path], xlen: int, log_dir: Path, timeout: float = 300) -> dict:
+    """{"qemu": log, "emud": log}: the ``-d int`` log of a run to a clean exit
+    on each, under ``-icount shift=0,sleep=off`` (so that interrupts arrive at
+    the same instruction on both)."""
+    logs = {}
+    for name, runner in RUNNERS.items():
+        log = Path(log_dir) / f"{name}.log"
+        r = runner(kernel, xlen, timeout=timeout, extra=["-icount", "shift=0,sleep=off", "-d", "int", "-D", str(log)])
+        assert r.exit_code == 0, r.describe()
+        logs[name] = log.read_text()
+    return logs
