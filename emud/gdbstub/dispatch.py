@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
@@ -38,6 +39,7 @@ from emud.debug import (CONTINUE, STAY, DebugError, DebugTarget, RegisterInfo,
                         ResumeAction, StopEvent)
 from emud.gdbstub import xmldesc
 from emud.gdbstub.builtin_monitor import run_builtin
+from emud.log import internal_error_line, report_bug
 
 IDLE, RUNNING, CTRLC_INTERRUPT, DISCONNECTED = "Idle", "Running", "CtrlCInterrupt", "Disconnected"
 
@@ -104,13 +106,26 @@ def _hex(data: bytes) -> bytes:
     return data.hex().encode()
 
 
+_HEX_DIGITS = re.compile(rb"[0-9a-fA-F]+\Z")
+
+
 def _parse_hex(text: bytes) -> int:
+    # int(text, 16) also takes signs, spaces and underscores ("-1", " 8", "8_0"):
+    # gdb sends none of them, and a negative address must not reach the target.
+    if not _HEX_DIGITS.match(text):
+        raise ProtocolError("expected a hex number, got %r" % text[:20].decode("ascii", "replace"))
     return int(text, 16)
+
+
+def _parse_hex_bytes(text: bytes) -> bytes:
+    if len(text) % 2 or (text and not _HEX_DIGITS.match(text)):
+        raise ProtocolError("expected hex bytes")
+    return bytes.fromhex(text.decode("ascii"))
 
 
 def _parse_addr_len(text: bytes) -> Tuple[int, int]:
     addr, length = text.split(b",", 1)
-    return int(addr, 16), int(length, 16)
+    return _parse_hex(addr), _parse_hex(length)
 
 
 _SEPARATORS = (b":", b",", b";", b"=")
@@ -122,8 +137,12 @@ class ProtocolError(Exception):
 
 class Dispatcher:
     def __init__(self, target: DebugTarget, run_command: Optional[Callable[[str], Any]] = None,
-                 packet_size: int = PACKET_SIZE) -> None:
+                 packet_size: int = PACKET_SIZE, report: Callable[[BaseException], None] = report_bug) -> None:
         self.target = target
+        # gets every exception a packet raised that is a bug of ours (the
+        # client is answered with an E reply); the default prints the
+        # traceback when EMUD_DEBUG is set
+        self.report = report
         self.run_command = run_command
         self.packet_size = packet_size
         self.state = IDLE
@@ -143,7 +162,7 @@ class Dispatcher:
         self._regs: Optional[List[RegisterInfo]] = None
         self._xfer_cache: Dict[Tuple[str, str], bytes] = {}
         self._step_fields = {f.name for f in dataclasses.fields(ResumeAction)}
-        self.stats = {"packets": 0, "unknown": 0, "errors": 0, "stops": 0}
+        self.stats = {"packets": 0, "unknown": 0, "errors": 0, "stops": 0, "internal_errors": 0}
         self._routes = self._build_routes()
         self._apply_step_policy()       # each session starts from QEMU's default
 
@@ -261,6 +280,10 @@ class Dispatcher:
             result = self._error(EFAULT, str(exc))
         except (ProtocolError, ValueError, IndexError) as exc:
             result = self._error(EINVAL, "malformed %r packet: %s" % (prefix.decode(), exc))
+        except Exception as exc:        # a bug: answer it, never let one packet end the session
+            self.stats["internal_errors"] += 1
+            self.report(exc)
+            result = self._error(EFAULT, "emud: %s" % internal_error_line(exc))
         if isinstance(result, (bytes, bytearray)):
             return [Reply(bytes(result))]
         return list(result)
@@ -292,7 +315,8 @@ class Dispatcher:
     def _error(self, code: int, text: str) -> bytes:
         self.stats["errors"] += 1
         if self.error_messages:
-            return b"E." + text.replace("\n", " ").encode("utf-8", "replace")
+            # one line, and short enough for gdb's packet buffer
+            return b"E." + " ".join(text.split()).encode("utf-8", "replace")[:min(200, self.packet_size - 8)]
         return b"E%02x" % code
 
     # -- helpers on the target ----------------------------------------------------
@@ -341,7 +365,7 @@ class Dispatcher:
         return _hex((value & ((1 << reg.bitsize) - 1)).to_bytes(size, self._byte_order()))
 
     def _decode_reg(self, reg: RegisterInfo, data: bytes) -> int:
-        return int.from_bytes(bytes.fromhex(data.decode()), self._byte_order())
+        return int.from_bytes(_parse_hex_bytes(data), self._byte_order())
 
     def _thread_of(self, tid: bytes) -> Optional[int]:
         """Hart for a thread id; None for 0/-1 ("any"/"all")."""
@@ -439,7 +463,8 @@ class Dispatcher:
         return b"".join(self._encode_reg(r, self.g_hart) for r in self._g_registers())
 
     def _write_registers(self, args: bytes) -> bytes:
-        pos = 0
+        # decode every value before writing any: a bad packet changes nothing
+        pos, values = 0, []
         for reg in self._g_registers():
             width = reg.bitsize // 4
             chunk = args[pos:pos + width]
@@ -448,7 +473,9 @@ class Dispatcher:
             pos += width
             if b"x" in chunk:
                 continue
-            self.target.write_register(self.g_hart, reg.name, self._decode_reg(reg, chunk))
+            values.append((reg, self._decode_reg(reg, chunk)))
+        for reg, value in values:
+            self.target.write_register(self.g_hart, reg.name, value)
         return b"OK"
 
     def _read_register(self, args: bytes) -> bytes:
@@ -493,7 +520,7 @@ class Dispatcher:
     def _write_memory(self, args: bytes) -> bytes:
         where, data = args.split(b":", 1)
         addr, length = _parse_addr_len(where)
-        raw = bytes.fromhex(data.decode())
+        raw = _parse_hex_bytes(data)
         if len(raw) != length:
             raise ProtocolError("length %d but %d bytes of data" % (length, len(raw)))
         return self._write(addr, raw)
@@ -564,8 +591,9 @@ class Dispatcher:
 
     def _continue_signal(self, args: bytes) -> List[Action]:
         sig, _, addr = args.partition(b";")
+        action = ResumeAction("continue", signal=_parse_hex(sig))
         self._set_pc_from(addr, self.c_hart)
-        return self._resume(None, ResumeAction("continue", signal=_parse_hex(sig)))
+        return self._resume(None, action)
 
     def _step(self, args: bytes) -> List[Action]:
         # The stepped hart runs one instruction; the others stay put, so a
@@ -575,8 +603,9 @@ class Dispatcher:
 
     def _step_signal(self, args: bytes) -> List[Action]:
         sig, _, addr = args.partition(b";")
+        action = self.step_action(signal=_parse_hex(sig))
         self._set_pc_from(addr, self.c_hart)
-        return self._resume({self.c_hart: self.step_action(signal=_parse_hex(sig))}, STAY)
+        return self._resume({self.c_hart: action}, STAY)
 
     def _parse_vcont_action(self, text: bytes) -> ResumeAction:
         op = text[:1]
@@ -710,7 +739,7 @@ class Dispatcher:
     # -- monitor ---------------------------------------------------------------------------------
 
     def _monitor(self, args: bytes) -> List[Action]:
-        text = bytes.fromhex(args.decode()).decode("utf-8", "replace")
+        text = _parse_hex_bytes(args).decode("utf-8", "replace")
         try:
             if self.run_command is not None:
                 result = self.run_command(text)
