@@ -38,8 +38,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import trio
 
 from ._trio_compat import run_sync_abandoning
+from .peer import Peer, PeerGone
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
+SERIAL_STALL_TIMEOUT = 30.0   # a serial client that takes nothing for this long is dropped
 POLL_INTERVAL = 0.02     # re-check can_receive() even without accept_input()
 
 
@@ -487,6 +489,10 @@ class SocketChardev(_BufferedOutput):
         self.peer = None
         self.listening = trio.Event()
         self.clients_served = 0
+        self.clients_refused = 0
+        self._current: Optional[Peer] = None     # the client being served
+        self._idle = trio.Event()
+        self._started: Any = None                 # task_status until the machine may start
 
     @property
     def _label(self) -> str:
@@ -494,63 +500,84 @@ class SocketChardev(_BufferedOutput):
 
     def statistics(self) -> Dict[str, object]:
         d = super().statistics()
-        d.update(address=self.address, peer=self.peer, clients_served=self.clients_served)
+        d.update(address=self.address, peer=self.peer, clients_served=self.clients_served,
+                 clients_refused=self.clients_refused)
         return d
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         if not self.spec.server:
             stream = await connect_for(self.spec, self._label)
             task_status.started()
-            await self._serve(stream)
+            await self._serve(Peer(stream))
             return
-        listeners, self.address = await listen_for(self.spec, 1, self._label)
+        listeners, self.address = await listen_for(self.spec, 4, self._label)
         self.listening.set()
-        started = False
+        self._started = task_status
         if not self.spec.wait:
-            task_status.started()
-            started = True
+            self._start()
         try:
-            while True:
-                stream = await listeners[0].accept()
-                if not started:
-                    task_status.started()
-                    started = True
-                await self._serve(stream)
+            # accepting goes on while a client is served: a newcomer is refused
+            # with a line, or served once a client that hung up is gone
+            await trio.serve_listeners(self._handle, listeners)
         finally:
             await close_listeners(listeners, *socket_address(self.spec))
 
-    async def _serve(self, stream) -> None:
-        if self.spec.kind == "tcp":
+    def _start(self) -> None:
+        if self._started is not None:
+            self._started.started()
+            self._started = None
+
+    async def _handle(self, stream) -> None:
+        peer = Peer(stream, stall_timeout=SERIAL_STALL_TIMEOUT)
+        current = self._current
+        if current is not None:
+            # the same rule as the gdb stub's: a client that has hung up makes way
+            with trio.move_on_after(0.5):
+                while not current.hung_up():
+                    await trio.sleep(0.02)
+            if not current.hung_up():
+                await self._refuse(peer, current)
+                return
+            while self._current is not None:
+                await self._idle.wait()
+        self._start()
+        await self._serve(peer)
+
+    async def _refuse(self, peer: Peer, current: Peer) -> None:
+        self.clients_refused += 1
+        with trio.move_on_after(1.0):
             try:
-                stream.setsockopt(_stdsocket.IPPROTO_TCP, _stdsocket.TCP_NODELAY, True)
-            except (OSError, AttributeError):
+                await peer.send(("emud: %s is in use by %s (one client at a time)\r\n"
+                                 % (self._label, current.name)).encode())
+            except PeerGone:
                 pass
-            try:
-                self.peer = stream.socket.getpeername()
-            except OSError:
-                self.peer = None
+        await peer.aclose()
+
+    async def _serve(self, peer: Peer) -> None:
+        """One client, until it goes away (or stops reading: then it is dropped)."""
+        if self.spec.kind == "tcp":
+            peer.set_nodelay()
+            self.peer = peer.name
+        self._current = peer
+        self._idle = trio.Event()
         self._out.clear()
         self.connected = True
         self.clients_served += 1
 
         async def reader(cancel_scope: trio.CancelScope) -> None:
-            try:
-                while True:
-                    await self._wait_for_room()
-                    data = await stream.receive_some(4096)
-                    if not data:
-                        break
-                    self._push_input(data)
-            except trio.BrokenResourceError:
-                pass
+            while True:
+                await self._wait_for_room()
+                data = await peer.receive(4096)
+                if not data:
+                    break
+                self._push_input(data)
             cancel_scope.cancel()
 
         async def writer(cancel_scope: trio.CancelScope) -> None:
             try:
                 while True:
-                    chunk = await self._next_output()
-                    await stream.send_all(chunk)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                    await peer.send(await self._next_output())
+            except PeerGone:
                 pass
             cancel_scope.cancel()
 
@@ -561,10 +588,11 @@ class SocketChardev(_BufferedOutput):
         finally:
             self.connected = False
             self.peer = None
+            self._current = None
+            self._idle.set()
             self.bytes_dropped += len(self._out)
             self._out.clear()
-            with trio.CancelScope(shield=True):
-                await stream.aclose()
+            await peer.aclose()
 
 
 CTRL_A = 0x01

@@ -8,6 +8,11 @@ at a time:
   first packet is answered with ``E.emud: another gdb is already connected...``
   (gdb prints "Remote failure reply: E.emud: ..."), the connection is closed
   and a line goes to the console. The first session is not disturbed.
+  But when the attached client has already hung up (a script that detaches
+  and attaches again at once, before the old session has noticed), the
+  newcomer waits for that session to end and is then served, as QEMU does.
+* Each session is its own failure domain (:mod:`emud.peer`): a client that
+  vanishes, or a bug in one packet's handling, ends that session only.
 * When gdb connects to a running machine, the machine is stopped (as QEMU
   does), so gdb finds it halted.
 * A session ends on ``D`` (breakpoints removed, machine resumed), on ``k``
@@ -17,13 +22,12 @@ at a time:
   its state and run state). Then the next client is accepted.
 * While the target runs, the session awaits ``target.wait_for_stop()`` and
   keeps reading, so a Ctrl-C (0x03) reaches ``target.request_stop()``.
-* Every send is bounded by ``send_timeout``: a gdb that stops reading is
-  dropped instead of stalling anything.
+* Every send is bounded by ``send_timeout``: a gdb that takes nothing for
+  that long is dropped instead of stalling anything.
 """
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import sys
 import weakref
@@ -31,13 +35,16 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import trio
 
-from emud.chardev import close_listeners, describe_address, open_listeners, receive_or_eof, stdio_stream
+from emud.chardev import close_listeners, describe_address, open_listeners, stdio_stream
 from emud.debug import CONTINUE, DebugError, DebugTarget, StopEvent
 from emud.gdbstub.dispatch import (AwaitMonitor, Detach, Dispatcher, Kill, Reply, RUNNING,
                                    CTRLC_INTERRUPT, IDLE, StartNoAck, WaitForStop, PACKET_SIZE)
 from emud.gdbstub.packets import NEED_DATA, Interrupt, Malformed, Packet, PacketPump
+from emud.peer import GONE_ERRORS, Peer, PeerGone, run_session
 
 DEFAULT_SEND_TIMEOUT = 5.0
+RECONNECT_GRACE = 0.5     # seconds a newcomer waits for the attached client's hang-up to show
+RECONNECT_WAIT = 10.0     # seconds it waits for that session's clean-up (breakpoints out)
 REFUSAL = b"E.emud: another gdb is already connected to this machine; one client at a time"
 
 
@@ -79,17 +86,13 @@ def parse_spec(spec: str) -> Tuple[str, Any]:
     return "tcp", (host.strip("[]") or "127.0.0.1", port_num)
 
 
-class _ClientGone(Exception):
-    pass
-
-
 class GdbSession:
     """One gdb connection: a packet pump and a dispatcher on one stream."""
 
-    def __init__(self, server: "GdbServer", stream: trio.abc.Stream) -> None:
+    def __init__(self, server: "GdbServer", peer: Peer) -> None:
         self.server = server
         self.target = server.target
-        self.stream = stream
+        self.peer = peer
         self.pump = PacketPump(max_packet_size=PACKET_SIZE)
         self.dispatcher = Dispatcher(self.target, server.run_command, PACKET_SIZE)
         self._pending: List[bytes] = []
@@ -123,13 +126,7 @@ class GdbSession:
         if not data:
             return
         self.server.stats["bytes_out"] += len(data)
-        with trio.move_on_after(self.server.send_timeout) as scope:
-            try:
-                await self.stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                raise _ClientGone("connection lost") from None
-        if scope.cancelled_caught:
-            raise _ClientGone("gdb stopped reading (send timed out after %gs)" % self.server.send_timeout)
+        await self.peer.send(data)      # PeerGone ends the session
 
     async def _send_packet(self, payload: bytes) -> None:
         # acks owed for what we received go out before our reply
@@ -148,7 +145,7 @@ class GdbSession:
                 nursery.start_soon(self._reader, send.clone())
                 try:
                     await self._main(recv)
-                except _ClientGone as exc:
+                except PeerGone as exc:
                     self.end_reason = str(exc)
                 finally:
                     nursery.cancel_scope.cancel()
@@ -159,7 +156,7 @@ class GdbSession:
     async def _reader(self, send: trio.MemorySendChannel) -> None:
         async with send:
             while True:
-                data = await receive_or_eof(self.stream, 65536)
+                data = await self.peer.receive(65536)
                 if not data:
                     await send.send(("eof", None))
                     return
@@ -277,37 +274,62 @@ class GdbServer:
         self.log = log
         self.address: Any = None
         self.active_peer: Optional[str] = None
+        self._active: Optional[Peer] = None
+        self._ended = trio.Event()
         self.stats: Dict[str, Any] = {"sessions": 0, "refused": 0, "bytes_in": 0, "bytes_out": 0,
                                       "last_end": None}
 
     def statistics(self) -> Dict[str, Any]:
         return dict(self.stats, active=self.active_peer)
 
-    async def serve_stream(self, stream: trio.abc.Stream, peer: str = "?") -> None:
-        """Run one session on an already connected stream (stdio, tests)."""
-        if self.active_peer is not None:
-            await self._refuse(stream, peer)
+    async def serve_stream(self, stream: trio.abc.Stream, name: Optional[str] = None) -> None:
+        """Run one session on a connected stream (a socket, stdio, a test's
+        memory stream), or refuse it while another gdb is attached."""
+        peer = Peer(stream, self.send_timeout)
+        if name is not None:
+            peer.name = name
+        if self.active_peer is not None and not await self._previous_gone():
+            await self._refuse(peer)
             return
-        self.active_peer = peer
+        self.active_peer = peer.name
+        self._active = peer
+        self._ended = trio.Event()
         self.stats["sessions"] += 1
-        session = GdbSession(self, stream)
+        session = GdbSession(self, peer)
         try:
-            await session.run()
+            await run_session(lambda _peer: session.run(), peer, "gdb", self.log)
         finally:
             self.active_peer = None
+            self._active = None
+            self._ended.set()
             self.stats["last_end"] = session.end_reason
-            await trio.aclose_forcefully(stream)
 
-    async def _refuse(self, stream: trio.abc.Stream, peer: str) -> None:
+    async def _previous_gone(self) -> bool:
+        """Whether the attached session is on its way out: its client has
+        closed or reset the connection (maybe unnoticed yet: a script that
+        detaches and attaches again at once) or does so within a moment.
+        Then wait for that session to end and say True; a live session
+        keeps the machine (False: the newcomer is refused)."""
+        deadline = trio.current_time() + RECONNECT_GRACE
+        while self._active is not None and not self._active.hung_up():
+            if trio.current_time() >= deadline:
+                return False
+            await trio.sleep(0.02)
+        with trio.move_on_after(RECONNECT_WAIT):
+            while self.active_peer is not None:
+                await self._ended.wait()
+        return self.active_peer is None
+
+    async def _refuse(self, peer: Peer) -> None:
         self.stats["refused"] += 1
         self.log("refused gdb from %s: a session from %s is active (one client at a time)"
-                 % (peer, self.active_peer))
+                 % (peer.name, self.active_peer))
         pump = PacketPump()
         with trio.move_on_after(2.0):
             try:
                 answered = False
                 while not answered:
-                    data = await stream.receive_some(4096)
+                    data = await peer.receive(4096)
                     if not data:
                         break
                     pump.receive_data(data)
@@ -316,32 +338,23 @@ class GdbServer:
                         if event is NEED_DATA:
                             break
                         if isinstance(event, Packet):
-                            await stream.send_all(pump.data_to_send() + pump.send_packet(REFUSAL))
+                            await peer.send(pump.data_to_send() + pump.send_packet(REFUSAL))
                             answered = True
                             break
                 # Half-close and drain what gdb still sends (its ack): closing
                 # with unread input would reset the connection and could
                 # destroy the refusal before gdb reads it.
-                if answered and isinstance(stream, trio.abc.HalfCloseableStream):
-                    await stream.send_eof()
-                    while await stream.receive_some(4096):
+                if answered and isinstance(peer.stream, trio.abc.HalfCloseableStream):
+                    await peer.stream.send_eof()
+                    while await peer.receive(4096):
                         pass
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
+            except (PeerGone,) + GONE_ERRORS:
                 pass
-        await trio.aclose_forcefully(stream)
+        await peer.aclose()
 
     async def _handle(self, stream: trio.abc.Stream) -> None:
-        peer = "?"
-        sock = getattr(stream, "socket", None)
-        if sock is not None:
-            try:
-                if sock.family in (socket.AF_INET, socket.AF_INET6):
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                name = sock.getpeername()
-                peer = "%s:%s" % name[:2] if isinstance(name, tuple) else (name or "unix")
-            except OSError:
-                pass
-        await self.serve_stream(stream, peer)
+        Peer(stream).set_nodelay()
+        await self.serve_stream(stream)
 
 
 async def _open_listeners(kind: str, where: Any) -> Tuple[List[trio.SocketListener], Any]:

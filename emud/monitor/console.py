@@ -13,6 +13,7 @@ console when it is stdio, else to stderr.
 """
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -23,7 +24,9 @@ from emud.monitor import render_text
 from emud.monitor.context import MonitorContext, Session
 from emud.monitor.errors import CommandError
 from emud.monitor.runctl import attach, stop_dict
-from emud.monitor.transport import LineReader, parse_spec, serve, session_stream
+from emud.monitor.transport import LINE_TOO_LONG, LineReader, parse_spec, serve
+from emud.internal import report_internal_error
+from emud.peer import Peer, run_session
 
 GREETING = "emud %s monitor - type 'help' for more information\n"
 PROMPT = "(emud) "
@@ -52,7 +55,7 @@ async def serve_monitor(target: Any, spec: str, *, context: Optional[MonitorCont
             task_status.started("stdio")
             await serve_stdio(ctx, script=script)
             return
-        address = await nursery.start(serve, parsed, lambda stream: console_session(ctx, stream))
+        address = await nursery.start(serve, parsed, functools.partial(_console, ctx), "monitor")
         task_status.started(address)
         if script:
             nursery.start_soon(run_script, ctx.session(), script, _stderr_writer)
@@ -159,37 +162,44 @@ class _StopNotices:
 
 
 async def console_session(ctx: MonitorContext, stream: trio.abc.Stream) -> None:
-    """One plain-text console session over a byte stream."""
+    """One plain-text console session over a byte stream; the client going
+    away or a bug in one command ends this session only."""
+    await run_session(functools.partial(_console, ctx), Peer(stream), "monitor")
+
+
+async def _console(ctx: MonitorContext, peer: Peer) -> None:
     session = ctx.session()
     lock = trio.Lock()
     notices = _StopNotices(ctx.target)
 
     async def send(text: str) -> None:
         async with lock:
-            await stream.send_all(text.replace("\n", "\r\n").encode("utf-8", "replace"))
+            await peer.send(text.replace("\n", "\r\n").encode("utf-8", "replace"))
 
     async def notifier() -> None:
         while True:
             text = await notices.next_notice(session)
             await send("\n" + text + PROMPT)
 
-    async with session_stream(stream):
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(notifier)
-                await send(GREETING % _version() + PROMPT)
-                reader = LineReader(stream)
-                while True:
-                    line = await reader.readline()
-                    if line is None:
-                        break
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(notifier)
+            await send(GREETING % _version() + PROMPT)
+            reader = LineReader(peer)
+            while True:
+                line = await reader.readline()
+                if line is None:
+                    break
+                if line is LINE_TOO_LONG:
+                    out, quit_ = "Error: line too long (at most %d bytes): ignored\n" % reader.max_line, False
+                else:
                     out, quit_ = await _run_one(session, notices, line)
-                    await send(out + ("" if quit_ else PROMPT))
-                    if quit_:
-                        break
-                nursery.cancel_scope.cancel()
-        finally:
-            notices.close()
+                await send(out + ("" if quit_ else PROMPT))
+                if quit_:
+                    break
+            nursery.cancel_scope.cancel()
+    finally:
+        notices.close()
 
 
 async def _run_one(session: Session, notices: _StopNotices, line: str) -> Tuple[str, bool]:
@@ -199,9 +209,16 @@ async def _run_one(session: Session, notices: _StopNotices, line: str) -> Tuple[
         return "", False
     try:
         name, data = await notices.execute(session, text)
+        return render_text.render(name, data), name == "quit"
     except CommandError as e:
         return render_text.render_error(e), False
-    return render_text.render(name, data), name == "quit"
+    except Exception as e:   # noqa: BLE001 -- a bug in one command is this command's error
+        return _internal_error(text, e) + "\n", False
+
+
+def _internal_error(command: str, exc: Exception) -> str:
+    """The console's line for a command that failed with a bug of ours (reported once)."""
+    return "Error: internal error: %s" % report_internal_error("monitor command %r" % command[:80], exc)
 
 
 # -- stdio -----------------------------------------------------------------------------------------
@@ -269,10 +286,13 @@ async def _interactive_loop(console: Any, session: Session, notices: _StopNotice
                 continue
             try:
                 name, data = await notices.execute(session, text)
+                render_rich.show(console, name, data)
             except CommandError as e:
                 console.print(render_rich.render_error(e))
                 continue
-            render_rich.show(console, name, data)
+            except Exception as e:   # noqa: BLE001 -- a bug in one command is this command's error
+                console.print(_internal_error(text, e), markup=False)
+                continue
             if name == "quit":
                 break
         nursery.cancel_scope.cancel()

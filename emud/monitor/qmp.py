@@ -35,6 +35,7 @@ reply to a command that ran after them.
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -42,11 +43,12 @@ from typing import Any, Deque, Dict, List, Optional, Tuple, Union
 
 import trio
 
-from emud.chardev import receive_or_eof, stdio_stream
+from emud.chardev import stdio_stream
 from emud.debug import CONTINUE, DebugError, Event
 from emud.monitor.errors import CommandError
 from emud.monitor.runctl import attach, plain, stop_machine, trap_data
-from emud.monitor.transport import session_stream
+from emud.internal import report_internal_error
+from emud.peer import Peer, run_session
 
 NEGOTIATING, COMMAND = "negotiating", "command"
 QEMU_VERSION = {"major": 7, "minor": 2, "micro": 0}
@@ -454,7 +456,12 @@ def event_data(ev: Event) -> Dict[str, Any]:
 
 
 async def qmp_session(ctx: Any, stream: trio.abc.Stream) -> None:
-    """One QMP connection."""
+    """One QMP connection; the client going away or a bug in one command
+    ends this session only."""
+    await run_session(functools.partial(_qmp, ctx), Peer(stream), "QMP")
+
+
+async def _qmp(ctx: Any, peer: Peer) -> None:
     session = ctx.session()
     proto = QMPConnection()
     dispatcher = QMPDispatcher(session)
@@ -467,40 +474,39 @@ async def qmp_session(ctx: Any, stream: trio.abc.Stream) -> None:
             pending = source.take()
             if proto.events_enabled:
                 for ev in pending:
-                    await stream.send_all(proto.event(ev.name, event_data(ev), ev.timestamp))
+                    await peer.send(proto.event(ev.name, event_data(ev), ev.timestamp))
             if data:
-                await stream.send_all(data)
+                await peer.send(data)
 
     async def events() -> None:
         while True:
             await source.wait()
             await send(b"")
 
-    async with session_stream(stream):
-        try:
-            async with trio.open_nursery() as nursery:
-                source.start()
-                nursery.start_soon(events)
-                await send(proto.greeting())
-                while True:
-                    req = proto.next_request()
-                    if req is None:
-                        data = await receive_or_eof(stream, 65536)
-                        if not data:
-                            break
-                        proto.receive_data(data)
-                        continue
-                    await send(await _answer(proto, dispatcher, req))
-                    if dispatcher.quit_requested:
-                        # QEMU: the reply, then a SHUTDOWN event, then the end
-                        await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
-                        ctx.target.request_quit()
-                        if ctx.on_quit is not None:
-                            ctx.on_quit(None)
+    try:
+        async with trio.open_nursery() as nursery:
+            source.start()
+            nursery.start_soon(events)
+            await send(proto.greeting())
+            while True:
+                req = proto.next_request()
+                if req is None:
+                    data = await peer.receive(65536)
+                    if not data:
                         break
-                nursery.cancel_scope.cancel()
-        finally:
-            source.stop()
+                    proto.receive_data(data)
+                    continue
+                await send(await _answer(proto, dispatcher, req))
+                if dispatcher.quit_requested:
+                    # QEMU: the reply, then a SHUTDOWN event, then the end
+                    await send(proto.event("SHUTDOWN", {"guest": False, "reason": "host-qmp-quit"}, _now()))
+                    ctx.target.request_quit()
+                    if ctx.on_quit is not None:
+                        ctx.on_quit(None)
+                    break
+            nursery.cancel_scope.cancel()
+    finally:
+        source.stop()
 
 
 async def _answer(proto: QMPConnection, dispatcher: QMPDispatcher, req: Union[Request, BadInput]) -> bytes:
@@ -514,6 +520,9 @@ async def _answer(proto: QMPConnection, dispatcher: QMPDispatcher, req: Union[Re
         return proto.reply(req, await dispatcher.run(req))
     except CommandError as e:
         return proto.error(req, e.error_class, str(e).splitlines()[0] if str(e) else "error")
+    except Exception as e:   # noqa: BLE001 -- a bug in one command is this command's error
+        where = "QMP command %r" % req.execute[:80]
+        return proto.error(req, "GenericError", "internal error: %s" % report_internal_error(where, e))
 
 
 def _now() -> float:
@@ -537,5 +546,5 @@ async def serve_qmp(target: Any, spec: str, *, context: Any = None, task_status:
         return
     async with trio.open_nursery() as nursery:
         ctx.nursery = ctx.nursery or nursery
-        address = await nursery.start(serve, parsed, lambda stream: qmp_session(ctx, stream))
+        address = await nursery.start(serve, parsed, functools.partial(_qmp, ctx), "QMP")
         task_status.started(address)

@@ -6,20 +6,21 @@
 As in QEMU, a server spec without ``nowait`` holds the start of the machine
 until the first client connects (``task_status.started()`` comes after that
 first accept). A spec without ``server`` connects out (QEMU's client mode).
-Unlike QEMU's single-client chardevs, a server here accepts any number of
-concurrent clients (each its own session).
+Unlike QEMU's single-client chardevs, a server here accepts up to
+``emud.peer.MAX_SESSIONS`` concurrent clients, each its own session and its
+own failure domain.
 """
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Awaitable, Callable
+import sys
+from typing import Any, Awaitable, Callable
 
 import trio
 
-from emud.chardev import (ChardevError, ChardevSpec, close_listeners, connect_for, listen_for, parse_chardev,
-                          receive_or_eof, socket_address)
+from emud.chardev import ChardevError, ChardevSpec, close_listeners, connect_for, listen_for, parse_chardev, socket_address
+from emud.peer import Peer, SessionLimit, run_session
 
-Handler = Callable[[trio.abc.Stream], Awaitable[None]]
+Handler = Callable[[Peer], Awaitable[None]]
 
 
 def parse_spec(spec: str, what: str = "-monitor") -> ChardevSpec:
@@ -30,61 +31,74 @@ def parse_spec(spec: str, what: str = "-monitor") -> ChardevSpec:
     return parsed
 
 
-async def serve(spec: ChardevSpec, handler: Handler, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-    """Serve tcp/unix connections with ``handler(stream)`` until cancelled.
-    ``task_status.started(address)``: (host, port) or the socket path."""
+async def serve(spec: ChardevSpec, handler: Handler, what: str, *,
+                task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve tcp/unix connections with ``handler(peer)`` until cancelled,
+    each connection its own failure domain (:mod:`emud.peer`), at most
+    ``MAX_SESSIONS`` at once. ``task_status.started(address)``: (host, port)
+    or the socket path."""
     if not spec.server:
         stream = await connect_for(spec, spec.text)
         task_status.started(spec.text)
-        await handler(stream)
+        await run_session(handler, Peer(stream), what, _stderr_log)
         return
+    limit = SessionLimit(what)
+
+    async def serve_one(stream: trio.abc.Stream) -> None:
+        await limit.serve(handler, stream, _stderr_log)
+
     listeners, address = await listen_for(spec, 8, spec.text)
     try:
         async with trio.open_nursery() as nursery:
             if spec.wait:
                 first = await listeners[0].accept()
-                nursery.start_soon(handler, first)
+                nursery.start_soon(serve_one, first)
             task_status.started(address)
-            await trio.serve_listeners(handler, listeners, handler_nursery=nursery)
+            await trio.serve_listeners(serve_one, listeners, handler_nursery=nursery)
     finally:
         await close_listeners(listeners, *socket_address(spec))
 
 
-@asynccontextmanager
-async def session_stream(stream: trio.abc.Stream) -> AsyncIterator[trio.abc.Stream]:
-    """The frame of one client session: the client going away ends it
-    quietly, and the stream is closed however it ends."""
-    try:
-        yield stream
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
-    finally:
-        with trio.CancelScope(shield=True):
-            await stream.aclose()
+def _stderr_log(line: str) -> None:
+    sys.stderr.write("emud: %s\n" % line)
+    sys.stderr.flush()
+
+
+#: what :meth:`LineReader.readline` returns for a line over the limit (its bytes are dropped)
+LINE_TOO_LONG = object()
 
 
 class LineReader:
-    """Lines from a byte stream (\\n or \\r\\n), decoded as UTF-8."""
+    """Lines from a client (\\n or \\r\\n), decoded as UTF-8. A line longer
+    than ``max_line`` is dropped whole and reported as LINE_TOO_LONG, never
+    cut into pieces that would run as commands of their own."""
 
-    def __init__(self, stream: trio.abc.ReceiveStream, max_line: int = 65536) -> None:
-        self.stream = stream
+    def __init__(self, peer: Peer, max_line: int = 65536) -> None:
+        self.peer = peer
         self.buf = bytearray()
         self.max_line = max_line
+        self._skipping = False       # inside an over-long line: drop up to its end
 
     async def readline(self) -> Any:
-        """The next line without its end, or None at EOF."""
+        """The next line without its end, LINE_TOO_LONG, or None at EOF."""
         while True:
             i = self.buf.find(b"\n")
             if i >= 0:
                 line = bytes(self.buf[:i])
                 del self.buf[:i + 1]
+                if self._skipping:
+                    self._skipping = False
+                    return LINE_TOO_LONG
                 return line.rstrip(b"\r").decode("utf-8", "replace")
             if len(self.buf) > self.max_line:
-                line = bytes(self.buf)
                 self.buf.clear()
-                return line.decode("utf-8", "replace")
-            data = await receive_or_eof(self.stream, 4096)
+                self._skipping = True
+            data = await self.peer.receive(4096)
             if not data:
+                if self._skipping:
+                    self._skipping = False
+                    self.buf.clear()
+                    return LINE_TOO_LONG
                 if self.buf:
                     line = bytes(self.buf)
                     self.buf.clear()

@@ -213,3 +213,29 @@ def test_spec_equality_and_describe():
     assert parse_chardev("tcp::4444,server,nowait") == parse_chardev("tcp::4444,server=on,wait=off")
     assert parse_chardev("tcp:127.0.0.1:1,server").describe() == "tcp:127.0.0.1:1,server=on"
     assert isinstance(parse_chardev("null"), ChardevSpec)
+
+
+async def test_tcp_server_refuses_a_second_client_while_one_is_attached_and_serves_a_reconnect():
+    chr_ = SocketChardev(parse_chardev("tcp::0,server=on,wait=off"))
+    async with trio.open_nursery() as nursery:
+        await nursery.start(chr_.run)
+        first = await trio.open_tcp_stream(*chr_.address)
+        with trio.fail_after(5):
+            while not chr_.connected:
+                await trio.sleep(0.001)
+        second = await trio.open_tcp_stream(*chr_.address)
+        with trio.fail_after(5):
+            refusal = await second.receive_some(200)
+        assert b"is in use by 127.0.0.1:" in refusal and b"one client at a time" in refusal
+        assert chr_.statistics()["clients_refused"] == 1
+        # a client that closes and connects again at once is served, not refused
+        await first.aclose()
+        third = await trio.open_tcp_stream(*chr_.address)
+        with trio.fail_after(5):
+            while chr_.statistics()["clients_served"] < 2 or not chr_.connected:
+                await trio.sleep(0.001)
+        chr_.write(b"hi")
+        assert await third.receive_some(10) == b"hi"
+        assert chr_.statistics()["clients_refused"] == 1
+        await third.aclose()
+        nursery.cancel_scope.cancel()

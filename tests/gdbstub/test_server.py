@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 
 import pytest
@@ -327,3 +328,36 @@ async def test_cancelling_the_server_with_a_live_session_leaks_nothing():
         await trio.sleep(0.02)
         nursery.cancel_scope.cancel()
     # reaching here means every task of the server ended
+
+
+async def test_tcp_reconnect_at_once_after_a_close_is_served_not_refused(nursery):
+    # scripts detach and attach again within milliseconds: the old session
+    # has not noticed the close yet when the new connection arrives
+    target = FakeTarget()
+    await nursery.start(target.run)
+    logs = []
+    server = await nursery.start(lambda task_status: serve_gdb(target, "tcp::0", log=logs.append,
+                                                                 task_status=task_status))
+    for i in range(10):
+        c = RspClient(await trio.open_tcp_stream(*server.address))
+        assert await c.request(b"M80000000,1:%02x" % i) == b"OK"
+        await c.stream.aclose()
+    c = RspClient(await trio.open_tcp_stream(*server.address))
+    assert await c.request(b"m80000000,1") == b"09"
+    assert server.statistics()["refused"] == 0 and not logs
+    await c.stream.aclose()
+
+
+async def test_tcp_reset_mid_packet_ends_that_session_only(nursery):
+    target = FakeTarget()
+    await nursery.start(target.run)
+    server = await nursery.start(lambda task_status: serve_gdb(target, "tcp::0", log=lambda line: None,
+                                                                 task_status=task_status))
+    for _ in range(5):
+        stream = await trio.open_tcp_stream(*server.address)
+        await stream.send_all(frame(b"m80000000,1000") * 50 + b"$m8000")     # answers unread, half a packet
+        stream.socket.setsockopt(trio.socket.SOL_SOCKET, trio.socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await stream.aclose()                                                  # RST
+    c = RspClient(await trio.open_tcp_stream(*server.address))
+    assert (await c.request(b"?")).startswith(b"T05")
+    await c.stream.aclose()

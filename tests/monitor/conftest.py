@@ -26,6 +26,21 @@ def cut_answer(buf: bytes):
     return buf[:end].decode().replace("\r\n", "\n"), buf[end + len(PROMPT):]
 
 
+async def session_ends_when_client_vanishes(session, requests: bytes) -> None:
+    """Run ``session(server_stream)`` (a console or QMP session on a fake
+    target), send ``requests`` and close without reading a byte of the
+    answers: the session must end by itself, raising nothing."""
+    import trio
+    import trio.testing
+
+    server, client = trio.testing.memory_stream_pair()
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(session, server)
+            await client.send_all(requests)
+            await client.aclose()
+
+
 def virt_available() -> bool:
     try:
         import emud.machines.virt  # noqa: F401

@@ -2,6 +2,8 @@
 spec parsing it shares with QMP."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 import trio
 import trio.testing
@@ -12,7 +14,7 @@ from emud.monitor.console import console_session, serve_monitor
 from emud.monitor.context import MonitorContext
 from emud.monitor.transport import parse_spec
 
-from .conftest import cut_answer
+from .conftest import cut_answer, session_ends_when_client_vanishes
 from .fake_target import FakeTarget
 
 
@@ -126,3 +128,25 @@ def test_bad_specs_are_one_line_errors(spec):
     with pytest.raises(ChardevError) as e:
         parse_spec(spec)
     assert "\n" not in str(e.value)
+
+
+async def test_a_bug_in_one_command_is_that_commands_error(peer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(peer.target, "read_register", broken)
+    out = await peer.cmd("info registers")
+    assert out.startswith("Error: internal error") and "ZeroDivisionError" in out
+    monkeypatch.undo()
+    assert await peer.cmd("info symbol main") == "main\n"      # the session goes on
+
+
+async def test_an_overlong_line_is_refused_whole_not_run_in_pieces(peer):
+    await peer.stream.send_all(b"info status;" * 20000 + b"\r\n")
+    assert "line too long" in await peer.until_prompt()
+    assert await peer.cmd("info symbol main") == "main\n"
+
+
+async def test_a_client_that_vanishes_with_answers_unread_ends_its_session_only():
+    await session_ends_when_client_vanishes(functools.partial(console_session, MonitorContext(FakeTarget())),
+                                            b"info registers\r\nx/1000i 0x80000000\r\n" * 20)

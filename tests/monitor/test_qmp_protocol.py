@@ -1,6 +1,7 @@
 """QMP: the pure protocol, then transcripts over an in-memory stream."""
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -10,6 +11,7 @@ import trio.testing
 from emud.monitor.context import MonitorContext
 from emud.monitor.qmp import BadInput, COMMAND, NEGOTIATING, QMPConnection, Request, qmp_session
 
+from .conftest import session_ends_when_client_vanishes
 from .fake_target import RAM_BASE, FakeTarget
 
 
@@ -184,3 +186,21 @@ async def test_transcript_quit(qmp):
     assert (await qmp.cmd("quit"))["return"] == {}
     assert (await qmp.read())["event"] == "SHUTDOWN"
     assert qmp.target.quit_code == 0
+
+
+async def test_a_bug_in_one_command_is_a_generic_error_and_the_session_goes_on(qmp, monkeypatch):
+    await qmp.cmd("qmp_capabilities")
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(qmp.target, "read_register", broken)
+    err = (await qmp.cmd("query-cpus-fast"))["error"]
+    assert err["class"] == "GenericError" and err["desc"].startswith("internal error") and "ZeroDivisionError" in err["desc"]
+    monkeypatch.undo()
+    assert (await qmp.cmd("query-status"))["return"]["status"] == "paused"
+
+
+async def test_a_client_that_vanishes_with_answers_unread_ends_its_session_only():
+    await session_ends_when_client_vanishes(functools.partial(qmp_session, MonitorContext(FakeTarget())),
+                                            b'{"execute": "qmp_capabilities"}' + b'{"execute": "query-status"}' * 200)

@@ -1,0 +1,174 @@
+"""One client connection of one of emud's servers (gdb, the monitor console,
+QMP, a serial socket), run as its own failure domain.
+
+A client may vanish at any moment: mid-line, mid-packet, with megabytes of
+answers unread, with a TCP reset. That ends its session and nothing else:
+
+* :class:`Peer` wraps the stream. ``receive()`` gives ``b""`` at the end
+  of the connection however it ended (EOF, reset, closed). ``send()`` never
+  waits for a client that has stopped reading: each chunk must be taken
+  within ``stall_timeout`` seconds, else :class:`PeerGone` ends the session.
+* :func:`run_session` runs a session's handler and absorbs how it ends: a
+  client going away ends it quietly (even from inside a nursery, where it
+  arrives wrapped in an exception group), and an unexpected exception (a
+  bug in emud) is reported once as an internal error instead of taking the
+  server, the machine and every other client with it.
+* :class:`SessionLimit` caps the concurrent sessions of a multi-client
+  server; a client beyond the cap gets one line and is closed.
+"""
+from __future__ import annotations
+
+import select
+import socket
+from typing import Any, Awaitable, Callable, Optional
+
+import trio
+
+from emud._trio_compat import leaf_exceptions
+from emud.internal import report_internal_error
+
+STALL_TIMEOUT = 10.0       # seconds a client may leave a chunk of our output unread
+SEND_CHUNK = 64 * 1024
+MAX_SESSIONS = 32          # concurrent sessions of one monitor / QMP server
+
+_POLLRDHUP = getattr(select, "POLLRDHUP", 0x2000)   # the peer shut its side (Linux)
+
+#: how a client going away shows up in trio
+GONE_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError)
+
+
+class PeerGone(Exception):
+    """The client went away or stopped reading: its session ends, nothing else."""
+
+
+def describe_peer(stream: Any) -> str:
+    """"host:port" of a TCP client, "unix" for a Unix socket, else "?"."""
+    sock = getattr(stream, "socket", None)
+    if sock is None:
+        return "?"
+    try:
+        name = sock.getpeername()
+    except OSError:
+        return "?"
+    if isinstance(name, tuple):
+        return "%s:%s" % name[:2]
+    return "unix"
+
+
+class Peer:
+    """A client's stream, with the end of the connection as a plain value
+    (``receive() == b""``) and sends bounded in time."""
+
+    def __init__(self, stream: trio.abc.Stream, stall_timeout: float = STALL_TIMEOUT) -> None:
+        self.stream = stream
+        self.stall_timeout = stall_timeout
+        self.name = describe_peer(stream)
+        self.eof = False
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """The next bytes; b"" once the connection has ended, however it ended."""
+        if self.eof:
+            return b""
+        try:
+            data = await self.stream.receive_some(max_bytes)
+        except GONE_ERRORS:
+            data = b""
+        if not data:
+            self.eof = True
+        self.bytes_in += len(data)
+        return data
+
+    async def send(self, data: bytes) -> None:
+        """Send everything, or raise PeerGone: the connection is lost, or the
+        client has taken nothing for ``stall_timeout`` seconds."""
+        view = memoryview(data)
+        for start in range(0, len(view), SEND_CHUNK):
+            chunk = view[start:start + SEND_CHUNK]
+            with trio.move_on_after(self.stall_timeout) as scope:
+                try:
+                    await self.stream.send_all(chunk)
+                except GONE_ERRORS:
+                    raise PeerGone("connection lost") from None
+            if scope.cancelled_caught:
+                raise PeerGone("client stopped reading (nothing taken for %gs)" % self.stall_timeout)
+            self.bytes_out += len(chunk)
+
+    def hung_up(self) -> bool:
+        """Whether the client has already closed or reset its end, even if
+        nobody has read that yet: a look at the socket that takes no data."""
+        if self.eof:
+            return True
+        sock = getattr(self.stream, "socket", None)
+        if sock is None:
+            return False
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | _POLLRDHUP)
+        return any(mask & (_POLLRDHUP | select.POLLHUP | select.POLLERR) for _, mask in poller.poll(0))
+
+    def set_nodelay(self) -> None:
+        """Small packets go out at once (the RSP and console answers)."""
+        sock = getattr(self.stream, "socket", None)
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    async def aclose(self) -> None:
+        with trio.CancelScope(shield=True):
+            await trio.aclose_forcefully(self.stream)
+
+
+def ended_by_client(exc: BaseException) -> bool:
+    """Whether ``exc`` (maybe an exception group) says only that the client went away."""
+    return all(isinstance(e, GONE_ERRORS + (PeerGone,)) for e in leaf_exceptions(exc))
+
+
+async def run_session(handler: Callable[[Peer], Awaitable[None]], peer: Peer, what: str,
+                      log: Optional[Callable[[str], None]] = None) -> None:
+    """Run one client's session to its end and close the connection.
+
+    Only cancellation (emud shutting down) goes through; a client that went
+    away ends its session quietly; any other exception is an internal error,
+    reported once (``log`` gets the line; the traceback goes where
+    :func:`emud.internal.report_internal_error` sends it)."""
+    try:
+        await handler(peer)
+    except Exception as exc:   # noqa: BLE001 -- one client's session is its own failure domain
+        if not ended_by_client(exc):
+            report_internal_error("%s session with %s" % (what, peer.name), exc, log)
+    finally:
+        await peer.aclose()
+
+
+class SessionLimit:
+    """At most ``limit`` concurrent sessions; the next client is told so and closed."""
+
+    def __init__(self, what: str, limit: int = MAX_SESSIONS) -> None:
+        self.what = what
+        self.limit = limit
+        self.active = 0
+        self.refused = 0
+
+    async def serve(self, handler: Callable[[Peer], Awaitable[None]], stream: trio.abc.Stream,
+                    log: Optional[Callable[[str], None]] = None, refusal: bytes = b"") -> None:
+        peer = Peer(stream)
+        if self.active >= self.limit:
+            self.refused += 1
+            if log is not None:
+                log("refused %s client %s: %d sessions already" % (self.what, peer.name, self.active))
+            with trio.move_on_after(1.0):
+                try:
+                    await peer.send(refusal or ("emud: too many %s sessions (at most %d at once)\r\n"
+                                                % (self.what, self.limit)).encode())
+                except PeerGone:
+                    pass
+            await peer.aclose()
+            return
+        self.active += 1
+        try:
+            await run_session(handler, peer, self.what, log)
+        finally:
+            self.active -= 1
