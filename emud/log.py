@@ -6,9 +6,7 @@ trap and interrupt taken), nochain (turn TB chaining off; not a log stream).
 """
 from __future__ import annotations
 
-import os
 import sys
-import traceback
 from typing import IO, Iterable, List, Optional
 
 LOG_ITEMS = {
@@ -62,27 +60,3 @@ class Log:
         if self._file is not None and self._file is not sys.stderr:
             self._file.close()
         self._file = None
-
-
-# -- bugs ----------------------------------------------------------------------------------------------
-
-
-def debug_enabled() -> bool:
-    """``EMUD_DEBUG=1`` in the environment: show the tracebacks of internal errors."""
-    return os.environ.get("EMUD_DEBUG", "") not in ("", "0")
-
-
-def internal_error_line(exc: BaseException) -> str:
-    """A bug in emud, as the one line a client is told: ``internal error: KeyError: 'x'``."""
-    text = str(exc).strip().splitlines()
-    return "internal error: %s%s" % (type(exc).__name__, ": " + text[0][:200] if text else "")
-
-
-def report_bug(exc: BaseException) -> None:
-    """Where the protocol layers hand an internal error (after answering the
-    client with :func:`internal_error_line`): its traceback goes to stderr
-    once, when ``EMUD_DEBUG`` is set."""
-    if debug_enabled():
-        sys.stderr.write("emud: %s\n%s" % (internal_error_line(exc),
-                                            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
-        sys.stderr.flush()

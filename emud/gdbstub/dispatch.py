@@ -39,7 +39,7 @@ from emud.debug import (CONTINUE, STAY, DebugError, DebugTarget, RegisterInfo,
                         ResumeAction, StopEvent)
 from emud.gdbstub import xmldesc
 from emud.gdbstub.builtin_monitor import run_builtin
-from emud.log import internal_error_line, report_bug
+from emud.internal import report_internal_error
 
 IDLE, RUNNING, CTRLC_INTERRUPT, DISCONNECTED = "Idle", "Running", "CtrlCInterrupt", "Disconnected"
 
@@ -137,11 +137,12 @@ class ProtocolError(Exception):
 
 class Dispatcher:
     def __init__(self, target: DebugTarget, run_command: Optional[Callable[[str], Any]] = None,
-                 packet_size: int = PACKET_SIZE, report: Callable[[BaseException], None] = report_bug) -> None:
+                 packet_size: int = PACKET_SIZE,
+                 report: Callable[[str, BaseException], str] = report_internal_error) -> None:
         self.target = target
-        # gets every exception a packet raised that is a bug of ours (the
-        # client is answered with an E reply); the default prints the
-        # traceback when EMUD_DEBUG is set
+        # report(where, exc) -> one line: gets every exception a packet raised
+        # that is a bug of ours, which gdb gets as an E reply; the default
+        # logs it (the traceback when EMUD_DEBUG is set)
         self.report = report
         self.run_command = run_command
         self.packet_size = packet_size
@@ -282,8 +283,8 @@ class Dispatcher:
             result = self._error(EINVAL, "malformed %r packet: %s" % (prefix.decode(), exc))
         except Exception as exc:        # a bug: answer it, never let one packet end the session
             self.stats["internal_errors"] += 1
-            self.report(exc)
-            result = self._error(EFAULT, "emud: %s" % internal_error_line(exc))
+            line = self.report("gdb packet %r" % payload[:40].decode("ascii", "replace"), exc)
+            result = self._error(EFAULT, "emud: internal error: %s" % line)
         if isinstance(result, (bytes, bytearray)):
             return [Reply(bytes(result))]
         return list(result)

@@ -10,6 +10,7 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from emud.gdbstub.dispatch import Detach, Dispatcher, Kill, Reply, StartNoAck, WaitForStop
+from emud.internal import describe
 from tests.gdbstub.fake_target import RAM, ROM, FakeTarget
 
 FUZZ = settings(max_examples=300, deadline=None)
@@ -97,7 +98,7 @@ def answer(t: FakeTarget, d: Dispatcher, payload: bytes):
 def test_every_packet_gets_an_answer_and_refusals_change_nothing(payloads, error_messages, harts):
     t = FakeTarget(harts=harts)
     bugs = []
-    d = Dispatcher(t, report=bugs.append)      # the catch-all must not hide a bug from the fuzzer
+    d = Dispatcher(t, report=lambda where, exc: bugs.append(exc))   # the catch-all must not hide a bug from the fuzzer
     if error_messages:
         answer(t, d, b"qSupported:error-message+")
     for payload in payloads:
@@ -147,11 +148,16 @@ class _Buggy(FakeTarget):
 def test_a_bug_in_a_command_is_an_error_reply_reported_once():
     t = _Buggy()
     reported = []
-    d = Dispatcher(t, report=reported.append)
+
+    def report(where, exc):
+        reported.append(where)
+        return describe(exc)
+
+    d = Dispatcher(t, report=report)
     assert answer(t, d, b"m80000000,4") == [b"E0e"]
     answer(t, d, b"qSupported:error-message+")
     assert answer(t, d, b"m80000000,4") == [b"E.emud: internal error: KeyError: 'a bug'"]
-    assert [type(e) for e in reported] == [KeyError, KeyError]
+    assert reported == ["gdb packet 'm80000000,4'"] * 2
     assert d.stats["internal_errors"] == 2
     assert answer(t, d, b"g")          # and the session goes on
 
