@@ -43,6 +43,7 @@ from emud.gdbstub.packets import NEED_DATA, Interrupt, Malformed, Packet, Packet
 from emud.peer import GONE_ERRORS, Peer, PeerGone, run_session
 
 DEFAULT_SEND_TIMEOUT = 5.0
+MAX_PENDING_PACKETS = 256  # packets a client may queue while the target runs (all-stop)
 RECONNECT_GRACE = 0.5     # seconds a newcomer waits for the attached client's hang-up to show
 RECONNECT_WAIT = 10.0     # seconds it waits for that session's clean-up (breakpoints out)
 REFUSAL = b"E.emud: another gdb is already connected to this machine; one client at a time"
@@ -206,6 +207,8 @@ class GdbSession:
     async def _on_packet(self, payload: bytes) -> bool:
         if self.dispatcher.state != IDLE:
             # all-stop: gdb waits for the stop reply; keep anything else for after it
+            if len(self._pending) >= MAX_PENDING_PACKETS:
+                raise PeerGone("gdb sent over %d packets while the target ran" % MAX_PENDING_PACKETS)
             self._pending.append(payload)
             await self._send(self.pump.data_to_send())
             return False

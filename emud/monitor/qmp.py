@@ -53,6 +53,9 @@ from emud.peer import Peer, run_session
 NEGOTIATING, COMMAND = "negotiating", "command"
 QEMU_VERSION = {"major": 7, "minor": 2, "micro": 0}
 MAX_MESSAGE = 1 << 20
+#: deepest nesting of arrays and objects in a message (Python's json recurses
+#: per level: a client's "[[[[..." must be an error, not a RecursionError)
+MAX_DEPTH = 256
 
 
 @dataclass
@@ -73,39 +76,64 @@ class BadInput:
 class JSONSplitter:
     """Cut a byte stream into top-level JSON texts by tracking nesting and
     strings; anything that is not an object or array is answered as an
-    error and skipped up to the end of its line."""
+    error and skipped up to the end of its line. A text longer than
+    MAX_MESSAGE or nested deeper than MAX_DEPTH is answered as an error at
+    once and its remaining bytes are dropped as they arrive, so memory stays
+    bounded and every text gets one answer. The scan resumes where the last
+    call stopped (a message arriving in small pieces is read once)."""
 
     def __init__(self) -> None:
         self.buf = bytearray()
+        self._scanned = 0        # bytes of buf already scanned (the current text's start)
+        self._depth = 0          # > 0: inside a text
+        self._in_str = False
+        self._esc = False
+        self._dropping = False   # the rest of a text already answered as an error
 
     def feed(self, data: bytes) -> None:
         self.buf += data
 
     def next(self) -> Union[bytes, BadInput, None]:
+        while True:
+            if self._depth == 0:
+                junk = self._skip_to_text()
+                if junk is not None or not self.buf:
+                    return junk
+            found = self._scan()
+            if found is None or not self._dropping:
+                return found
+            self._dropping = False      # the end of a dropped text: look for the next one
+
+    def _skip_to_text(self) -> Optional[BadInput]:
         buf = self.buf
         i = 0
         while i < len(buf) and buf[i] in b" \t\r\n":
             i += 1
         if i:
             del buf[:i]
-        if not buf:
+        if not buf or buf[0] in b"{[":
             return None
-        if buf[0] not in b"{[":
-            end = buf.find(b"\n")
-            if end < 0:
-                starts = [p for p in (buf.find(b"{"), buf.find(b"[")) if p >= 0]
-                if not starts:
-                    if len(buf) < MAX_MESSAGE:
-                        return None     # the rest of the line is still to come
-                    end = len(buf) - 1
-                else:
-                    end = min(starts) - 1
-            junk = bytes(buf[:end + 1])
-            del buf[:end + 1]
-            return BadInput("JSON parse error, invalid keyword '%s'" % junk.decode("utf-8", "replace").strip()[:40])
-        depth, in_str, esc = 0, False, False
-        for j in range(len(buf)):
+        end = buf.find(b"\n")
+        if end < 0:
+            starts = [p for p in (buf.find(b"{"), buf.find(b"[")) if p >= 0]
+            if not starts:
+                if len(buf) < MAX_MESSAGE:
+                    return None     # the rest of the line is still to come
+                end = len(buf) - 1
+            else:
+                end = min(starts) - 1
+        junk = bytes(buf[:end + 1])
+        del buf[:end + 1]
+        return BadInput("JSON parse error, invalid keyword '%s'" % junk.decode("utf-8", "replace").strip()[:40])
+
+    def _scan(self) -> Union[bytes, BadInput, None]:
+        buf = self.buf
+        depth, in_str, esc = self._depth, self._in_str, self._esc
+        error = None
+        j = self._scanned
+        while j < len(buf):
             c = buf[j]
+            j += 1
             if in_str:
                 if esc:
                     esc = False
@@ -117,16 +145,29 @@ class JSONSplitter:
                 in_str = True
             elif c in b"{[":
                 depth += 1
+                if depth > MAX_DEPTH and not self._dropping:
+                    error = BadInput("JSON parse error, nesting deeper than %d" % MAX_DEPTH)
+                    break
             elif c in b"}]":
                 depth -= 1
                 if depth == 0:
-                    text = bytes(buf[:j + 1])
-                    del buf[:j + 1]
-                    return text
-        if len(buf) > MAX_MESSAGE:
-            buf.clear()
-            return BadInput("JSON parse error, message too long")
-        return None
+                    break
+            if j > MAX_MESSAGE and not self._dropping:
+                error = BadInput("JSON parse error, message too long")
+                break
+        self._depth, self._in_str, self._esc = depth, in_str, esc
+        if error is not None or self._dropping:
+            del buf[:j]               # answered already: keep none of it
+            self._scanned = 0
+            self._dropping = self._dropping or depth > 0
+            return error if error is not None or depth > 0 else b""
+        if depth > 0:
+            self._scanned = j
+            return None
+        text = bytes(buf[:j])
+        del buf[:j]
+        self._scanned = 0
+        return text
 
 
 class QMPConnection:
@@ -169,8 +210,8 @@ class QMPConnection:
         if chunk is None or isinstance(chunk, BadInput):
             return chunk
         try:
-            msg = json.loads(chunk.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as e:
+            msg = json.loads(chunk.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float)
+        except (ValueError, RecursionError) as e:      # UnicodeDecodeError is a ValueError
             return BadInput("JSON parse error, %s" % str(e).split(":")[0])
         if not isinstance(msg, dict):
             return BadInput("QMP input must be a JSON object")
@@ -205,6 +246,17 @@ class QMPConnection:
         if self.state == NEGOTIATING:
             return self.error(req, "CommandNotFound", "Expecting capabilities negotiation with 'qmp_capabilities'")
         return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError("invalid keyword '%s'" % name)      # NaN, Infinity: not JSON (nor QEMU's)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number '%s' out of range" % text[:20])   # 1e999 would be echoed as Infinity
+    return value
 
 
 def dump(msg: Any) -> bytes:
@@ -375,6 +427,7 @@ class EventSource:
     happened before a reply ahead of that reply."""
 
     MAX = 10000
+    MAX_LINE = 4096
 
     def __init__(self, target: Any) -> None:
         self.target = target
@@ -409,6 +462,8 @@ class EventSource:
 
     def _uart(self, data: bytes) -> None:
         self._line += data
+        if len(self._line) > self.MAX_LINE and b"\n" not in self._line:
+            self.flush_uart()      # a guest that never ends its line: send it in parts
         while True:
             i = self._line.find(b"\n")
             if i < 0:

@@ -361,3 +361,17 @@ async def test_tcp_reset_mid_packet_ends_that_session_only(nursery):
     c = RspClient(await trio.open_tcp_stream(*server.address))
     assert (await c.request(b"?")).startswith(b"T05")
     await c.stream.aclose()
+
+
+async def test_packets_queued_while_running_are_bounded(rig):
+    c = rig.connect()
+    await c.send(b"c")
+    await trio.sleep(0.02)
+    for _ in range(300):                      # all-stop gdb never does this
+        await c.stream.send_all(frame(b"m80000000,4"))
+    with trio.fail_after(3):
+        while rig.server.active_peer is not None:
+            await trio.sleep(0.02)
+    assert "packets while the target ran" in rig.server.stats["last_end"]
+    c2 = rig.connect()
+    assert (await c2.request(b"?")).startswith(b"T")

@@ -204,3 +204,14 @@ async def test_a_bug_in_one_command_is_a_generic_error_and_the_session_goes_on(q
 async def test_a_client_that_vanishes_with_answers_unread_ends_its_session_only():
     await session_ends_when_client_vanishes(functools.partial(qmp_session, MonitorContext(FakeTarget())),
                                             b'{"execute": "qmp_capabilities"}' + b'{"execute": "query-status"}' * 200)
+
+
+def test_uart_events_of_a_line_that_never_ends_are_bounded():
+    from emud.monitor.qmp import EventSource
+
+    source = EventSource(FakeTarget())
+    for _ in range(10):
+        source._uart(b"x" * 1000)
+    events = source.take()
+    assert len(events) == 2 and all(e.data["partial"] and len(e.data["line"]) <= 5000 for e in events)
+    assert len(source._line) < EventSource.MAX_LINE
