@@ -97,12 +97,11 @@ class JSONSplitter:
         while True:
             if self._depth == 0:
                 junk = self._skip_to_text()
-                if junk is not None or not self.buf:
+                if junk is not None or not self.buf or self.buf[0] not in b"{[":
                     return junk
             found = self._scan()
-            if found is None or not self._dropping:
+            if found != b"":            # b"": a dropped text ended: look for the next one
                 return found
-            self._dropping = False      # the end of a dropped text: look for the next one
 
     def _skip_to_text(self) -> Optional[BadInput]:
         buf = self.buf
@@ -113,15 +112,15 @@ class JSONSplitter:
             del buf[:i]
         if not buf or buf[0] in b"{[":
             return None
-        end = buf.find(b"\n")
-        if end < 0:
-            starts = [p for p in (buf.find(b"{"), buf.find(b"[")) if p >= 0]
-            if not starts:
-                if len(buf) < MAX_MESSAGE:
-                    return None     # the rest of the line is still to come
-                end = len(buf) - 1
-            else:
-                end = min(starts) - 1
+        # junk ends with its line or before the next text, whichever comes first
+        # (not what the data arrived with: any chunking gives the same answers)
+        ends = [p for p in (buf.find(b"\n"), buf.find(b"{") - 1, buf.find(b"[") - 1) if p >= 0]
+        if ends:
+            end = min(ends)
+        elif len(buf) < MAX_MESSAGE:
+            return None     # the rest of the line is still to come
+        else:
+            end = MAX_MESSAGE - 1
         junk = bytes(buf[:end + 1])
         del buf[:end + 1]
         return BadInput("JSON parse error, invalid keyword '%s'" % junk.decode("utf-8", "replace").strip()[:40])
@@ -159,8 +158,13 @@ class JSONSplitter:
         if error is not None or self._dropping:
             del buf[:j]               # answered already: keep none of it
             self._scanned = 0
-            self._dropping = self._dropping or depth > 0
-            return error if error is not None or depth > 0 else b""
+            if error is not None:
+                self._dropping = True
+                return error
+            if depth == 0:
+                self._dropping = False
+                return b""
+            return None
         if depth > 0:
             self._scanned = j
             return None
