@@ -17,13 +17,16 @@ from emud.monitor.registry import Address, Int, Registry
 FORMATS = "xduotcais"
 SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}
 MAX_BYTES = 1 << 20
+MAX_ITEMS = 10000      # instructions (x/Ni, disas) or strings (x/Ns) at once
 
 
 def parse_format(fmt: str, last: Tuple[str, int]) -> Tuple[int, str, int]:
     """'10i' -> (10, 'i', size); '4wx' -> (4, 'x', 4). Pure."""
-    m = re.match(r"^(\d*)([a-z]*)$", fmt or "")
+    m = re.match(r"^([0-9]*)([a-z]*)$", fmt or "")
     if not m:
-        raise CommandError("bad format %r: expected /[COUNT][FORMAT][SIZE], e.g. /10i or /4wx" % fmt)
+        raise CommandError("bad format %r: expected /[COUNT][FORMAT][SIZE], e.g. /10i or /4wx" % fmt[:40])
+    if len(m.group(1)) > 12:
+        raise CommandError("count too large in /%s" % fmt[:40])
     count = int(m.group(1)) if m.group(1) else 1
     form, size = last
     size_given = False
@@ -38,6 +41,9 @@ def parse_format(fmt: str, last: Tuple[str, int]) -> Tuple[int, str, int]:
         size = 1
     if count <= 0:
         raise CommandError("count must be positive")
+    if form in "is" and count > MAX_ITEMS:
+        raise CommandError("too many %s at once (%d, at most %d)" % (
+            "instructions" if form == "i" else "strings", count, MAX_ITEMS))
     return count, form, size
 
 
@@ -58,6 +64,8 @@ def register(reg: Registry) -> None:
         """Disassemble N instructions (default 10) at ADDR (default pc)."""
         if addr is None:
             addr = session.pc()
+        if count > MAX_ITEMS:
+            raise CommandError("too many instructions at once (%d, at most %d)" % (count, MAX_ITEMS))
         return {"addr": addr, "insns": disassemble(session, addr, count)}
 
 
@@ -90,6 +98,8 @@ def dump(session: Any, addr: int, fmt: str, physical: bool) -> Dict[str, Any]:
         strings = []
         a = addr
         for _ in range(count):
+            if a - addr > MAX_BYTES:
+                raise CommandError("too much memory at once (more than %d bytes of strings)" % MAX_BYTES)
             raw = _read_cstring(session, a)
             strings.append({"addr": a, "text": raw.decode("latin-1")})
             a += len(raw) + 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from emud.debug import DebugError
+from emud.internal import report_internal_error
 from emud.monitor.errors import CommandError
 from emud.monitor.expr import Tree, evaluate, parse_expr
 from emud.monitor.registry import Command, Invocation, Registry
@@ -110,8 +111,16 @@ class Session:
         return name if not off else "%s+%d" % (name, off)
 
     # -- running commands ---------------------------------------------------------------
+    # Every front end parses and runs through these two, so this is where an
+    # exception that is a bug of ours (neither CommandError nor DebugError)
+    # becomes the command's one-line "internal error", reported once.
     def parse(self, line: str) -> Invocation:
-        return self.registry.parse(line)
+        try:
+            return self.registry.parse(line)
+        except CommandError:
+            raise
+        except Exception as e:   # noqa: BLE001
+            raise _internal_error("parsing monitor command %r" % line[:80], e) from e
 
     def command_name(self, line: str) -> Optional[str]:
         """The name of the command a line runs; None when it does not parse."""
@@ -123,8 +132,12 @@ class Session:
     async def execute(self, inv: Invocation) -> Any:
         try:
             return await self.registry.execute(self, inv)
+        except CommandError:
+            raise
         except DebugError as e:
             raise CommandError(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        except Exception as e:   # noqa: BLE001
+            raise _internal_error("monitor command %r" % (inv.line or inv.command.name)[:80], e) from e
 
     async def run_line(self, line: str) -> Tuple[Command, Any]:
         inv = self.parse(line)
@@ -157,6 +170,10 @@ class Session:
             raise CommandError("'%s' cannot run here" % inv.command.name)
         except CommandError as e:
             return render_error(e)
+
+
+def _internal_error(where: str, exc: Exception) -> CommandError:
+    return CommandError("internal error: %s" % report_internal_error(where, exc))
 
 
 def _first_hart(target: Any) -> int:

@@ -14,6 +14,10 @@ Grammar (QEMU's HMP expressions, minus the rarely used operators)::
 
 NUMBER is 0x.., 0o.., 0b.. or decimal; SYMBOL is a C identifier (dots
 allowed, as in ``.L1`` or ``foo.part.0``).
+
+Limits keep the recursive parser and evaluator far from Python's recursion
+limit whatever a client types: at most MAX_TOKENS tokens, MAX_NESTING
+levels of parentheses and unary operators, numbers of at most MAX_DIGITS.
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ _TOKEN = re.compile(r"""
     | (?P<op>[-+*/%~()])
     )""", re.VERBOSE)
 
+MAX_TOKENS = 256
+MAX_NESTING = 64
+MAX_DIGITS = 100
+
 # tree nodes: ("num", int) ("reg", name) ("sym", name) ("neg", t) ("not", t) ("bin", op, l, r)
 Tree = Tuple[Any, ...]
 
@@ -43,6 +51,8 @@ def _tokenize(text: str) -> List[Tuple[str, str]]:
             raise CommandError("bad expression %r: unexpected %r" % (text.strip(), text[pos:].strip()[:10]))
         kind = m.lastgroup
         out.append((kind, m.group(kind)))
+        if len(out) > MAX_TOKENS:
+            raise CommandError("expression too long (more than %d tokens)" % MAX_TOKENS)
         pos = m.end()
     return out
 
@@ -52,6 +62,7 @@ class _Parser:
         self.text = text.strip()
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> Optional[Tuple[str, str]]:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -78,19 +89,25 @@ class _Parser:
         return left
 
     def unary(self) -> Tree:
-        tok = self.peek()
-        if tok == ("op", "-"):
-            self.take()
-            return ("neg", self.unary())
-        if tok == ("op", "~"):
-            self.take()
-            return ("not", self.unary())
-        return self.atom()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise CommandError("bad expression: nested deeper than %d" % MAX_NESTING)
+        try:
+            tok = self.peek()
+            if tok == ("op", "-"):
+                self.take()
+                return ("neg", self.unary())
+            if tok == ("op", "~"):
+                self.take()
+                return ("not", self.unary())
+            return self.atom()
+        finally:
+            self.depth -= 1
 
     def atom(self) -> Tree:
         kind, val = self.take()
         if kind == "num":
-            return ("num", int(val.replace("_", ""), 0) if not _is_plain_decimal_with_zeros(val) else int(val.replace("_", ""), 10))
+            return ("num", _number(val))
         if kind == "reg":
             return ("reg", val[1:])
         if kind == "sym":
@@ -103,9 +120,15 @@ class _Parser:
         raise CommandError("bad expression %r: unexpected %r" % (self.text, val))
 
 
-def _is_plain_decimal_with_zeros(val: str) -> bool:
-    # int("010", 0) is an error in Python; users mean decimal 10
-    return val[:1] == "0" and val[1:2].isdigit()
+def _number(val: str) -> int:
+    if len(val) > MAX_DIGITS:
+        raise CommandError("number too long: %s..." % val[:20])
+    digits = val.replace("_", "")
+    try:
+        # int("010", 0) is an error in Python; users mean decimal 10
+        return int(digits, 10) if digits.isdigit() else int(digits, 0)
+    except ValueError:       # "0x_", "0b"
+        raise CommandError("bad number %r" % val) from None
 
 
 def parse_expr(text: str) -> Tree:

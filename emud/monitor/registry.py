@@ -99,6 +99,8 @@ class Tokens:
 
 # -- argument types -----------------------------------------------------------------------
 
+MAX_REGEX = 1000
+
 _OPERATOR_START = re.compile(r"^[-+*%)]")
 _OPERATOR_END = re.compile(r"[-+*%(~]$")
 
@@ -274,10 +276,12 @@ class Regex(Arg):
                 flags, pattern = re.IGNORECASE, word[1:-2]
             else:
                 pattern = word[1:-1]
+        if len(pattern) > MAX_REGEX:
+            raise CommandError("regex too long (%d characters, at most %d)" % (len(pattern), MAX_REGEX))
         try:
             re.compile(pattern, flags)
-        except re.error as e:
-            raise CommandError("bad regex %r: %s" % (pattern, e))
+        except (re.error, OverflowError, RecursionError) as e:   # a{99999999999}, (((((...
+            raise CommandError("bad regex %r: %s" % (pattern[:60], e))
         return {"pattern": pattern, "ignorecase": bool(flags)}
 
     def from_json(self, value: Any) -> Any:
