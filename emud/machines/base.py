@@ -591,7 +591,8 @@ class Machine(DebugTarget):
             region = regions.get(base)
             if region is None or region.size != len(data):
                 raise DebugError("snapshot memory layout does not match this machine")
-            self._restore_region(base, region, data)
+        for base, data in snapshot["memory"]:
+            self._restore_region(base, regions[base], data)
         for cpu, state in zip(self.cpus, snapshot["cpus"]):
             cpu.load_state(state)
             cpu.exit_request = cpu.stop_request = False
