@@ -1,25 +1,23 @@
 """savevm, loadvm, delvm, info snapshots.
 
 Snapshots live in memory (the context's dict) and, with ``file=PATH``, in a
-pickle file: ``{"format": "emud-snapshot", "version": 1, "name", "icount",
-"pc", "state"}`` where state is what ``target.save_snapshot()`` returned.
+data-only file (:mod:`emud.snapshot_file`) whose state is checked against
+this machine's before anything is restored (:mod:`emud.snapshot_check`).
 The machine is paused while a snapshot is taken or restored and resumed
 afterwards if it was running (QEMU does the same).
 """
 from __future__ import annotations
 
-import gzip
-import pickle
 import time
 from typing import Any, Dict, List, Optional
 
+from emud import __version__, snapshot_check, snapshot_file
 from emud.debug import CONTINUE
 from emud.monitor.context import SnapshotRecord
 from emud.monitor.errors import CommandError
 from emud.monitor.registry import Option, Registry, Str
 from emud.monitor.runctl import stop_machine
-
-FORMAT = "emud-snapshot"
+from emud.snapshot_file import SnapshotFileError
 
 
 def register(reg: Registry) -> None:
@@ -39,11 +37,10 @@ def register(reg: Registry) -> None:
             if was_running:
                 t.resume(None, default=CONTINUE)
         if file is not None:
+            meta = {"name": rec.name, "icount": rec.icount, "pc": rec.pc, "created": rec.created, "emud": __version__}
+            meta.update(snapshot_check.describe(t))
             try:
-                # gzip, fast: RAM is mostly zeros (128 MiB -> a few hundred KiB)
-                with gzip.open(file, "wb", compresslevel=1) as f:
-                    pickle.dump({"format": FORMAT, "version": 1, "name": rec.name, "icount": rec.icount, "pc": rec.pc,
-                                 "created": rec.created, "state": rec.state}, f, protocol=pickle.HIGHEST_PROTOCOL)
+                snapshot_file.write(file, meta, rec.state)
             except OSError as e:
                 raise CommandError("cannot write %s: %s" % (file, e.strerror or e))
         session.context.snapshots[name] = rec
@@ -55,7 +52,7 @@ def register(reg: Registry) -> None:
         """Restore snapshot NAME (or the one in file=PATH) exactly."""
         t = session.target
         if file is not None:
-            rec = _load_file(file)
+            rec = _load_file(t, file)
             session.context.snapshots[name or rec.name] = rec
         elif name is not None:
             rec = session.context.snapshots.get(name)
@@ -89,16 +86,15 @@ def _record(rec: SnapshotRecord) -> Dict[str, Any]:
     return {"name": rec.name, "icount": rec.icount, "pc": rec.pc, "created": rec.created, "file": rec.path}
 
 
-def _load_file(path: str) -> SnapshotRecord:
+def _load_file(t: Any, path: str) -> SnapshotRecord:
+    """Read and check the snapshot in PATH; the machine is not touched."""
+    template = t.save_snapshot()      # what this machine's state looks like
     try:
-        with open(path, "rb") as f:
-            compressed = f.read(2) == b"\x1f\x8b"     # gzip; older files are plain pickles
-            f.seek(0)
-            blob = pickle.load(gzip.GzipFile(fileobj=f) if compressed else f)
+        meta, state = snapshot_file.read(path, snapshot_check.byte_budget(template),
+                                         lambda meta: snapshot_check.check_machine(meta, t))
+        state = snapshot_check.conform(state, template)
     except OSError as e:
         raise CommandError("cannot read %s: %s" % (path, e.strerror or e))
-    except Exception:   # whatever unpickling garbage raises (PyPy: KeyError too)
-        raise CommandError("%s is not an emud snapshot" % path)
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise CommandError("%s is not an emud snapshot" % path)
-    return SnapshotRecord(blob["name"], blob["state"], blob["icount"], blob["pc"], blob["created"], path)
+    except SnapshotFileError as e:
+        raise CommandError("loadvm: %s: %s" % (path, e))
+    return SnapshotRecord(meta["name"], state, meta["icount"], meta["pc"], meta["created"], path)

@@ -214,8 +214,8 @@ def test_snapshot_to_file(emud_machine, tmp_path):  # noqa: F811
     m.run_until(pc="tick")
     path = str(tmp_path / "s.snap")
     saved = m.savevm("f", file=path)
-    # compressed: the 128 MiB of RAM are mostly zeros
-    assert open(path, "rb").read(2) == b"\x1f\x8b" and os.path.getsize(path) < 4 << 20
+    # small: only the non-zero pages of the 128 MiB of RAM are kept, compressed
+    assert open(path, "rb").read(8) == b"EMUDSNAP" and os.path.getsize(path) < 1 << 20
     m.step(50)
     restored = m.loadvm(file=path)
     assert restored["restored_pc"] == saved["pc"]
