@@ -200,6 +200,6 @@ class DebugTarget:
     # machine
     events: EventBus
     def devices(self) -> List[Dict[str, Any]]: raise NotImplementedError     # [{"name", "type", "base", "size", "irq"...}]
-    def save_snapshot(self) -> Any: raise NotImplementedError               # an opaque, picklable state (CPUs, RAM, devices, clock, icount)
+    def save_snapshot(self) -> Any: raise NotImplementedError               # plain data: dict, list, int, str, bool, None, bytes (CPUs, RAM, devices, clock)
     def restore_snapshot(self, snapshot: Any) -> None: raise NotImplementedError
     def uart_listeners(self) -> List[Any]: raise NotImplementedError        # append callables(bytes) to see UART output
