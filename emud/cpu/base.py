@@ -36,6 +36,7 @@ class CPUState:
         self.stop_request = False  # ...and leave the execution loop (the machine wants control)
         self.watch_hit = None      # (kind, watch address, access address) of a watchpoint hit
         self.skip_breakpoint_at: Optional[int] = None  # resume over the breakpoint at this pc once
+        self.skip_watch_at: Optional[int] = None  # ...over the access a watchpoint stopped before
         self.machine: Any = None   # the machine, for helpers that touch devices
 
     @property

@@ -343,6 +343,9 @@ class Machine(DebugTarget):
             if last is not None and last.reason in ("breakpoint", "hw-breakpoint") and last.hart == cpu.hart_id \
                     and cpu.pc == last.pc and self._breakpoint_at(cpu.pc) is not None:
                 cpu.skip_breakpoint_at = cpu.pc
+            # from a watchpoint stop (before the access): do that access, unwatched
+            if last is not None and last.reason == "watchpoint" and last.hart == cpu.hart_id and cpu.pc == last.pc:
+                cpu.skip_watch_at = cpu.pc
         if all(r.done for r in self._runs.values()):
             raise DebugError("nothing to resume: every hart was told to stay")
         self._state = "running"
@@ -359,7 +362,7 @@ class Machine(DebugTarget):
         self._stop_pending = False
         self.clock.stop()
         for cpu in self.cpus:
-            cpu.skip_breakpoint_at = None
+            cpu.skip_breakpoint_at = cpu.skip_watch_at = None
         self._last_stop = event
         if event.reason != "exited":
             self._publish("STOP", {"reason": event.reason, "hart": event.hart, "pc": event.pc})

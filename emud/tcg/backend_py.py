@@ -59,15 +59,17 @@ class CodegenConfig:
     """What the back end needs to know besides the ops."""
 
     def __init__(self, xlen: int, ram_base: Optional[int] = None, ram_size: int = 0,
-                 fast_memory: bool = True, chaining: bool = True, watch_mode: bool = False,
+                 fast_memory: bool = True, chaining: bool = True, watch_loads: bool = False,
                  count_execs: bool = False, log_exec: bool = False,
                  struct_memory: Optional[bool] = None) -> None:
         self.xlen = xlen
         self.ram_base = ram_base
         self.ram_size = ram_size
-        self.fast_memory = fast_memory and ram_base is not None and LITTLE_ENDIAN_HOST and not watch_mode
+        self.fast_memory = fast_memory and ram_base is not None and LITTLE_ENDIAN_HOST
         self.chaining = chaining
-        self.watch_mode = watch_mode
+        # a read or access watchpoint exists: the inline load path also checks
+        # WL, the map of watched RAM chunks (stores always check CP, which marks them too)
+        self.watch_loads = watch_loads
         self.count_execs = count_execs
         self.log_exec = log_exec
         # inline RAM accesses through struct (RAM, LD*/ST*) instead of memoryview casts (U*/S*)
@@ -79,7 +81,7 @@ class CodegenConfig:
     def key(self) -> Tuple[Any, ...]:
         """Everything here that the generated code depends on (the translation cache's key)."""
         return (self.xlen, self.ram_base, self.ram_size, self.fast_memory, self.chaining,
-                self.watch_mode, self.count_execs, self.log_exec, self.struct_memory, self.signed64)
+                self.watch_loads, self.count_execs, self.log_exec, self.struct_memory, self.signed64)
 
 
 def ram_views(data: bytearray) -> Dict[str, Any]:
@@ -333,13 +335,6 @@ class _Emitter:
         # 64-bit values are held signed (then a full-width load is signed too)
         mask = " & %s" % hex((1 << op.w) - 1) if signed and not held_signed else ""
         view = ("S%d" if signed or (held_signed and 8 * size == 64) else "U%d") % size
-        const = self._ram_const(addr, size)
-        if const is not None:
-            if cfg.struct_memory:
-                self.emit(indent, "%s = %s%s" % (dn, _ram_load(view, size, _lit(const), True), mask))
-            else:
-                self.emit(indent, "%s = %s[%s]%s" % (dn, view, _lit(const // size), mask))
-            return
         a, o = self.address(addr)
         # the slow path may reach a device that reads the instruction count
         # (icount time): bring cpu.budget up to this instruction first
@@ -347,8 +342,32 @@ class _Emitter:
         if held_signed and (signed or size == 8):
             call = "WRAP64(%s)" % call      # ld_slow answers unsigned
         slow = "cpu.budget = b - %d; %s = %s" % (self.cur_retired, dn, call)
+        const = self._ram_const(addr, size)
+        if const is not None:
+            if cfg.struct_memory:
+                fast = "%s = %s%s" % (dn, _ram_load(view, size, _lit(const), True), mask)
+            else:
+                fast = "%s = %s[%s]%s" % (dn, view, _lit(const // size), mask)
+            chunk = _lit(const >> CHUNK_SHIFT)
+            checks = ["WL[%s]" % chunk] if cfg.watch_loads else []
+            if kind == "amo":
+                checks.append("CP[%s]" % chunk)
+            if not checks:
+                self.emit(indent, fast)
+                return
+            self.emit(indent, "if not (%s):" % " or ".join(checks))
+            self.emit(indent + 1, fast)
+            self.emit(indent, "else:")
+            self.emit(indent + 1, slow)
+            return
         if cfg.fast_memory and not isinstance(addr, int):
             align = " and not _o & %d" % (size - 1) if size > 1 else ""
+            if cfg.watch_loads:
+                align += " and not WL[_o >> %d]" % CHUNK_SHIFT
+            if kind == "amo":
+                # the read of an AMO (or SC) is also its write: where a store
+                # would leave the inline path (a watched chunk), so does it
+                align += " and not CP[_o >> %d]" % CHUNK_SHIFT
             self.emit(indent, "_o = %s" % o)
             self.emit(indent, "if 0 <= _o < %s%s:" % (hex(cfg.ram_size - size + 1), align))
             self.emit(indent + 1, "%s = %s%s" % (dn, _ram_load(view, size, "_o", cfg.struct_memory), mask))

@@ -47,18 +47,37 @@ TIER_UP_CALLS = 32
 INTERPRETED_OP_BYTES = 32
 
 
+#: bits of the code_pages map (``CP`` in generated code), one byte per RAM
+#: chunk: a store to a chunk with either bit set leaves the inline path for
+#: st_slow (which invalidates code and checks watchpoints)
+CHUNK_HAS_CODE = 1
+CHUNK_WATCHED = 2
+
+
 class Watchpoint:
+    """A debugger's watchpoint. As QEMU's RISC-V gdb stub does (its
+    ``gdb_stop_before_watchpoint``), a hit stops the hart *before* the
+    access: pc at the accessing instruction, nothing of it done, not counted
+    as retired; gdb then steps over it, and a resume runs that instruction
+    once unwatched (``cpu.skip_watch_at``). An AMO or SC is a read and a
+    write at once (QEMU's atomic access checks both kinds)."""
     __slots__ = ("addr", "length", "kind")
 
     def __init__(self, addr: int, length: int, kind: str) -> None:
         self.addr, self.length, self.kind = addr, length, kind  # kind: "write" / "read" / "access"
 
-    def hits(self, addr: int, size: int, is_write: bool) -> bool:
-        if self.kind == "write" and not is_write:
-            return False
-        if self.kind == "read" and is_write:
+    def hits(self, addr: int, size: int, reads: bool, writes: bool) -> bool:
+        if not (writes if self.kind == "write" else reads if self.kind == "read" else True):
             return False
         return addr < self.addr + self.length and self.addr < addr + size
+
+    @property
+    def watches_loads(self) -> bool:
+        return self.kind != "write"
+
+    @property
+    def watches_stores(self) -> bool:
+        return self.kind != "read"
 
 
 class ExecStats:
@@ -112,6 +131,7 @@ class TBEngine:
         self.capped: Dict[Tuple[int, Any, int], TranslationBlock] = {}
         self.breakpoints: Set[int] = set()
         self.watchpoints: List[Watchpoint] = []
+        self.watch_off = False       # running an instruction once past its watchpoint stop
         self.current_cpu = None
         self.on_tb_flush: List[Callable[[], None]] = []
         # callables(cpu, cause, epc or None, is_interrupt) for every trap taken
@@ -125,10 +145,13 @@ class TBEngine:
         # one byte per code chunk of RAM: 1 if translated code lies there (the
         # inline store path checks it and leaves such stores to st_slow)
         self.code_pages = bytearray((ram.size >> CHUNK_SHIFT) + 1 if ram else 1)
+        # the same for loads, used only by code translated while a read or
+        # access watchpoint exists: 1 where one watches
+        self.watched_loads = bytearray(len(self.code_pages))
         self.cache.chunk_listeners.append(self._chunk_changed)
         bus.ram_write_listeners.append(self._ram_written)
         self.runtime: Dict[str, Any] = {
-            "ld_slow": self.ld_slow, "st_slow": self.st_slow, "CP": self.code_pages,
+            "ld_slow": self.ld_slow, "st_slow": self.st_slow, "CP": self.code_pages, "WL": self.watched_loads,
             "CHUNK_SHIFT": CHUNK_SHIFT,
             "LOG_EXEC": self._log_exec, "STATS": self.stats.tb_execs,
         }
@@ -140,15 +163,12 @@ class TBEngine:
     # -- configuration -------------------------------------------------------------
     def _codegen_config(self, flags: Any = None) -> CodegenConfig:
         log = self.log
-        # With watchpoints every instruction is its own unchained TB, so the
-        # dispatcher sees a hit right after the instruction that made it.
-        watching = bool(self.watchpoints)
         # under memory protection every load and store takes the slow path,
         # where the cpu's data_guard checks it
         checked = flags is not None and self.frontend.checks_memory(flags)
         return CodegenConfig(
             self.xlen, self.ram_base, self.ram.size if self.ram else 0, fast_memory=not checked,
-            chaining=self.chaining and not watching, watch_mode=watching,
+            chaining=self.chaining, watch_loads=any(w.watches_loads for w in self.watchpoints),
             count_execs=self.count_execs, log_exec=bool(log and log.enabled("exec")))
 
     def set_chaining(self, on: bool) -> None:
@@ -163,10 +183,33 @@ class TBEngine:
             self.invalidate(pc, 1)
 
     def set_watchpoints(self, wps: Sequence[Watchpoint]) -> None:
-        had = bool(self.watchpoints)
+        """Watched RAM chunks take the slow path, where a hit stops the hart
+        at the access; every other access keeps the inline path. Only loads
+        need other code (a check of WL), and only while something watches reads."""
+        loads_before = any(w.watches_loads for w in self.watchpoints)
         self.watchpoints = list(wps)
-        if had != bool(self.watchpoints):
-            self.flush()  # translated code differs with watchpoints (no inline memory path)
+        cp, wl = self.code_pages, self.watched_loads
+        for i in range(len(cp)):
+            cp[i] &= ~CHUNK_WATCHED
+        wl[:] = bytes(len(wl))
+        for w in self.watchpoints:
+            for idx in self._ram_chunks(w.addr, w.length):
+                if w.watches_stores:
+                    cp[idx] |= CHUNK_WATCHED
+                if w.watches_loads:
+                    wl[idx] = 1
+        if loads_before != any(w.watches_loads for w in self.watchpoints):
+            self.flush()
+
+    def _ram_chunks(self, addr: int, length: int) -> range:
+        """The indices into code_pages of the main-RAM chunks [addr, addr + length) touches."""
+        if self.ram_base is None or length <= 0:
+            return range(0)
+        lo = max(addr, self.ram_base) - self.ram_base
+        hi = min(addr + length, self.ram_base + self.ram.size) - self.ram_base
+        if hi <= lo:
+            return range(0)
+        return range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1)
 
     # -- code cache maintenance --------------------------------------------------------
     def flush(self) -> None:
@@ -199,7 +242,8 @@ class TBEngine:
             return
         idx = chunk - (self.ram_base >> CHUNK_SHIFT)
         if 0 <= idx < len(self.code_pages):
-            self.code_pages[idx] = 1 if has_code else 0
+            cp = self.code_pages
+            cp[idx] = (cp[idx] & ~CHUNK_HAS_CODE) | (CHUNK_HAS_CODE if has_code else 0)
 
     def _ram_written(self, addr: int, size: int) -> None:
         """A RAM write that did not take the inline path: drop code it overwrote."""
@@ -266,8 +310,6 @@ class TBEngine:
         branches back to ``pc`` (a loop region, see region.py)."""
         t0 = time.perf_counter()
         cfg = self._codegen_config(flags)
-        if cfg.watch_mode:
-            max_insns = 1
         regions = bool((self.regions or loop_window) and cfg.chaining and not cfg.log_exec
                        and max_insns >= MAX_TB_INSNS and not ignore_bp)
         if loop_window and not regions:
@@ -463,6 +505,7 @@ class TBEngine:
         stats = self.stats
         reason = "budget"
         skip_bp = getattr(cpu, "skip_breakpoint_at", None)
+        skip_watch = getattr(cpu, "skip_watch_at", None)
         try:
             while cpu.budget > 0:
                 if cpu.exit_request:
@@ -484,10 +527,20 @@ class TBEngine:
                     break
                 try:
                     pc = cpu.pc
-                    if skip_bp is not None and pc == skip_bp:
-                        # resuming from a breakpoint: run its instruction once
+                    unwatched = skip_watch is not None and pc == skip_watch
+                    if skip_watch is not None:
+                        # (only where the stop left it: an interrupt first makes it a new access)
+                        skip_watch = cpu.skip_watch_at = None
+                    if unwatched or (skip_bp is not None and pc == skip_bp):
+                        # resuming from a breakpoint or a watchpoint stop: run its instruction once
                         skip_bp = cpu.skip_breakpoint_at = None
                         fn = self.translate(pc, cpu.tb_flags(), 1, ignore_bp=True, cache=False).fn
+                        if unwatched:
+                            self.watch_off = True
+                            try:
+                                fn = fn(cpu)
+                            finally:
+                                self.watch_off = False
                     elif exact and cpu.budget < MAX_TB_INSNS:
                         tb = self.find(cpu)
                         if tb.max_path > cpu.budget:
@@ -536,8 +589,8 @@ class TBEngine:
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
-        if self.watchpoints:
-            self._check_watch(cpu, addr, size, False)
+        if self.watchpoints and not self.watch_off:
+            self._check_watch(cpu, addr, size, kind, pc)
         try:
             value = self.bus.read(addr, size)
         except BusError:
@@ -551,8 +604,8 @@ class TBEngine:
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
-        if self.watchpoints:
-            self._check_watch(cpu, addr, size, True)
+        if self.watchpoints and not self.watch_off:
+            self._check_watch(cpu, addr, size, kind, pc)
         try:
             self.bus.write(addr, size, value & ((1 << (8 * size)) - 1))
         except BusError:
@@ -560,14 +613,15 @@ class TBEngine:
         if cpu.exit_request:
             raise ExitRequest(pc)
 
-    def _check_watch(self, cpu, addr: int, size: int, is_write: bool) -> None:
+    def _check_watch(self, cpu, addr: int, size: int, kind: str, pc: int) -> None:
+        """Stop before the access of the instruction at ``pc`` if a watchpoint
+        covers it (the execution loop reports a "debug" stop, cpu.watch_hit says why)."""
+        reads = kind != "store"
+        writes = kind != "load"      # an AMO reads and writes
         for wp in self.watchpoints:
-            if wp.hits(addr, size, is_write):
-                kind = wp.kind if wp.kind != "access" else "access"
-                cpu.watch_hit = (kind, wp.addr, addr)
-                cpu.exit_request = True
-                cpu.stop_request = True
-                return
+            if wp.hits(addr, size, reads, writes):
+                cpu.watch_hit = (wp.kind, wp.addr, addr)
+                raise DebugStop(pc)
 
     # -- logging ---------------------------------------------------------------------------------
     def _log_exec(self, cpu, pc: int) -> None:
