@@ -100,6 +100,7 @@ class Tokens:
 # -- argument types -----------------------------------------------------------------------
 
 MAX_REGEX = 1000
+_JSON_NAMES = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
 
 _OPERATOR_START = re.compile(r"^[-+*%)]")
 _OPERATOR_END = re.compile(r"[-+*%(~]$")
@@ -131,13 +132,17 @@ class Arg:
         return word
 
     def from_json(self, value: Any) -> Any:
+        """A string is read as the console reads it; the JSON types an
+        argument takes besides are its subclass's business."""
         if isinstance(value, str):
             toks = Tokens(tokenize(value))
             out = self.consume(toks)
             if not toks.empty():
                 raise CommandError("argument '%s': unexpected %r" % (self.name, " ".join(toks.rest())))
             return out
-        return value
+        raise CommandError("argument '%s' must be %s, not %s" % (
+            self.name, "a string" if self.json_type in ("str", "any") else "of type " + self.json_type,
+            _JSON_NAMES.get(type(value), type(value).__name__)))
 
     def resolve(self, session: Any, value: Any) -> Any:
         return value
@@ -483,8 +488,9 @@ class Registry:
                 raise CommandError("argument 'fmt' must be a string such as '10i' or '4wx'")
             out["fmt"] = fmt
         for a in cmd.args:
-            if a.name in arguments:
-                out[a.name] = a.from_json(arguments.pop(a.name))
+            value = arguments.pop(a.name, None)
+            if value is not None:          # null: as if left out (its default)
+                out[a.name] = a.from_json(value)
             elif not a.optional:
                 raise CommandError("missing argument '%s' (usage: %s)" % (a.name, cmd.usage()))
             else:

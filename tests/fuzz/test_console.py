@@ -10,9 +10,11 @@ import trio.testing
 from hypothesis import given, settings, strategies as st
 
 from emud.monitor import context as context_module
+from emud.monitor.commands import default_registry
 from emud.monitor.context import MonitorContext
 from emud.monitor.errors import CommandError
 from emud.monitor.expr import MAX_NESTING, MAX_TOKENS, evaluate, parse_expr
+from emud.monitor.qmp import QMPDispatcher, Request
 from emud.monitor.render_text import render
 from tests.monitor.fake_target import FakeTarget
 
@@ -162,3 +164,50 @@ def test_a_bug_in_a_command_is_an_internal_error_reported_once(monkeypatch):
         assert await session.run_text("info registers")      # the session goes on
     trio.run(main)
     assert reported == ["monitor command 'x/4wx 0x80000000'"] * 3
+
+
+# -- the same commands through QMP's JSON arguments ------------------------------------------------------
+
+QMP_NAMES = sorted(c.qmp_name for c in default_registry().commands()
+                   if c.name.split()[0] not in ("savevm", "loadvm", "delvm", "gdbserver", "quit"))
+ARG_NAMES = sorted({a.name for c in default_registry().commands() for a in c.args} | {"fmt", "command-line"})
+json_args = st.recursive(
+    st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats() | st.text(max_size=10)
+    | st.sampled_from(["$pc", "main", "/x/", "10i", "0x80000000", "r", "-1", "(((", "1e999", "pc main", "insns 3"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["pc", "uart", "insns", "trap", "x"]), inner, max_size=2),
+    max_leaves=6)
+
+
+async def qmp_outcome(name, args):
+    session = MonitorContext(FakeTarget()).session()
+    with trio.move_on_after(30):
+        try:
+            return await QMPDispatcher(session).run(Request(name, args))
+        except CommandError as e:
+            assert str(e) and "\n" not in str(e), repr(str(e))
+            return e
+
+
+@FUZZ
+@given(st.sampled_from(QMP_NAMES + ["stop", "cont", "query-status", "human-monitor-command", "query-cpus-fast"]),
+       st.dictionaries(st.sampled_from(ARG_NAMES), json_args, max_size=3))
+def test_any_json_arguments_are_a_result_or_one_line_error(name, args):
+    trio.run(qmp_outcome, name, args, clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+@pytest.mark.parametrize("name, args, error", [
+    ("emud-disas", {"count": None}, None),          # null: the default (was count=None into the handler)
+    ("emud-step", {"count": []}, "argument 'count' must be of type int, not an array"),
+    ("emud-run-until", {"condition": False}, "argument 'condition' must be a string, not a boolean"),
+    ("emud-x", {"addr": None}, "missing argument 'addr' (usage: x/FMT ADDR)"),
+    ("emud-watch", {"addr": 0x80000000, "length": 1.5}, "argument 'length' must be of type int, not a number"),
+])
+def test_json_arguments_found_by_the_fuzzer(name, args, error):
+    """A JSON value of a type the argument does not take reached the handler
+    (TypeError, ValueError in the handler: internal errors)."""
+    out = trio.run(qmp_outcome, name, args, clock=trio.testing.MockClock(autojump_threshold=0))
+    if error is None:
+        assert not isinstance(out, CommandError), out
+    else:
+        assert isinstance(out, CommandError) and str(out) == error
