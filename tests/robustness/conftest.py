@@ -13,7 +13,7 @@ import pytest
 
 from emud.client import ClientError, Machine
 from emud.netutil import free_port, open_socket, retry_until, tcp_listening
-from tests.monitor.conftest import Emud, demo_elf, emud_cli  # noqa: F401 -- fixtures for these tests
+from tests.monitor.conftest import Emud, demo_elf, emud_cli, spin_elf  # noqa: F401 -- fixtures for these tests
 
 #: what tests/monitor/firmware/monitor_demo.c prints, run undisturbed
 DEMO_OUTPUT = b"boot\ntick 5\ntick 10\ntick 15\ntick 20\ndone 210\n"

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from emud.netutil import open_socket, retry_until
+from tests.support.rsp import RSPClient, RSPError
 
 from .clients import (GDB_REFUSAL, QMP_CAPABILITIES, console_session, flood, gdb_attach, gdb_packet,
                       gdb_try, qmp_request, qmp_session, recv_until, vanish)
@@ -125,6 +126,38 @@ def test_gdb_newcomer_while_a_session_is_live_is_refused_clearly(serving, demo_e
     assert first.read_memory(0x1000, 4) == bytes.fromhex("97020000")
     first.close()
     finish_demo(e)
+
+
+@pytest.mark.parametrize("how", ["close", "reset", "kill", "detach"])
+def test_gdb_newcomer_waiting_while_the_attached_session_ends_is_served(serving, demo_elf, spin_elf, how):
+    # a newcomer arrives while a live session is attached, and that session
+    # ends a moment later (its client leaves; or it kills: the machine is
+    # reset; or it detaches: the machine runs): the newcomer is served
+    e = serving(spin_elf if how == "detach" else demo_elf, "gdb", "qmp")
+    port = e.ports["gdb"]
+    for round_ in range(10):
+        first, _ = gdb_attach(port, patience=10)
+        newcomer = RSPClient(dial(e, "gdb"), 32)
+        newcomer.sock.sendall(gdb_packet("?"))
+        time.sleep(0.1)              # it waits for the attached session
+        if how == "kill":
+            first.kill()             # the stub ends the session; gdb's end stays open a while
+        elif how == "detach":
+            assert first.command("D") == "OK"
+        else:
+            vanish(first.sock, how)
+        try:
+            reply = newcomer.read_packet()
+        except (RSPError, OSError) as exc:
+            time.sleep(0.5)          # a dying emud's traceback takes a moment
+            raise AssertionError("round %d: the newcomer got no answer (%r); emud %s; stderr:\n%s"
+                                 % (round_, exc, "alive" if e.alive() else "exited", e.stderr())) from None
+        assert reply.startswith("T05"), "round %d: %r" % (round_, reply)
+        assert_serving(e, "round %d" % round_)
+        newcomer.close()
+        first.close()
+    if how != "detach":              # the spinning guest never ends
+        finish_demo(e)
 
 
 def _gdb_flood_m(sock):
