@@ -69,6 +69,20 @@ class CPUState:
         self.quantum = self.budget = 0
 
     # -- what the architecture provides ----------------------------------------
+    #: the guest's own debug triggers changed (the engine re-reads armed_triggers())
+    triggers_changed = False
+
+    def armed_triggers(self):
+        """(execute addresses, [(address, length, "read"/"write"/"access")]) of the
+        guest's debug triggers that may fire; the engine sends those
+        instructions and accesses to :meth:`trigger_trap`."""
+        return set(), []
+
+    def trigger_trap(self, kind: str, pc: int, addr: int = 0, size: int = 0):
+        """The trap a trigger raises at the instruction at ``pc`` before it
+        runs (``kind`` "exec") or before its access ("load", "store", "amo"), or None."""
+        return None
+
     #: None, or guard(cpu, addr, size, kind, pc) that the slow path of loads
     #: and stores calls first (memory protection); kept current by tb_flags()
     data_guard: Any = None

@@ -61,10 +61,11 @@ class Watchpoint:
     as retired; gdb then steps over it, and a resume runs that instruction
     once unwatched (``cpu.skip_watch_at``). An AMO or SC is a read and a
     write at once (QEMU's atomic access checks both kinds)."""
-    __slots__ = ("addr", "length", "kind")
+    __slots__ = ("addr", "length", "kind", "guest")
 
-    def __init__(self, addr: int, length: int, kind: str) -> None:
+    def __init__(self, addr: int, length: int, kind: str, guest: bool = False) -> None:
         self.addr, self.length, self.kind = addr, length, kind  # kind: "write" / "read" / "access"
+        self.guest = guest      # a guest debug trigger's range (cpu.trigger_trap decides), not gdb's
 
     def hits(self, addr: int, size: int, reads: bool, writes: bool) -> bool:
         if not (writes if self.kind == "write" else reads if self.kind == "read" else True):
@@ -129,8 +130,14 @@ class TBEngine:
         self.translation_cache = TranslationCache()
         self.jump_caches: Dict[Any, Dict[int, Callable]] = {}
         self.capped: Dict[Tuple[int, Any, int], TranslationBlock] = {}
+        # what translated code stops at: the debugger's breakpoints and the
+        # guests' execute triggers; watched ranges: the debugger's, then the triggers'
         self.breakpoints: Set[int] = set()
         self.watchpoints: List[Watchpoint] = []
+        self.gdb_breakpoints: Set[int] = set()
+        self.gdb_watchpoints: List[Watchpoint] = []
+        self.trigger_pcs: Dict[int, Set[int]] = {}              # hart -> execute triggers
+        self.trigger_ranges: Dict[int, List[Watchpoint]] = {}   # hart -> load/store triggers
         self.watch_off = False       # running an instruction once past its watchpoint stop
         self.current_cpu = None
         self.on_tb_flush: List[Callable[[], None]] = []
@@ -158,7 +165,7 @@ class TBEngine:
         if ram is not None:
             self.runtime.update(ram_views(ram.data))
         self.helpers: Dict[str, Callable] = dict(frontend.helpers)
-        self.helpers["debug_stop"] = _debug_stop
+        self.helpers["debug_stop"] = self._debug_stop
 
     # -- configuration -------------------------------------------------------------
     def _codegen_config(self, flags: Any = None) -> CodegenConfig:
@@ -177,17 +184,43 @@ class TBEngine:
             self.flush()
 
     def set_breakpoints(self, pcs: Set[int]) -> None:
+        self.gdb_breakpoints = set(pcs)
+        self._update_breakpoints()
+
+    def set_watchpoints(self, wps: Sequence[Watchpoint]) -> None:
+        self.gdb_watchpoints = list(wps)
+        self._update_watchpoints()
+
+    def _sync_triggers(self, cpu) -> None:
+        """The hart's debug triggers changed (a CSR write, a reset, loadvm)."""
+        cpu.triggers_changed = False
+        pcs, ranges = cpu.armed_triggers()
+        if pcs != self.trigger_pcs.get(cpu.hart_id, set()):
+            self.trigger_pcs[cpu.hart_id] = set(pcs)
+            self._update_breakpoints()
+        wps = [Watchpoint(a, n, k, guest=True) for a, n, k in ranges]
+        if [(w.addr, w.length, w.kind) for w in wps] != \
+                [(w.addr, w.length, w.kind) for w in self.trigger_ranges.get(cpu.hart_id, [])]:
+            self.trigger_ranges[cpu.hart_id] = wps
+            self._update_watchpoints()
+
+    def _update_breakpoints(self) -> None:
+        pcs = set(self.gdb_breakpoints)
+        for more in self.trigger_pcs.values():
+            pcs |= more
         changed = pcs ^ self.breakpoints
-        self.breakpoints = set(pcs)
+        self.breakpoints = pcs
         for pc in changed:
             self.invalidate(pc, 1)
 
-    def set_watchpoints(self, wps: Sequence[Watchpoint]) -> None:
+    def _update_watchpoints(self) -> None:
         """Watched RAM chunks take the slow path, where a hit stops the hart
         at the access; every other access keeps the inline path. Only loads
         need other code (a check of WL), and only while something watches reads."""
         loads_before = any(w.watches_loads for w in self.watchpoints)
-        self.watchpoints = list(wps)
+        self.watchpoints = list(self.gdb_watchpoints)
+        for more in self.trigger_ranges.values():
+            self.watchpoints += more
         cp, wl = self.code_pages, self.watched_loads
         for i in range(len(cp)):
             cp[i] &= ~CHUNK_WATCHED
@@ -506,10 +539,14 @@ class TBEngine:
         reason = "budget"
         skip_bp = getattr(cpu, "skip_breakpoint_at", None)
         skip_watch = getattr(cpu, "skip_watch_at", None)
+        if cpu.triggers_changed:
+            self._sync_triggers(cpu)
         try:
             while cpu.budget > 0:
                 if cpu.exit_request:
                     cpu.exit_request = False
+                    if cpu.triggers_changed:
+                        self._sync_triggers(cpu)
                     if cpu.stop_request:
                         reason = "exit"
                         break
@@ -572,6 +609,9 @@ class TBEngine:
                         break
                 except ExitRequest:
                     pass
+                except _NoStop as miss:
+                    # an execute trigger of another privilege or another hart: run it once
+                    skip_bp = miss.pc
                 except DebugStop as stop:
                     cpu.pc = stop.pc
                     reason = "debug"
@@ -589,7 +629,7 @@ class TBEngine:
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
-        if self.watchpoints and not self.watch_off:
+        if self.watchpoints:
             self._check_watch(cpu, addr, size, kind, pc)
         try:
             value = self.bus.read(addr, size)
@@ -604,7 +644,7 @@ class TBEngine:
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
-        if self.watchpoints and not self.watch_off:
+        if self.watchpoints:
             self._check_watch(cpu, addr, size, kind, pc)
         try:
             self.bus.write(addr, size, value & ((1 << (8 * size)) - 1))
@@ -619,9 +659,27 @@ class TBEngine:
         reads = kind != "store"
         writes = kind != "load"      # an AMO reads and writes
         for wp in self.watchpoints:
-            if wp.hits(addr, size, reads, writes):
+            if not wp.hits(addr, size, reads, writes):
+                continue
+            if not wp.guest:
+                if self.watch_off:
+                    continue
                 cpu.watch_hit = (wp.kind, wp.addr, addr)
                 raise DebugStop(pc)
+            trap = cpu.trigger_trap(kind, pc, addr, size)
+            if trap is not None:
+                raise trap
+            return           # (the debugger's come first in the list)
+
+    def _debug_stop(self, cpu, pc: int) -> None:
+        """Translated code reached a pc it must stop at: the debugger's
+        breakpoint (which wins, as in QEMU), or a guest execute trigger."""
+        if pc in self.gdb_breakpoints:
+            raise DebugStop(pc)
+        trap = cpu.trigger_trap("exec", pc)
+        if trap is not None:
+            raise trap
+        raise _NoStop(pc)
 
     # -- logging ---------------------------------------------------------------------------------
     def _log_exec(self, cpu, pc: int) -> None:
@@ -691,5 +749,5 @@ class TBEngine:
         }
 
 
-def _debug_stop(cpu, pc: int) -> None:
-    raise DebugStop(pc)
+class _NoStop(DebugStop):
+    """A stop point that does not apply now: the execution loop runs its instruction once."""

@@ -17,6 +17,7 @@ from ...tcg.translator import GuestTrap
 from ..base import CPUState
 from . import csr as C
 from .pmp import rules_for
+from .triggers import CAUSE_BREAKPOINT, Triggers
 from .registers import (ABI_NAMES, GPR_NUMBERS, debug_register_infos)
 
 PRV_U, PRV_M = 0, 3
@@ -65,6 +66,7 @@ class RiscvCPU(CPUState):
         self.read_time: Callable[[], int] = lambda: 0
         self.semihosting: Any = None
         self.mip = 0  # wires: devices drive it through set_irq
+        self.triggers = Triggers(xlen)
         self._reset_state()
 
     # -- state ------------------------------------------------------------------------
@@ -84,6 +86,8 @@ class RiscvCPU(CPUState):
         self.pmpcfg = [0] * 16
         self.pmpaddr = [0] * 16
         self.pmp_changed()
+        self.triggers.reset()
+        self.triggers_changed = True
         self.res_addr = -1     # LR reservation (-1: none)
         self.res_value = 0
         self.halted = False
@@ -153,6 +157,22 @@ class RiscvCPU(CPUState):
                 self.counter_frozen[kind] = None
                 self.counter_offset[kind] = frozen - (self.instructions_retired() + 1)
         self.mcountinhibit = value
+
+    # -- debug triggers (triggers.py) ----------------------------------------------------
+    def note_triggers_changed(self) -> None:
+        self.triggers_changed = True
+        self.exit_request = True      # the engine picks them up before the next TB
+
+    def armed_triggers(self):
+        return self.triggers.armed()
+
+    def trigger_trap(self, kind: str, pc: int, addr: int = 0, size: int = 0) -> Optional[GuestTrap]:
+        t = self.triggers
+        if kind == "exec":
+            hit = t.fires_on_exec(pc, self.priv)
+        else:
+            hit = t.fires_on_access(addr, size, kind != "store", kind != "load", self.priv)
+        return GuestTrap(pc, CAUSE_BREAKPOINT, 0) if hit else None
 
     # -- traps ---------------------------------------------------------------------------
     def _enter_trap(self, cause: int, tval: int, pc: int) -> None:
@@ -308,6 +328,7 @@ class RiscvCPU(CPUState):
         state["retired"] = self.instructions_retired()
         state["counters"] = {k: self.counter(k) for k in ("cycle", "instret")}
         state["counter_frozen"] = dict(self.counter_frozen)
+        state["triggers"] = self.triggers.save()
         return state
 
     def load_state(self, state: Dict[str, Any]) -> None:
@@ -323,5 +344,10 @@ class RiscvCPU(CPUState):
         self.retired = state["retired"]
         self.quantum = self.budget = 0
         self.counter_frozen = dict(state["counter_frozen"])
+        if "triggers" in state:
+            self.triggers.load(state["triggers"])
+        else:
+            self.triggers.reset()
+        self.triggers_changed = True
         for kind, value in state["counters"].items():
             self.counter_offset[kind] = value - self.retired

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional, Tuple
 
+from . import triggers
+
 # mstatus fields
 MSTATUS_MIE = 1 << 3
 MSTATUS_MPIE = 1 << 7
@@ -223,6 +225,8 @@ def _rows() -> List[Row]:
     for n in range(3, 32):
         add("mhpmcounter%d" % n, 0xB00 + n, _zero, lambda cpu, v: None)
         add("mhpmcounter%dh" % n, 0xB80 + n, _zero, lambda cpu, v: None, xlen=32)
+    # debug triggers (Sdtrig)
+    triggers.csr_rows(add)
     return rows
 
 
