@@ -570,7 +570,12 @@ class TBEngine:
                         skip_watch = cpu.skip_watch_at = None
                     if unwatched or (skip_bp is not None and pc == skip_bp):
                         # resuming from a breakpoint or a watchpoint stop: run its instruction once
+                        # (unless a guest execute trigger fires there: the debugger's stop came first)
                         skip_bp = cpu.skip_breakpoint_at = None
+                        if any(pc in pcs for pcs in self.trigger_pcs.values()):
+                            trap = cpu.trigger_trap("exec", pc)
+                            if trap is not None:
+                                raise trap
                         fn = self.translate(pc, cpu.tb_flags(), 1, ignore_bp=True, cache=False).fn
                         if unwatched:
                             self.watch_off = True
