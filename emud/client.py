@@ -200,6 +200,11 @@ class Api:
         return "emud-info-devices", {}, None
 
     @_op
+    def chardevs(self) -> Op:
+        """The UART's character device and its byte counts (written, dropped, received) as `info chardev`."""
+        return "emud-info-chardev", {}, None
+
+    @_op
     def memory_map(self) -> Op:
         return "emud-info-mtree", {}, None
 

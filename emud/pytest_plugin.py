@@ -34,6 +34,9 @@ import pytest
 from emud.client import ClientError, Machine
 from emud.netutil import retry_until
 
+#: how long serial_output() waits for UART bytes emud has counted to come through its stdout pipe
+SERIAL_SYNC_TIMEOUT = 10.0
+
 
 def stop_process(proc: "subprocess.Popen[bytes]", grace: float = 5.0) -> Optional[int]:
     """Terminate ``proc`` (kill it after ``grace`` seconds); its exit status."""
@@ -61,15 +64,28 @@ class EmudRun:
         self.argv: List[str] = list(argv)
         self.out = bytearray()
         self.err = bytearray()
+        self._arrived = threading.Condition()     # notified as stdout bytes arrive and at its end
+        self._out_ended = False
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd=cwd)
         for pipe, buf in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
             threading.Thread(target=self._pump, args=(pipe, buf), daemon=True).start()
 
-    @staticmethod
-    def _pump(pipe: Any, buf: bytearray) -> None:
+    def _pump(self, pipe: Any, buf: bytearray) -> None:
         for chunk in iter(lambda: pipe.read1(4096) if hasattr(pipe, "read1") else pipe.read(4096), b""):
-            buf.extend(chunk)
+            with self._arrived:
+                buf.extend(chunk)
+                self._arrived.notify_all()
+        with self._arrived:
+            self._out_ended = self._out_ended or buf is self.out
+            self._arrived.notify_all()
+
+    def wait_for_output(self, count: Optional[int], timeout: float = SERIAL_SYNC_TIMEOUT) -> bool:
+        """Wait (at most ``timeout`` seconds) until ``count`` bytes of stdout
+        have arrived or stdout ended (``count=None``: until it ended); whether that happened."""
+        with self._arrived:
+            return self._arrived.wait_for(
+                lambda: self._out_ended or (count is not None and len(self.out) >= count), timeout)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -105,6 +121,26 @@ class EmudProcess(EmudRun):
                 raise RuntimeError("emud exited with %s before QMP was up: %s"
                                    % (self.proc.returncode, self.stderr())) from None
             raise RuntimeError("emud's QMP socket did not appear within %gs: %s" % (timeout, self.stderr())) from None
+
+    def serial_output(self) -> bytes:
+        """Everything the guest wrote to the UART up to now (up to the stop,
+        when the machine is stopped). The UART reaches us through emud's
+        stdout pipe, behind the QMP answer that reported the stop: ask emud
+        how many bytes its UART has passed on (``info chardev``) and wait
+        until that many have arrived here. Once emud is gone, all it wrote is
+        what its stdout held up to its end."""
+        try:
+            chardevs = self.machine.chardevs()
+        except (OSError, ClientError) as e:
+            # the connection closed: emud has ended, wait for the end of its
+            # stdout (an emud without `info chardev`, CommandNotFound: no sync)
+            if getattr(e, "error_class", None) != "CommandNotFound":
+                self.wait_for_output(None)
+            return bytes(self.out)
+        serial = next((c for c in chardevs if c.get("label") == "serial0"), None)
+        if serial is not None and serial.get("kind") == "stdio":
+            self.wait_for_output(serial["written"] - serial["dropped"])
+        return bytes(self.out)
 
     def close(self) -> Optional[int]:
         self.machine.close()

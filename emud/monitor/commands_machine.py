@@ -1,5 +1,5 @@
 """The translator and the machine: info tb/jit, tb flush/invalidate, log,
-info mtree, info devices, gdbserver."""
+info mtree, info devices, info chardev, gdbserver."""
 from __future__ import annotations
 
 import inspect
@@ -48,6 +48,19 @@ def register(reg: Registry) -> None:
     def info_devices(session: Any) -> List[Dict[str, Any]]:
         """The devices, their addresses and interrupt lines."""
         return [dict(d) for d in session.target.devices()]
+
+    @reg.command("info chardev", group="info")
+    def info_chardev(session: Any) -> List[Dict[str, Any]]:
+        """The UART's character device (QEMU's serial0) and its byte counts: written by the guest,
+        dropped (a full buffer or no client), received (delivered to the guest)."""
+        chardev = getattr(session.target, "serial", None)
+        if chardev is None:
+            return []
+        spec = chardev.spec
+        out: Dict[str, Any] = {"label": "serial0", "filename": spec.describe() if spec is not None else chardev.kind,
+                               "frontend-open": chardev.frontend is not None}
+        out.update(chardev.statistics())
+        return [out]
 
     @reg.command("gdbserver", Str("device", optional=True, default="tcp::1234", metavar="[PORT|DEVICE]"), group="general")
     async def gdbserver(session: Any, device: str) -> Dict[str, Any]:
