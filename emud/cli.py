@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any, Dict, List, NoReturn, Optional, Sequence
 
@@ -15,8 +16,13 @@ import trio
 
 from . import __version__
 from ._trio_compat import leaf_exceptions
+from .signals import HostSignals
 
 PROG = "emud"
+
+
+#: what Ctrl-A x prints on the terminal (QEMU: "QEMU: Terminated\n\r")
+TERMINATED = b"emud: Terminated\n\r"
 
 
 class UsageError(Exception):
@@ -246,7 +252,13 @@ def build_machine(args):
         with open(dumpdtb, "wb") as f:
             f.write(machine.dtb)
         raise SystemExit(0)
-    serial = open_chardev(serial_spec, on_quit=machine.request_quit)
+
+    def quit_from_terminal() -> None:
+        # Ctrl-A x: as QEMU's mux, a last line on the terminal after the guest's output
+        serial.write(TERMINATED)
+        machine.request_quit()
+
+    serial = open_chardev(serial_spec, on_quit=quit_from_terminal)
     if serial.spec.mux and serial.kind == "stdio":
         _mux_monitor(machine, serial)
     machine.serial = serial
@@ -272,7 +284,7 @@ def _mux_monitor(machine, terminal) -> None:
     terminal.attach_monitor(MuxedMonitor(functools.partial(serve_muxed, machine), terminal.write))
 
 
-async def _serve(args, machine, serial) -> int:
+async def _serve(args, machine, serial, signals) -> int:
     machine.services.append(serial.run)
     gdb_spec = args.gdb or ("tcp::1234" if args.gdb_default else None)
     if gdb_spec:
@@ -283,12 +295,26 @@ async def _serve(args, machine, serial) -> int:
         machine.services.append(_qmp_service(machine, args.qmp))
     has_clients = bool(gdb_spec or args.qmp or (args.monitor and args.monitor != "none"))
     async with trio.open_nursery() as nursery:
+        nursery.start_soon(_quit_on_signals, machine, signals, nursery.cancel_scope)
         nursery.start_soon(_exit_when_guest_exits, machine, has_clients)
         if not args.freeze:
             machine.resume()
-        code = await machine.run()
+        await machine.run()
         nursery.cancel_scope.cancel()
-    return code or 0
+    return machine.exit_code or 0
+
+
+async def _quit_on_signals(machine, signals, scope: trio.CancelScope) -> None:
+    """SIGINT, SIGTERM, SIGHUP, as QEMU takes them: a line naming the sender,
+    then a clean stop (the machine's services end as on `quit`: the UART's
+    last output written, the terminal restored, unix sockets removed) and
+    status 0. Cancelling ``scope`` also ends a machine still starting, e.g.
+    a -serial server waiting for its first client."""
+    async for received in signals.receive():
+        sys.stderr.write("%s: %s\n" % (PROG, received.describe()))
+        sys.stderr.flush()
+        machine.request_quit()
+        scope.cancel()
 
 
 async def _exit_when_guest_exits(machine, has_clients: bool) -> None:
@@ -341,7 +367,6 @@ def _user_message(e: BaseException) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from .accel.base import AccelError
     from .chardev import ChardevError
-    from .debug import DebugError
     from .loader import LoaderError
     from .log import LogError
 
@@ -351,17 +376,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _die("%s: invalid option" % unknown[0])
+    # caught from here on (a signal while the image loads ends the run as soon as it starts);
+    # before build_machine and trio start any thread: they inherit the signal mask
+    signals = HostSignals()
     try:
-        machine, serial = build_machine(args)
-    except (UsageError, LoaderError, AccelError, ChardevError, LogError, ValueError, OSError) as e:
-        _die(_user_message(e))
+        try:
+            machine, serial = build_machine(args)
+        except (UsageError, LoaderError, AccelError, ChardevError, LogError, ValueError, OSError) as e:
+            _die(_user_message(e))
+        return _run(args, machine, serial, signals)
+    finally:
+        signals.close()
+
+
+def _run(args, machine, serial, signals) -> int:
+    from .chardev import ChardevError
+    from .debug import DebugError
     try:
-        code = trio.run(_serve, args, machine, serial)
+        return trio.run(_serve, args, machine, serial, signals)
     except BaseException as exc:  # trio may wrap errors in exception groups
         leaves = leaf_exceptions(exc)
         if all(isinstance(e, KeyboardInterrupt) for e in leaves):
-            sys.stderr.write("%s: terminating on signal\n" % PROG)
-            return 130
+            # only where signals cannot be caught as QEMU does (see emud.signals)
+            sys.stderr.write("%s: terminated by signal %d\n" % (PROG, signal.SIGINT))
+            return 0
         user_errors = [e for e in leaves if isinstance(e, (OSError, UsageError, ChardevError, DebugError))]
         if user_errors and len(user_errors) == len(leaves):
             _die(_user_message(user_errors[0]))
@@ -370,7 +408,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         log = getattr(machine.accel, "log", None)
         if log is not None:
             log.close()
-    return code
 
 
 if __name__ == "__main__":

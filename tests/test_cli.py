@@ -219,7 +219,8 @@ def _emud_on_a_terminal():
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
     """As QEMU's -nographic: raw terminal, Ctrl-C is a byte for the guest's
-    UART, Ctrl-A h lists the keys, Ctrl-A x ends emud (status 0)."""
+    UART, Ctrl-A h lists the keys, Ctrl-A x ends emud (status 0) with a last
+    line on the terminal."""
     with _emud_on_a_terminal() as (proc, master):
         _read_until(master, b"uart-echo")            # the guest is up and waiting for input
         os.write(master, b"ab\x03cd")                 # Ctrl-C in the middle: echoed like any byte
@@ -227,7 +228,10 @@ def test_nographic_terminal_ctrl_c_goes_to_the_guest_and_ctrl_a_x_quits():
         os.write(master, b"\x01h")
         assert b"C-a x" in _read_until(master, b"C-a x")
         os.write(master, b"\x01x")
+        # QEMU's mux writes "QEMU: Terminated\n\r" on the terminal (stdout), nothing on stderr
+        assert b"emud: Terminated\r\n" in _read_until(master, b"Terminated\r\n")
         assert proc.wait(timeout=30) == 0
+        assert proc.stderr.read() == b""
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
