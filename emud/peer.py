@@ -103,9 +103,12 @@ class Peer:
         sock = getattr(self.stream, "socket", None)
         if sock is None:
             return False
-        poller = select.poll()
-        poller.register(sock.fileno(), select.POLLIN | _POLLRDHUP)
-        return any(mask & (_POLLRDHUP | select.POLLHUP | select.POLLERR) for _, mask in poller.poll(0))
+        try:
+            poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN | _POLLRDHUP)
+            return any(mask & (_POLLRDHUP | select.POLLHUP | select.POLLERR) for _, mask in poller.poll(0))
+        except (ValueError, OSError):
+            return True            # we closed it already (fileno -1): the session is ending
 
     def set_nodelay(self) -> None:
         """Small packets go out at once (the RSP and console answers)."""

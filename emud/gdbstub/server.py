@@ -40,6 +40,7 @@ from emud.debug import CONTINUE, DebugError, DebugTarget, StopEvent
 from emud.gdbstub.dispatch import (AwaitMonitor, Detach, Dispatcher, Kill, Reply, RUNNING,
                                    CTRLC_INTERRUPT, IDLE, StartNoAck, WaitForStop, PACKET_SIZE)
 from emud.gdbstub.packets import NEED_DATA, Interrupt, Malformed, Packet, PacketPump
+from emud.internal import report_internal_error
 from emud.peer import GONE_ERRORS, Peer, PeerGone, run_session
 
 DEFAULT_SEND_TIMEOUT = 5.0
@@ -95,7 +96,8 @@ class GdbSession:
         self.target = server.target
         self.peer = peer
         self.pump = PacketPump(max_packet_size=PACKET_SIZE)
-        self.dispatcher = Dispatcher(self.target, server.run_command, PACKET_SIZE)
+        self.dispatcher = Dispatcher(self.target, server.run_command, PACKET_SIZE,
+                                     report=lambda where, exc: report_internal_error(where, exc, server.log))
         self._pending: List[bytes] = []
         self._events_send: Optional[trio.MemorySendChannel] = None
         self._nursery: Optional[trio.Nursery] = None
@@ -291,12 +293,12 @@ class GdbServer:
         peer = Peer(stream, self.send_timeout)
         if name is not None:
             peer.name = name
-        if self.active_peer is not None and not await self._previous_gone():
+        if self._active is not None and not await self._previous_gone():
             await self._refuse(peer)
             return
         self.active_peer = peer.name
         self._active = peer
-        self._ended = trio.Event()
+        ended = self._ended = trio.Event()
         self.stats["sessions"] += 1
         session = GdbSession(self, peer)
         try:
@@ -304,24 +306,30 @@ class GdbServer:
         finally:
             self.active_peer = None
             self._active = None
-            self._ended.set()
+            ended.set()
             self.stats["last_end"] = session.end_reason
 
     async def _previous_gone(self) -> bool:
         """Whether the attached session is on its way out: its client has
         closed or reset the connection (maybe unnoticed yet: a script that
-        detaches and attaches again at once) or does so within a moment.
-        Then wait for that session to end and say True; a live session
-        keeps the machine (False: the newcomer is refused)."""
+        detaches and attaches again at once) or does so within a moment, or
+        the session ends by itself (detach, kill). Then wait for that session
+        to end and say True; a live session keeps the machine (False: the
+        newcomer is refused)."""
         deadline = trio.current_time() + RECONNECT_GRACE
-        while self._active is not None and not self._active.hung_up():
+        while True:
+            active, ended = self._active, self._ended
+            if active is None:
+                return True
+            if active.hung_up():
+                with trio.move_on_after(RECONNECT_WAIT):
+                    await ended.wait()
+                if self._active is active:
+                    return False        # its clean-up never finished
+                continue                # gone; another newcomer may have taken the slot
             if trio.current_time() >= deadline:
                 return False
             await trio.sleep(0.02)
-        with trio.move_on_after(RECONNECT_WAIT):
-            while self.active_peer is not None:
-                await self._ended.wait()
-        return self.active_peer is None
 
     async def _refuse(self, peer: Peer) -> None:
         self.stats["refused"] += 1
