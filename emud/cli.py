@@ -266,6 +266,7 @@ def build_machine(args):
     machine.uart.chardev = serial
     if image is not None:
         machine.load_image(image)
+        _check_entry(machine, image)
         machine.set_entry(image.entry)
     for ld in loaders:
         raw = load_raw(ld["file"], ld["addr"])
@@ -273,6 +274,17 @@ def build_machine(args):
         if image is None:
             machine.set_entry(ld["addr"])
     return machine, serial
+
+
+def _check_entry(machine, image) -> None:
+    """The hart starts at the ELF's entry: outside RAM it could only fault
+    forever. (QEMU 7.2 with -bios none starts at the start of RAM whatever
+    the entry says; emud follows the entry.)"""
+    from .loader import LoaderError
+    ram = [r for r in machine.memory_map() if r.kind == "ram"]
+    if not any(r.start <= image.entry < r.start + r.size for r in ram):
+        raise LoaderError("%s: entry point 0x%x is outside RAM (%s)" % (image.path, image.entry, ", ".join(
+            "0x%x-0x%x" % (r.start, r.start + r.size - 1) for r in ram)))
 
 
 def _mux_monitor(machine, terminal) -> None:
