@@ -15,7 +15,7 @@ PY="$VENV/bin/python"
 # trio 0.31 is the last line that supports Python 3.9 with PyPy 7.3
 "$PY" -m pip install --quiet --disable-pip-version-check \
     "trio>=0.22,<0.32" "capstone>=5.0" "rich>=13" "pyelftools>=0.29" \
-    "pytest>=7" "pytest-trio>=0.8" "hypothesis>=6" "pygdbmi>=0.11" "qemu.qmp>=0.0.3"
+    "pytest>=7" "pytest-trio>=0.8" "pytest-xdist>=3" "hypothesis>=6" "pygdbmi>=0.11" "qemu.qmp>=0.0.3"
 # emud itself from the working tree: a .pth file, so the venv always runs
 # the current sources (no build step, no copy to keep in sync)
 SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

@@ -2,6 +2,7 @@
 # THE test command: on a fresh Debian machine (as root) it installs what is
 # missing, installs emud with its test extra, and runs pytest. Arguments are
 # passed to pytest:  bash scripts/test.sh tests/isa -x
+# Tests run on 2 workers (pytest-xdist; TEST_WORKERS=N to change, 0 for none).
 # Exit status is pytest's, except that "no tests collected" (5) is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,13 +36,13 @@ if [ -z "${PYTHON:-}" ]; then
     PYTHON=.venv/bin/python
 fi
 # install emud + test deps only when something is missing (fast re-runs)
-if ! "$PYTHON" -c "import emud, pytest, trio, pytest_trio, hypothesis, pygdbmi, elftools, capstone, rich, qemu.qmp" 2>/dev/null \
+if ! "$PYTHON" -c "import emud, pytest, trio, pytest_trio, xdist, hypothesis, pygdbmi, elftools, capstone, rich, qemu.qmp" 2>/dev/null \
    || ! "$PYTHON" -m pip show emud >/dev/null 2>&1; then
     "$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]'
 fi
 
 set +e
-"$PYTHON" -m pytest -q "$@"
+"$PYTHON" -m pytest -q -n "${TEST_WORKERS:-2}" "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
