@@ -690,7 +690,9 @@ class Dispatcher:
                 return None
             return xmldesc.target_description(self.target.arch_name, self.registers()).encode()
         if obj == "memory-map":
-            return xmldesc.memory_map(self.target.memory_map()).encode() if annex == "" else None
+            if annex != "":
+                return None
+            return xmldesc.memory_map(self.target.memory_map(), self.target.xlen).encode()
         if obj == "threads":
             return xmldesc.thread_list(self._harts(), self._describe).encode() if annex == "" else None
         return None

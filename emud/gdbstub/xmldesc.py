@@ -65,14 +65,30 @@ def target_description(arch_name: str, registers: Sequence[RegisterInfo]) -> str
 _MAP_TYPES = {"ram": "ram", "rom": "rom", "io": "ram", "mmio": "ram", "flash": "rom"}
 
 
-def memory_map(ranges: Sequence[MemoryRange]) -> str:
+def gdb_address_ranges(ranges: Sequence[MemoryRange], address_bits: int) -> List[MemoryRange]:
+    """The ranges as gdb looks them up. On a target narrower than gdb's
+    64-bit CORE_ADDR, gdb widens a signed register value with its sign
+    (``x/i $mepc``: RV32 CSRs are ``int``, as QEMU describes them) and checks
+    the widened address against the map before the remote layer masks it to
+    ``address_bits``; so the upper half of the address space appears a second
+    time, sign-extended, or gdb refuses those reads without asking."""
+    out = [r for r in ranges if r.size > 0]
+    if address_bits >= 64:
+        return out
+    half, widen = 1 << (address_bits - 1), (1 << 64) - (1 << address_bits)
+    for r in list(out):
+        start, end = max(r.start, half), min(r.start + r.size, 1 << address_bits)
+        if start < end:
+            out.append(MemoryRange(start + widen, end - start, r.kind, r.name))
+    return out
+
+
+def memory_map(ranges: Sequence[MemoryRange], address_bits: int = 64) -> str:
     parts = ['<?xml version="1.0"?>',
              '<!DOCTYPE memory-map PUBLIC "+//IDN gnu.org//DTD GDB Memory Map V1.0//EN"'
              ' "http://sourceware.org/gdb/gdb-memory-map.dtd">',
              "<memory-map>"]
-    for r in sorted(ranges, key=lambda r: r.start):
-        if r.size <= 0:
-            continue
+    for r in sorted(gdb_address_ranges(ranges, address_bits), key=lambda r: r.start):
         parts.append('<memory type="%s" start="0x%x" length="0x%x"/>'
                      % (_MAP_TYPES.get(r.kind, "ram"), r.start, r.size))
     parts.append("</memory-map>")

@@ -5,9 +5,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from emud.debug import CONTINUE, STAY, DebugTarget
+from emud.debug import CONTINUE, STAY, DebugTarget, MemoryRange
 from emud.gdbstub.dispatch import (CTRLC_INTERRUPT, IDLE, RUNNING, AwaitMonitor, Detach, Dispatcher,
                                    Kill, Reply, StartNoAck, WaitForStop)
+from emud.gdbstub import xmldesc
 from tests.gdbstub.fake_target import RAM, FakeTarget
 
 
@@ -386,6 +387,25 @@ def test_memory_map_xml():
     regions = [(m.get("type"), int(m.get("start"), 16), int(m.get("length"), 16)) for m in root]
     assert ("rom", 0x1000, 0x1000) in regions and ("ram", RAM.start, RAM.size) in regions
     assert ("ram", 0x10000000, 0x100) in regions       # devices stay accessible
+
+
+@pytest.mark.parametrize("xlen", [32, 64])
+def test_memory_map_has_the_sign_extended_upper_half_on_rv32(xlen):
+    # gdb widens a signed 32-bit CSR value (x/i $mepc) before checking the map
+    d = Dispatcher(FakeTarget(xlen=xlen))
+    root = ET.fromstring(read_xfer(d, b"memory-map", b""))
+    regions = [(int(m.get("start"), 16), int(m.get("length"), 16)) for m in root]
+    widened = (0xffffffff00000000 | RAM.start, RAM.size)
+    assert (widened in regions) == (xlen == 32)
+    assert len(regions) == 3 + (xlen == 32)       # the low ROM and UART are not copied
+
+
+def test_only_the_upper_half_of_a_range_is_sign_extended():
+    ranges = [MemoryRange(0x7ffff000, 0x2000, "ram", "straddles"), MemoryRange(0xfffff000, 0x1000, "io", "top")]
+    assert [(r.start, r.size) for r in xmldesc.gdb_address_ranges(ranges, 32)] == [
+        (0x7ffff000, 0x2000), (0xfffff000, 0x1000),
+        (0xffffffff80000000, 0x1000), (0xfffffffffffff000, 0x1000)]
+    assert xmldesc.gdb_address_ranges(ranges, 64) == ranges
 
 
 def test_threads_xml():
