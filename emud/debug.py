@@ -92,6 +92,18 @@ class StopEvent:
     watch_addr: Optional[int] = None
     exit_code: Optional[int] = None
     detail: str = ""
+    # a watchpoint set with after_access: the access is done (pc is past
+    # it), and the watched bytes before and after
+    access_done: bool = False
+    old_value: Optional[bytes] = None
+    new_value: Optional[bytes] = None
+
+
+def watch_values(ev: StopEvent) -> Dict[str, int]:
+    """{"old", "new"}: an after-access watchpoint stop's values, as
+    little-endian numbers (both guests are little-endian); {} otherwise."""
+    return {name: int.from_bytes(value, "little")
+            for name, value in (("old", ev.old_value), ("new", ev.new_value)) if value is not None}
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,11 @@ class Breakpoint:
     addr: int
     length: int = 1
     temporary: bool = False
+    # a watchpoint's stop: before the access, at the accessing instruction
+    # (gdb's, as QEMU's stub: gdb steps over it itself), or after it, the
+    # access done and pc at the next instruction (the monitor's, which
+    # remove_breakpoint leaves alone: delete it by number)
+    after_access: bool = False
 
 
 # -- events --------------------------------------------------------------------------------
@@ -171,7 +188,8 @@ class DebugTarget:
     def disassemble(self, addr: int, count: int) -> List[Tuple[int, bytes, str, str]]: raise NotImplementedError
 
     # breakpoints and watchpoints (gdb's Z0-Z4 kinds: "sw", "hw", "write", "read", "access")
-    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False) -> Breakpoint: raise NotImplementedError
+    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False,
+                       after_access: bool = False) -> Breakpoint: raise NotImplementedError
     def remove_breakpoint(self, kind: str, addr: int, length: int = 1) -> bool: raise NotImplementedError
     def delete_breakpoint(self, number: int) -> bool: raise NotImplementedError
     def breakpoints(self) -> List[Breakpoint]: raise NotImplementedError

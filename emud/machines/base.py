@@ -12,6 +12,7 @@ quantum.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -19,7 +20,7 @@ import trio
 
 from ..clock import VirtualClock
 from ..debug import (CONTINUE, Breakpoint, DebugError, DebugTarget, Event, EventBus, MemoryRange,
-                     RegisterInfo, ResumeAction, StopEvent)
+                     RegisterInfo, ResumeAction, StopEvent, watch_values)
 from ..loader import Image, SymbolTable
 from ..memory import AddressSpace, BusError, RamRegion
 from .pacing import QuantumPacer
@@ -294,8 +295,15 @@ class Machine(DebugTarget):
         if cpu.watch_hit is not None:
             kind, waddr, _ = cpu.watch_hit
             cpu.watch_hit = None
-            self._publish("WATCHPOINT", {"hart": cpu.hart_id, "pc": cpu.pc, "kind": kind, "addr": waddr})
-            self._stop(StopEvent("watchpoint", cpu.hart_id, cpu.pc, watch_kind=kind, watch_addr=waddr))
+            event = StopEvent("watchpoint", cpu.hart_id, cpu.pc, watch_kind=kind, watch_addr=waddr)
+            watch = self._watch_after_access(kind, waddr)
+            if watch is not None:
+                event = self._finish_watched_access(cpu, watch, event)
+                if self.exit_code is not None:     # the access ended the guest
+                    return self._handle_exit(cpu, "exit")
+            self._publish("WATCHPOINT", {"hart": cpu.hart_id, "pc": event.pc, "kind": kind, "addr": waddr,
+                                         **watch_values(event)})
+            self._stop(event)
             return True
         if reason == "debug":
             bp = self._breakpoint_at(cpu.pc)
@@ -306,6 +314,28 @@ class Machine(DebugTarget):
             self._stop(StopEvent(kind, cpu.hart_id, cpu.pc))
             return True
         return False
+
+    def _watch_after_access(self, kind: str, addr: int) -> Optional[Breakpoint]:
+        """The hit watchpoint when it reports after the access; None when one
+        that stops before it (gdb's) watches there too: that one wins."""
+        hits = [bp for bp in self._breakpoints.values() if bp.kind == kind and bp.addr == addr]
+        return hits[0] if hits and all(bp.after_access for bp in hits) else None
+
+    def _finish_watched_access(self, cpu, watch: Breakpoint, event: StopEvent) -> StopEvent:
+        """Run the accessing instruction the hart stopped before, unwatched and
+        alone (no interrupt, no other hart), and report the stop after it."""
+        old = self._peek(watch.addr, watch.length)
+        cpu.skip_watch_at = cpu.pc
+        self.accel.execute(cpu, 1, True, False, exact=True)
+        cpu.skip_watch_at = None
+        return dataclasses.replace(event, pc=cpu.pc, access_done=True, old_value=old,
+                                   new_value=self._peek(watch.addr, watch.length))
+
+    def _peek(self, addr: int, length: int) -> Optional[bytes]:
+        try:
+            return self.bus.read_bytes(addr, length)
+        except BusError:      # a watched device window that cannot be read back
+            return None
 
     async def _idle(self, cpu) -> None:
         """A hart waits for an interrupt (WFI)."""
@@ -344,7 +374,8 @@ class Machine(DebugTarget):
                     and cpu.pc == last.pc and self._breakpoint_at(cpu.pc) is not None:
                 cpu.skip_breakpoint_at = cpu.pc
             # from a watchpoint stop (before the access): do that access, unwatched
-            if last is not None and last.reason == "watchpoint" and last.hart == cpu.hart_id and cpu.pc == last.pc:
+            if last is not None and last.reason == "watchpoint" and last.hart == cpu.hart_id and cpu.pc == last.pc \
+                    and not last.access_done:
                 cpu.skip_watch_at = cpu.pc
         if all(r.done for r in self._runs.values()):
             raise DebugError("nothing to resume: every hart was told to stay")
@@ -500,21 +531,24 @@ class Machine(DebugTarget):
         return self._cpu(hart).instructions_retired()
 
     # -- breakpoints (DebugTarget) --------------------------------------------------------------------------
-    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False) -> Breakpoint:
+    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False,
+                       after_access: bool = False) -> Breakpoint:
         if kind not in ("sw", "hw", "write", "read", "access"):
             raise DebugError("unknown breakpoint kind %r" % kind)
+        after_access = after_access and kind in ("write", "read", "access")
         for bp in self._breakpoints.values():
-            if bp.kind == kind and bp.addr == addr and bp.length == length:
+            if bp.kind == kind and bp.addr == addr and bp.length == length and bp.after_access == after_access:
                 return bp
         self._bp_number += 1
-        bp = Breakpoint(self._bp_number, kind, addr, length, temporary)
+        bp = Breakpoint(self._bp_number, kind, addr, length, temporary, after_access)
         self._breakpoints[bp.number] = bp
         self._sync_breakpoints()
         return bp
 
     def remove_breakpoint(self, kind: str, addr: int, length: int = 1) -> bool:
         for num, bp in list(self._breakpoints.items()):
-            if bp.kind == kind and bp.addr == addr and (kind in ("sw", "hw") or bp.length == length):
+            if bp.kind == kind and bp.addr == addr and (kind in ("sw", "hw") or bp.length == length) \
+                    and not bp.after_access:      # (those go by number: gdb's z2 never removes the monitor's)
                 del self._breakpoints[num]
                 self._sync_breakpoints()
                 return True

@@ -25,8 +25,9 @@ def register(reg: Registry) -> None:
                       aliases={"read": "r", "write": "w", "access": "a", "rw": "a"}),
                  group="breakpoints")
     def watch(session: Any, addr: int, length: int, kind: str) -> Dict[str, Any]:
-        """Stop when LEN bytes (default 4) at ADDR are read (r), written (w, default) or accessed (a)."""
-        return bp_dict(session, session.target.add_breakpoint(WATCH_KINDS[kind], addr, length))
+        """Stop right after LEN bytes (default 4) at ADDR are read (r), written (w, default) or
+        accessed (a): the access done, pc at the next instruction; the stop shows old and new values."""
+        return bp_dict(session, session.target.add_breakpoint(WATCH_KINDS[kind], addr, length, after_access=True))
 
     @reg.command("delete", Int("number", optional=True, minimum=1), aliases=("d",), group="breakpoints")
     def delete(session: Any, number: Optional[int]) -> Dict[str, Any]:

@@ -94,7 +94,10 @@ def _where(pc: int, sym: Optional[str]) -> str:
 def _stop_line(stop: Dict[str, Any]) -> str:
     line = "stopped: %s at %s hart %d" % (stop["reason"], _where(stop["pc"], stop.get("symbol")), stop["hart"])
     if stop.get("watch_addr") is not None:
-        line += " (%s watchpoint at 0x%x)" % (stop.get("watch_kind"), stop["watch_addr"])
+        line += " (%s watchpoint at 0x%x" % (stop.get("watch_kind"), stop["watch_addr"])
+        if "old" in stop and "new" in stop:
+            line += ": old 0x%x, new 0x%x" % (stop["old"], stop["new"])
+        line += ")"
     if stop.get("exit_code") is not None:
         line += " (exit code %d)" % stop["exit_code"]
     return line

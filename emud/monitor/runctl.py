@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import trio
 
-from emud.debug import CONTINUE, ResumeAction, StopEvent
+from emud.debug import CONTINUE, ResumeAction, StopEvent, watch_values
 from emud.monitor.errors import CommandError
 
 CONDITION_KINDS = ("pc", "uart", "insns", "trap", "exit")
@@ -37,6 +37,7 @@ def stop_dict(session: Any, ev: Optional[StopEvent]) -> Dict[str, Any]:
     if ev.watch_kind is not None:
         out["watch_kind"] = ev.watch_kind
         out["watch_addr"] = ev.watch_addr
+        out.update(watch_values(ev))
     if ev.exit_code is not None:
         out["exit_code"] = ev.exit_code
     if ev.detail:

@@ -111,10 +111,11 @@ class FakeTarget(DebugTarget):
         return [(i.address, bytes(i.bytes), i.mnemonic, i.op_str) for i in self._md.disasm(data, addr, count)]
 
     # breakpoints
-    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False) -> Breakpoint:
+    def add_breakpoint(self, kind: str, addr: int, length: int = 1, temporary: bool = False,
+                       after_access: bool = False) -> Breakpoint:
         if kind not in ("sw", "hw", "write", "read", "access"):
             raise DebugError("bad kind %s" % kind)
-        bp = Breakpoint(self._next_bp, kind, addr, length, temporary)
+        bp = Breakpoint(self._next_bp, kind, addr, length, temporary, after_access)
         self._next_bp += 1
         self._bps.append(bp)
         return bp
