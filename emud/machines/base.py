@@ -237,7 +237,13 @@ class Machine(DebugTarget):
     def _run_quantum(self, cpu, run: _HartRun) -> None:
         clock = self.clock
         action = run.action
-        budget = self.pacer.budget(len(self.cpus), None if clock.icount else clock.seconds_until_deadline())
+        if clock.icount:
+            budget = self.pacer.budget(len(self.cpus))
+        else:
+            # end by the next timer: when the host clock gets there and, at
+            # the earliest, once enough instructions ran (clock.py)
+            budget = self.pacer.budget(len(self.cpus), clock.host_seconds_until_deadline(),
+                                       clock.min_insns_until_deadline())
         single = False
         allow_irq = True
         if action.kind == "step":
@@ -249,7 +255,7 @@ class Machine(DebugTarget):
         cap = clock.insns_until_deadline()
         if cap is not None:
             budget = max(1, min(budget, cap))
-        clock.start()
+        clock.run_quantum()
         before = cpu.instructions_retired()
         self._running_cpu = cpu
         started = time.perf_counter()
@@ -350,6 +356,11 @@ class Machine(DebugTarget):
             clock.run_expired()
             await trio.lowlevel.checkpoint()
             return
+        if all_idle:
+            clock.idle()              # realtime: time flows with the host again, lag made up
+            if clock.run_expired():
+                await trio.lowlevel.checkpoint()
+                return
         timeout = clock.seconds_until_deadline()
         with trio.move_on_after(timeout if timeout is not None else 3600):
             await kick.wait()

@@ -10,6 +10,8 @@ back behind a long quantum. Each quantum end costs the execution loop a few
 dozen microseconds (leaving and re-entering the TB loop, a scheduler round),
 so with nothing due, longer quanta run the guest faster: on PyPy 20,000
 instructions per quantum cost dhry a third of its speed (docs/PERFORMANCE.md).
+A quantum that runs past a deadline anyway (the host stalled) does not make
+the timer late as the guest sees it: guest time waits for it (clock.py).
 """
 from __future__ import annotations
 
@@ -32,7 +34,12 @@ class QuantumPacer:
     def __init__(self) -> None:
         self.rate: Optional[float] = None     # instructions per host second, smoothed
 
-    def budget(self, harts: int = 1, seconds_to_deadline: Optional[float] = None) -> int:
+    def budget(self, harts: int = 1, seconds_to_deadline: Optional[float] = None,
+               min_insns_to_deadline: Optional[int] = None) -> int:
+        """``seconds_to_deadline``: host time until the next realtime timer;
+        ``min_insns_to_deadline``: the fewest instructions before guest time
+        can reach it (clock.MAX_NS_PER_INSN), so that a quantum run while guest
+        time lags the host clock is not cut to MIN_QUANTUM for nothing."""
         if self.rate is None:
             n = FIRST_QUANTUM
         else:
@@ -40,7 +47,10 @@ class QuantumPacer:
         if harts > 1:
             n //= SMP_TURNS
         if seconds_to_deadline is not None and self.rate is not None:
-            n = min(n, int(self.rate * seconds_to_deadline) + 1)
+            to_deadline = int(self.rate * seconds_to_deadline) + 1
+            if min_insns_to_deadline is not None:
+                to_deadline = max(to_deadline, min_insns_to_deadline)
+            n = min(n, to_deadline)
         return max(MIN_QUANTUM, min(MAX_QUANTUM, n))
 
     def ran(self, instructions: int, seconds: float) -> None:

@@ -40,4 +40,11 @@
 #define MIE_MTIE     (1 << 7)
 #define MIE_MEIE     (1 << 11)
 
+/* mcause of a machine timer interrupt */
+#if __riscv_xlen == 64
+#define MCAUSE_MTI ((1UL << 63) | 7)
+#else
+#define MCAUSE_MTI ((1UL << 31) | 7)
+#endif
+
 #endif
