@@ -32,12 +32,14 @@ room again (the UART does so when the guest reads RBR).
 from __future__ import annotations
 
 import os
+import select
 import socket as _stdsocket
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import trio
 
 from ._trio_compat import run_sync_abandoning
+from .nonblocking_out import NonBlockingWriter
 from .peer import Peer, PeerGone
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
@@ -617,6 +619,7 @@ class StdioChardev(_BufferedOutput):
         self._saved_tty = None
         self.monitor: Optional[Any] = None
         self.monitor_has_keyboard = False
+        self._writer: Optional[NonBlockingWriter] = None
 
     def attach_monitor(self, monitor: Any) -> None:
         """Give Ctrl-A c a monitor to switch to (mux mode)."""
@@ -628,6 +631,15 @@ class StdioChardev(_BufferedOutput):
             self.bytes_written += len(data)
             _write_all(self.stdout_fd, data)
             return
+        writer = self._writer
+        if not self._out and writer is not None and not writer.can_block:
+            # straight out, as the guest writes it (nonblocking_out.py); what
+            # the terminal or pipe cannot take now waits in the buffer
+            n = writer.write_some(data)
+            self.bytes_written += n
+            data = data[n:]
+            if not data:
+                return
         super().write(data)
 
     def filter_input(self, data: bytes) -> bytes:
@@ -708,6 +720,7 @@ class StdioChardev(_BufferedOutput):
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         self._setup_tty()
+        self._writer = NonBlockingWriter(self.stdout_fd)
         self._running = True
         try:
             async with trio.open_nursery() as nursery:
@@ -718,12 +731,33 @@ class StdioChardev(_BufferedOutput):
                 task_status.started()
         finally:
             self._running = False
-            if self._out:
+            if self._out:        # the guest's last words
                 _write_all(self.stdout_fd, bytes(self._out))
                 self._out.clear()
+            self._writer.close()
+            self._writer = None
             self.close()
 
     async def _flusher(self) -> None:
+        writer = self._writer
+        if writer.can_block:
+            await self._flush_through_thread()
+        while True:
+            while not self._out:
+                self._out_ready = trio.Event()
+                await self._out_ready.wait()
+            # written from the buffer in place, so that a guest write arriving
+            # meanwhile queues behind it (write() goes direct only when empty)
+            n = writer.write_some(bytes(self._out[:65536]))
+            del self._out[:n]
+            if self._out:
+                if writer.waitable:
+                    await trio.lowlevel.wait_writable(writer.fd)
+                else:
+                    await trio.sleep(0.01)
+
+    async def _flush_through_thread(self) -> None:
+        """No non-blocking way to this stdout (no /proc): a helper thread."""
         while True:
             chunk = await self._next_output()
             # not cancellable once started: a chunk taken from the buffer must
@@ -756,6 +790,8 @@ def _write_all(fd: int, data: bytes) -> None:
         try:
             n = os.write(fd, view)
         except BlockingIOError:
+            # somebody else made the fd non-blocking: wait, do not spin
+            select.select([], [fd], [], 1.0)
             continue
         except OSError:
             return      # stdout went away: drop, never crash the guest
