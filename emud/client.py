@@ -14,28 +14,44 @@ With trio::
         await m.cont()
         print((await m.registers())["a0"])
 
-In-process, on a machine you built yourself (a ``DebugTarget``), from trio::
+In-process, from trio, on a machine built from emud's command line (or
+``LocalMachine(target)`` on any ``DebugTarget`` you built yourself)::
 
-    m = emud.client.LocalMachine(machine)
-    await m.run_until(uart=r"ready")
+    m = emud.client.LocalMachine.from_args(["-kernel", "fw.elf"])
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)       # the machine's vCPUs, until cancelled
+        await m.run_until(uart=r"ready")
 
 The three share one API (:class:`Api`): every method maps to one QMP
 command (QEMU's own, or the ``emud-*`` commands of the monitor registry), so
 nothing here parses text. Failures raise :class:`ClientError` with the
-server's one-line message.
+server's one-line message. The trio ones are awaited, and their registers
+are ``await m.regs()`` rather than the property ``m.regs``; ``events`` and
+``uart_lines`` are properties on all three.
 """
 from __future__ import annotations
 
 import json
 import socket
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from emud.netutil import open_socket, parse_address
 
 #: how long a client waits for the server's QMP greeting (a QMP server sends
 #: it at once; anything else listening there would leave us waiting)
 GREETING_TIMEOUT = 10.0
+
+
+class _Lines(list):
+    """A list of lines that can still be called as the method ``uart_lines()`` was."""
+
+    def __call__(self) -> List[str]:
+        return list(self)
+
+
+def _uart_lines(events: List[Dict[str, Any]]) -> _Lines:
+    return _Lines(e["data"]["line"] for e in events if e["event"] == "UART")
 
 
 def _no_greeting(address: Any, seconds: float) -> "ClientError":
@@ -299,8 +315,10 @@ class Machine(Api):
         """Events received so far (QMP's {"event", "data", "timestamp"})."""
         return self._proto.events
 
+    @property
     def uart_lines(self) -> List[str]:
-        return [e["data"]["line"] for e in self.events if e["event"] == "UART"]
+        """The UART's output lines among :attr:`events`."""
+        return _uart_lines(self.events)
 
     def _read_message(self) -> Dict[str, Any]:
         while not self._proto.pending:
@@ -385,6 +403,10 @@ class AsyncMachine(_AsyncApi):
     def events(self) -> List[Dict[str, Any]]:
         return self._proto.events
 
+    @property
+    def uart_lines(self) -> List[str]:
+        return _uart_lines(self.events)
+
     async def _read_message(self) -> Dict[str, Any]:
         while not self._proto.pending:
             self._proto.receive(await self.stream.receive_some(65536))
@@ -418,12 +440,48 @@ class LocalMachine(_AsyncApi):
 
     def __init__(self, target: Any, context: Any = None) -> None:
         from emud.monitor import context_for
-        from emud.monitor.qmp import QMPDispatcher
+        from emud.monitor.qmp import EventSource, QMPDispatcher
 
         self.target = target
         self.context = context or context_for(target)
         self.session = self.context.session()
         self._dispatcher = QMPDispatcher(self.session)
+        self._source = EventSource(target)      # the events a QMP client would get
+        self._source.start()
+        self._events: List[Dict[str, Any]] = []
+
+    @classmethod
+    def from_args(cls, argv: Sequence[str]) -> "LocalMachine":
+        """The machine emud's command line describes (QEMU's flags:
+        ``["-kernel", "fw.elf", "-smp", "2"]``), not running yet: start it
+        with ``await nursery.start(m.run)``; the harts then wait for the
+        first ``cont``, ``step`` or ``run_until``. The UART goes nowhere unless
+        ``-serial`` says where (its lines are in :attr:`uart_lines`)."""
+        from emud import cli
+
+        argv = list(argv)
+        if "-serial" not in argv and "--serial" not in argv:
+            argv += ["-serial", "none"]
+        machine, _serial = cli.build_machine(cli._parser().parse_args(argv))
+        return cls(machine)
+
+    async def run(self, task_status: Any = None) -> Optional[int]:
+        """Run the machine (its vCPU tasks) until the guest exits, ``quit`` or
+        a cancel; for ``nursery.start``. The guest's exit code."""
+        import trio
+        return await self.target.run(task_status=task_status or trio.TASK_STATUS_IGNORED)
+
+    @property
+    def events(self) -> List[Dict[str, Any]]:
+        """Events so far, as a QMP client receives them ({"event", "data", "timestamp"})."""
+        from emud.monitor.qmp import event_data, event_message
+
+        self._events.extend(event_message(ev.name, event_data(ev), ev.timestamp) for ev in self._source.take())
+        return self._events
+
+    @property
+    def uart_lines(self) -> List[str]:
+        return _uart_lines(self.events)
 
     async def execute(self, name: str, /, **arguments: Any) -> Any:
         from emud.monitor.errors import CommandError

@@ -197,9 +197,7 @@ class QMPConnection:
         return dump(msg)
 
     def event(self, name: str, data: Dict[str, Any], timestamp: float) -> bytes:
-        seconds = int(timestamp)
-        micro = min(999999, int(round((timestamp - seconds) * 1e6)))
-        return dump({"event": name, "data": data, "timestamp": {"seconds": seconds, "microseconds": micro}})
+        return dump(event_message(name, data, timestamp))
 
     @property
     def events_enabled(self) -> bool:
@@ -506,6 +504,13 @@ class EventSource:
         for undo in self._undo:
             undo()
         self._undo.clear()
+
+
+def event_message(name: str, data: Dict[str, Any], timestamp: float) -> Dict[str, Any]:
+    """An event as QMP sends it."""
+    seconds = int(timestamp)
+    micro = min(999999, int(round((timestamp - seconds) * 1e6)))
+    return {"event": name, "data": data, "timestamp": {"seconds": seconds, "microseconds": micro}}
 
 
 def event_data(ev: Event) -> Dict[str, Any]:

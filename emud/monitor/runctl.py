@@ -131,6 +131,9 @@ async def run_until(session: Any, conditions: List[Condition], *, timeout: Optio
         result.update(condition="timeout", timeout=timeout)
     elif fired:
         result.update(fired[0])
+    if fired and result["stop"].get("reason") == "interrupt":
+        # the stop we requested for a condition: say which one ended the run
+        result["stop"]["reason"] = fired[0]["condition"]
     elif ev is not None and ev.reason in ("breakpoint", "hw-breakpoint") and ev.pc in temp_pcs:
         result["condition"] = "pc"
     elif ev is not None and ev.reason == "step" and actions is not None:
