@@ -3,8 +3,8 @@
 Errors are one clear line for the user (:class:`LoaderError`): a missing or
 unreadable file, an empty one, something that is not an ELF, an ELF for
 another architecture, a truncated or malformed one (headers or segments
-past its end, overlapping segments, none to load); segments that do not
-fit the machine's memory are the machine's check (``load_image``).
+past its end, overlapping segments, none to load); where segments land in
+the machine's memory is the machine's check (``load_image``).
 """
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ class Image:
     xlen: Optional[int] = None        # from the ELF class; None for raw binaries
     machine: Optional[str] = None
     symbols: "SymbolTable" = field(default_factory=lambda: SymbolTable([]))
+
+    @property
+    def low_addr(self) -> int:
+        """The lowest load address: what QEMU 7.2 hands the firmware as the
+        kernel's address (riscv_load_kernel: "use low address not ELF entry
+        point"), whatever the entry says."""
+        return min(seg.addr for seg in self.segments)
 
 
 class SymbolTable:

@@ -14,9 +14,10 @@ Memory map (QEMU's hw/riscv/virt.c, checked with `info mtree -f`):
 
 Not modelled (accesses fault): virtio-mmio slots, fw_cfg, CFI flash, PCIe.
 
-Reset: every hart starts at 0x1000, where the ROM does what QEMU's does:
-a0 = mhartid, a1 = device tree address, a2 = fw_dynamic info, jump to the
-kernel's entry point.
+Reset: every hart starts at 0x1000, where the ROM does what QEMU 7.2's does
+with -bios none: a0 = mhartid, a1 = device tree address, a2 = fw_dynamic
+info (next_addr: the kernel's lowest load address), jump to the start of
+RAM, whatever the ELF's entry point says.
 """
 from __future__ import annotations
 
@@ -49,13 +50,22 @@ DEFAULT_RAM_SIZE = 128 << 20
 UART_IRQ = 10
 RTC_IRQ = 11
 FW_DYNAMIC_INFO_MAGIC = 0x4942534F  # "OSBI"
+FW_DYNAMIC_INFO_VERSION = 2
+FW_DYNAMIC_INFO_NEXT_MODE_S = 1
+#: QEMU 7.2's VIRT_CPUS_MAX: the PLIC (2 contexts a hart in 0x600000), the
+#: ACLINT and the device tree are sized for it
+VIRT_CPUS_MAX = 512
 
 # mip bits the devices drive
 MSIP, MTIP, MEIP = 3, 7, 11
 
 
-def reset_rom(xlen: int, entry: int, fdt_addr: int) -> bytes:
-    """QEMU's riscv_setup_rom_reset_vec() for -bios none, word for word."""
+def reset_rom(xlen: int, start_addr: int, next_addr: int, fdt_addr: int) -> bytes:
+    """QEMU 7.2's riscv_setup_rom_reset_vec() with -bios none, word for word:
+    the reset vector jumps to ``start_addr`` (the start of RAM: with -bios
+    none that is where the firmware is, whatever the ELF's entry says), with
+    a0 = mhartid, a1 = the device tree, a2 = the fw_dynamic info that follows,
+    whose next_addr is the kernel's lowest load address (0 without -kernel)."""
     load = 0x0202B583 if xlen == 64 else 0x0202A583      # ld/lw a1, 32(t0)
     load_t0 = 0x0182B283 if xlen == 64 else 0x0182A283   # ld/lw t0, 24(t0)
     words = [
@@ -64,13 +74,13 @@ def reset_rom(xlen: int, entry: int, fdt_addr: int) -> bytes:
         0xF1402573,            # csrr  a0, mhartid
         load, load_t0,
         0x00028067,            # jr t0
-        entry & 0xFFFFFFFF, entry >> 32,
+        start_addr & 0xFFFFFFFF, start_addr >> 32,
         fdt_addr & 0xFFFFFFFF, fdt_addr >> 32,
     ]
     rom = b"".join(w.to_bytes(4, "little") for w in words)
     # struct fw_dynamic_info { magic, version, next_addr, next_mode, options, boot_hart } in XLEN words
     word = xlen // 8
-    info = [FW_DYNAMIC_INFO_MAGIC, 2, 0, 1, 0, 0]
+    info = [FW_DYNAMIC_INFO_MAGIC, FW_DYNAMIC_INFO_VERSION, next_addr, FW_DYNAMIC_INFO_NEXT_MODE_S, 0, 0]
     rom += b"".join(v.to_bytes(word, "little") for v in info)
     return rom
 
@@ -81,19 +91,24 @@ class VirtMachine(Machine):
     def __init__(self, xlen: int = 32, ram_size: int = DEFAULT_RAM_SIZE, smp: int = 1,
                  serial=None, icount_shift: Optional[int] = None, log=None,
                  accel: str = "tcg", accel_options: Optional[Dict[str, Any]] = None,
-                 semihosting: Optional[Dict[str, Any]] = None, no_reboot: bool = False) -> None:
+                 semihosting: Optional[Dict[str, Any]] = None, no_reboot: bool = False,
+                 icount_adaptive: bool = False, rtc_clock: str = "host") -> None:
         super().__init__(icount_shift)
         if accel != "tcg":
             raise AccelError("accelerator %r is not available (this build has: tcg)" % accel)
-        if not 1 <= smp <= 8:
-            raise ValueError("-smp must be between 1 and 8 for virt")
+        if not 1 <= smp <= VIRT_CPUS_MAX:
+            raise ValueError("-smp %d: the max CPUs supported by machine 'virt' is %d" % (smp, VIRT_CPUS_MAX))
+        # -icount shift=auto: QEMU moves the shift (from icount_shift) so that guest
+        # time keeps pace with real time; the pacing reads this flag
+        self.icount_adaptive = icount_adaptive
         self.xlen = xlen
         self.arch_name = "riscv:rv%d" % xlen
         self.ram_base = RAM_BASE
         self.ram_size = ram_size
         self.no_reboot = no_reboot
         self.serial = serial
-        self.entry = RAM_BASE
+        self.kernel_addr = 0          # fw_dynamic next_addr: 0 until a kernel is loaded, as QEMU
+        self.start_pcs: Dict[int, int] = {}     # -device loader,cpu-num=N: hart N starts there
 
         bus = self.bus
         self.mrom = RomRegion("riscv_virt_board.mrom", MROM_SIZE)
@@ -105,7 +120,7 @@ class VirtMachine(Machine):
 
         self.test = SifiveTest(on_exit=self._guest_exit, on_reset=self._guest_reset)
         self.map_device("sifive_test", TEST_BASE, self.test, 0x1000)
-        self.rtc = GoldfishRtc(self.clock)
+        self.rtc = GoldfishRtc(self.clock, clock_source=rtc_clock)
         self.map_device("goldfish_rtc", RTC_BASE, self.rtc)
         self.swi = AclintSwi(smp)
         self.map_device("aclint-swi", ACLINT_SWI_BASE, self.swi, 0x4000)
@@ -174,21 +189,56 @@ class VirtMachine(Machine):
             cpu.semihosting = service
 
     def load_image(self, image) -> None:
-        from ..loader import LoaderError
+        """As QEMU's loader (ROM blobs copied with address_space_write_rom):
+        the parts of a segment that fall on no RAM are dropped, e.g. the ELF
+        headers that ``-Ttext=0x80000000`` puts in a first segment just below
+        RAM. A segment with no byte in RAM is refused: nothing of it could run."""
+        import dataclasses
+
+        from ..loader import LoaderError, Segment
+        pieces = []
         for seg in image.segments:
+            data = seg.data + bytes(seg.memsz - len(seg.data))
+            inside = [Segment(lo, data[lo - seg.addr:hi - seg.addr], hi - lo)
+                      for lo, hi in self._ram_spans(seg.addr, seg.addr + seg.memsz)]
+            if not inside:
+                raise LoaderError("%s: segment at 0x%x-0x%x does not fit in the machine's memory (RAM is 0x%x-0x%x)"
+                                  % (image.path, seg.addr, seg.addr + seg.memsz - 1, RAM_BASE,
+                                     RAM_BASE + self.ram_size - 1))
+            pieces += inside
+        for seg in pieces:
             if seg.addr < self.fdt_addr + len(self.dtb) and self.fdt_addr < seg.addr + seg.memsz:
                 raise LoaderError("%s: segment 0x%x-0x%x overlaps the device tree at 0x%x "
                                   "(give the machine more RAM with -m)" % (
                                       image.path, seg.addr, seg.addr + seg.memsz - 1, self.fdt_addr))
-        super().load_image(image)
+        super().load_image(dataclasses.replace(image, segments=pieces))
 
-    def set_entry(self, entry: int) -> None:
-        self.entry = entry
+    def _ram_spans(self, start: int, end: int):
+        for base, region in self.bus.ram_regions():
+            lo, hi = max(start, base), min(end, base + region.size)
+            if lo < hi:
+                yield lo, hi
+
+    def set_kernel(self, next_addr: int) -> None:
+        """The kernel's address for the fw_dynamic info (the hart still starts
+        at the start of RAM, as QEMU's with -bios none)."""
+        self.kernel_addr = next_addr
+        self.board_reset()
+
+    set_entry = set_kernel      # the older name
+
+    def start_hart_at(self, hart: int, addr: int) -> None:
+        """-device loader,cpu-num=N: hart N starts at ``addr`` on every reset
+        instead of the reset ROM (QEMU's generic loader sets its pc)."""
+        if not 0 <= hart < len(self.cpus):
+            from ..loader import LoaderError
+            raise LoaderError("-device loader: cpu-num=%d, but the machine has %d hart(s)" % (hart, len(self.cpus)))
+        self.start_pcs[hart] = addr
         self.board_reset()
 
     def board_reset(self) -> None:
         self.mrom.load(0, bytes(MROM_SIZE))
-        self.mrom.load(0, reset_rom(self.xlen, self.entry, self.fdt_addr))
+        self.mrom.load(0, reset_rom(self.xlen, RAM_BASE, self.kernel_addr, self.fdt_addr))
         self.bus.write_bytes(self.fdt_addr, self.dtb)
         for cpu in self.cpus:
-            cpu.pc = MROM_BASE
+            cpu.pc = self.start_pcs.get(cpu.hart_id, MROM_BASE)
