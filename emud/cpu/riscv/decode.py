@@ -20,44 +20,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional, Tuple
 
-
-class Args:
-    """The operand fields of one decoded instruction (rd, rs1, imm...)."""
-
-    def __init__(self, **fields: int) -> None:
-        self.__dict__.update(fields)
-
-    def fields(self) -> Dict[str, int]:
-        return dict(self.__dict__)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Args) and self.__dict__ == other.__dict__
-
-    def __repr__(self) -> str:
-        return "Args(%s)" % ", ".join("%s=%d" % kv for kv in sorted(self.__dict__.items()))
-
-
-class Decoded:
-    __slots__ = ("name", "trans", "args")
-
-    def __init__(self, name: str, trans: str, args: Args) -> None:
-        self.name = name      # the assembler mnemonic of the row ("c.addi")
-        self.trans = trans    # the translator it runs ("addi")
-        self.args = args
-
-    def __repr__(self) -> str:
-        return "Decoded(%s -> %s, %r)" % (self.name, self.trans, self.args)
-
-
-# -- bit helpers -------------------------------------------------------------------
-
-def bits(insn: int, hi: int, lo: int) -> int:
-    return (insn >> lo) & ((1 << (hi - lo + 1)) - 1)
-
-
-def sext(value: int, width: int) -> int:
-    sign = 1 << (width - 1)
-    return (value & (sign - 1)) - (value & sign)
+from ..decodetable import Args, Decoded, bits, sext  # noqa: F401 (re-exported)
 
 
 # A format is fn(insn, xlen) -> Args or None (reserved encoding).
