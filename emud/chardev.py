@@ -9,8 +9,10 @@ Spelled as users type them after ``-serial`` (or as ``-chardev`` options):
   tcp:[HOST]:PORT[,server[=on|off]][,wait=on|off|,nowait][,nodelay]
                                  TCP server (or client without ``server``)
   unix:PATH[,server][,nowait]    Unix socket server (or client)
+  pty                            a new pseudo-terminal (its name printed, as QEMU does)
   memory                         an in-memory buffer (tests, embedding)
-  socket,host=H,port=P,server=on,wait=off   (the -chardev form; also file,path=P)
+  socket,host=H,port=P,server=on,wait=off   (the -chardev form; also file,path=P,
+                                 stdio, pty, null; any of them with id=, mux=on, logfile=F)
 
 Deviation from QEMU, on purpose: an empty HOST binds 127.0.0.1, not every
 interface; write ``tcp:0.0.0.0:PORT,server`` to expose the port.
@@ -54,15 +56,17 @@ class ChardevError(ValueError):
 # -- parsing -----------------------------------------------------------------------
 
 class ChardevSpec:
-    """A parsed spec. ``kind`` is one of stdio, none, null, file, tcp, unix, memory."""
+    """A parsed spec. ``kind`` is one of stdio, none, null, file, tcp, unix, pty, memory.
+    ``logfile``: a file that gets a copy of the output (``logappend``: added to)."""
 
     __slots__ = ("kind", "path", "host", "port", "server", "wait", "nodelay", "mux", "signal",
-                 "append", "id", "text")
+                 "append", "id", "logfile", "logappend", "text")
 
     def __init__(self, kind: str, text: str = "", path: Optional[str] = None,
                  host: Optional[str] = None, port: Optional[int] = None, server: bool = False,
                  wait: bool = True, nodelay: bool = False, mux: bool = False, signal: bool = True,
-                 append: bool = False, id: Optional[str] = None) -> None:
+                 append: bool = False, id: Optional[str] = None, logfile: Optional[str] = None,
+                 logappend: bool = False) -> None:
         self.kind = kind
         self.text = text
         self.path = path
@@ -75,6 +79,8 @@ class ChardevSpec:
         self.signal = signal
         self.append = append
         self.id = id
+        self.logfile = logfile
+        self.logappend = logappend
 
     def _key(self):
         return tuple(getattr(self, f) for f in self.__slots__ if f != "text")
@@ -99,7 +105,7 @@ class ChardevSpec:
 _BOOL = {"on": True, "yes": True, "true": True, "y": True,
          "off": False, "no": False, "false": False, "n": False}
 
-_UNSUPPORTED = ("pty", "vc", "udp", "pipe", "telnet", "websocket", "serial", "tty", "parallel",
+_UNSUPPORTED = ("vc", "udp", "pipe", "telnet", "websocket", "serial", "tty", "parallel",
                 "msmouse", "braille", "testdev", "chardev", "spicevmc", "spiceport", "ringbuf",
                 "console", "qemu-vdagent", "dbus")
 
@@ -133,8 +139,9 @@ def _apply_socket_options(spec: str, out: ChardevSpec, opts: List[str]) -> None:
             out.wait = False
         elif key == "nodelay":
             out.nodelay = _bool_opt(spec, key, value)
-        elif key in ("ipv4", "ipv6", "reconnect", "telnet", "tn3270", "websocket", "to", "logfile",
-                     "logappend", "mux", "abstract", "tight"):
+        elif key in ("mux", "logfile", "logappend"):
+            _apply_common_options(spec, out, {key: value})
+        elif key in ("ipv4", "ipv6", "reconnect", "telnet", "tn3270", "websocket", "to", "abstract", "tight"):
             # accepted for compatibility; not modelled
             if key in ("telnet", "tn3270", "websocket") and _bool_opt(spec, key, value):
                 raise ChardevError("chardev '%s': %s is not supported" % (spec, key))
@@ -164,6 +171,7 @@ def _parse_keyvalue(spec: str, text: str) -> ChardevSpec:
         key, eq, value = opt.partition("=")
         kv[key] = value if eq else None
     ident = kv.pop("id", None)
+    common = {key: kv.pop(key) for key in ("mux", "logfile", "logappend") if key in kv}
     if backend == "socket":
         rest = []
         if "path" in kv:
@@ -174,6 +182,7 @@ def _parse_keyvalue(spec: str, text: str) -> ChardevSpec:
             raise ChardevError("chardev '%s': socket needs host/port or path" % spec)
         kv.pop("host", None)
         rest = [k if v is None else "%s=%s" % (k, v) for k, v in kv.items()]
+        kv.clear()
         _apply_socket_options(spec, out, rest)
     elif backend == "file":
         if not kv.get("path"):
@@ -185,17 +194,29 @@ def _parse_keyvalue(spec: str, text: str) -> ChardevSpec:
             raise ChardevError("chardev '%s': unknown option '%s'" % (spec, next(iter(kv))))
     elif backend == "stdio":
         out = ChardevSpec("stdio", spec)
-        for key, value in kv.items():
-            if key == "signal":
-                out.signal = _bool_opt(spec, key, value)
-            elif key == "mux":
-                out.mux = _bool_opt(spec, key, value)
-            else:
-                raise ChardevError("chardev '%s': unknown option '%s'" % (spec, key))
+        if "signal" in kv:
+            out.signal = _bool_opt(spec, "signal", kv.pop("signal"))
+    elif backend in ("pty", "null"):
+        out = ChardevSpec(backend, spec)
     else:
         raise ChardevError("chardev '%s': backend '%s' is not supported" % (spec, backend))
+    if kv:
+        raise ChardevError("chardev '%s': unknown option '%s'" % (spec, next(iter(kv))))
+    _apply_common_options(spec, out, common)
     out.id = ident
     return out
+
+
+def _apply_common_options(spec: str, out: ChardevSpec, opts: Dict[str, Optional[str]]) -> None:
+    """Options every -chardev backend takes (QEMU's ChardevCommon, and mux)."""
+    if "mux" in opts:
+        out.mux = _bool_opt(spec, "mux", opts["mux"])
+    if "logfile" in opts:
+        if not opts["logfile"]:
+            raise ChardevError("chardev '%s': logfile needs a path" % spec)
+        out.logfile = opts["logfile"]
+    if "logappend" in opts:
+        out.logappend = _bool_opt(spec, "logappend", opts["logappend"])
 
 
 def parse_chardev(spec: str) -> ChardevSpec:
@@ -208,7 +229,7 @@ def parse_chardev(spec: str) -> ChardevSpec:
         inner.mux = True
         inner.text = spec
         return inner
-    if text in ("stdio", "null", "none", "memory"):
+    if text in ("stdio", "null", "none", "memory", "pty"):
         return ChardevSpec(text, spec)
     head, colon, rest = text.partition(":")
     if colon:
@@ -232,7 +253,7 @@ def parse_chardev(spec: str) -> ChardevSpec:
         if head in _UNSUPPORTED:
             raise ChardevError("chardev '%s': backend '%s' is not supported" % (spec, head))
         raise ChardevError("chardev '%s': unknown backend '%s'" % (spec, head))
-    if text.split(",")[0] in ("socket", "file", "stdio") and "," in text:
+    if text.split(",")[0] in ("socket", "file", "stdio", "pty", "null") and "," in text:
         return _parse_keyvalue(spec, text)
     if text.split(",")[0] in _UNSUPPORTED or text.startswith("/dev/"):
         raise ChardevError("chardev '%s': backend '%s' is not supported" % (spec, text.split(",")[0]))
@@ -803,6 +824,17 @@ def open_chardev(spec, on_quit: Optional[Callable[[], None]] = None,
     """Create the backend for a spec (string or :class:`ChardevSpec`)."""
     if isinstance(spec, str):
         spec = parse_chardev(spec)
+    backend = _open_backend(spec, on_quit, output_limit)
+    if spec.logfile:
+        from .chardev_log import LoggedChardev
+        return LoggedChardev(backend, spec.logfile, spec.logappend)  # type: ignore[return-value]
+    return backend
+
+
+def _open_backend(spec: ChardevSpec, on_quit: Optional[Callable[[], None]], output_limit: int) -> Chardev:
+    if spec.kind == "pty":
+        from .chardev_pty import open_pty
+        return open_pty(spec)
     if spec.kind in ("null", "none"):
         return NullChardev(spec)
     if spec.kind == "memory":

@@ -6,16 +6,17 @@ code (sifive_test, semihosting) becomes emud's exit status.
 """
 from __future__ import annotations
 
-import argparse
+import contextlib
 import os
 import signal
 import sys
-from typing import Any, Dict, List, NoReturn, Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
 import trio
 
 from . import __version__
 from ._trio_compat import leaf_exceptions
+from .options import OptionError, OptionParser
 from .signals import HostSignals
 
 PROG = "emud"
@@ -42,120 +43,8 @@ semihosting SYS_EXIT), 1 for a usage or load error.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .tcg.exec import TIER_UP_CALLS
-    p = argparse.ArgumentParser(
-        prog=PROG, add_help=False, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="emud %s: a GDB-debuggable RISC-V emulator with QEMU's command line." % __version__,
-        epilog=HELP_EPILOG)
-    a = p.add_argument
-    a("-h", "-help", "--help", action="help", help="show this help and exit")
-    a("-version", "--version", action="version", version="emud %s (QEMU-compatible command line)" % __version__)
-    a("-M", "-machine", dest="machine", default="virt", metavar="virt[,key=value]",
-      help="the board (only 'virt', QEMU's RISC-V virt memory map)")
-    a("-cpu", dest="cpu", metavar="rv32|rv64",
-      help="the hart type; default: follow the ELF's class (ELF32 -> rv32, ELF64 -> rv64)")
-    a("-accel", dest="accel", default="tcg", metavar="tcg[,tb-size=MiB][,tier-up=N]",
-      help="the accelerator: tcg (our translator); tb-size bounds the code cache in MiB of generated Python; "
-           "a block is interpreted tier-up times (default %d) before it is compiled, 0 compiles at once"
-           % TIER_UP_CALLS)
-    a("-bios", dest="bios", default="none", metavar="none",
-      help="firmware to run before the kernel; only 'none' (jump straight to -kernel) is supported")
-    a("-kernel", dest="kernel", metavar="FILE",
-      help="the program: an ELF, or a raw binary loaded at the start of RAM (0x80000000)")
-    a("-device", dest="devices", action="append", default=[], metavar="loader,file=F,addr=A",
-      help="load a raw binary at an address (QEMU's generic loader); repeatable")
-    a("-m", dest="memory", default="128M", metavar="SIZE", help="RAM size (e.g. 128M, 1G; plain numbers are MiB)")
-    a("-smp", dest="smp", default="1", metavar="N", help="number of harts (1-8)")
-    a("-nographic", action="store_true",
-      help="no display: the UART is on the terminal (Ctrl-A c switches to the monitor and back, Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-C goes to the guest)")
-    a("-display", dest="display", metavar="none", help="accepted for compatibility (only 'none')")
-    a("-serial", dest="serial", metavar="DEV",
-      help="the UART's character device: stdio, none, file:PATH, tcp:[HOST]:PORT,server[,nowait], "
-           "unix:PATH,server[,nowait] (default stdio)")
-    a("-monitor", dest="monitor", metavar="DEV", help="the monitor console: stdio, tcp::PORT,server,nowait, unix:PATH,server,nowait, none")
-    a("-qmp", dest="qmp", metavar="DEV", help="QMP (JSON) server: tcp::PORT,server,nowait or unix:PATH,server,nowait")
-    a("-monitor-script", dest="monitor_script", metavar="FILE", help="run monitor commands from FILE at start")
-    a("-s", dest="gdb_default", action="store_true", help="shorthand for -gdb tcp::1234")
-    a("-gdb", dest="gdb", metavar="DEV", help="wait for gdb on DEV: tcp::PORT, tcp:HOST:PORT, unix:PATH, stdio")
-    a("-S", dest="freeze", action="store_true", help="do not start the harts (wait for gdb 'continue' or monitor 'cont')")
-    a("-d", dest="log_items", metavar="ITEM,...",
-      help="log pipeline stages: in_asm, op, op_opt, out_asm, exec, int, nochain (no TB chaining)")
-    a("-D", dest="log_file", metavar="FILE", help="write the -d log to FILE instead of stderr")
-    a("-icount", dest="icount", metavar="[shift=]N", help="deterministic time: each instruction is 2^N ns of guest time")
-    a("-semihosting", action="store_true", help="enable semihosting (slli/ebreak/srai calls): console, exit, clock")
-    a("-semihosting-config", dest="semihosting_config", metavar="enable=on[,host-files=on][,arg=...]",
-      help="semihosting options; host-files=on lets the guest open host files (off by default)")
-    a("-no-reboot", action="store_true", help="exit instead of resetting when the guest asks for a reset")
-    return p
-
-
-def parse_size(text: str) -> int:
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    t = text.strip().lower().rstrip("b").rstrip("i")
-    try:
-        if t and t[-1] in units:
-            return int(float(t[:-1]) * units[t[-1]])
-        return int(t) << 20
-    except ValueError:
-        raise UsageError("-m %s: invalid RAM size" % text) from None
-
-
-def parse_icount(text: str) -> int:
-    for part in text.split(","):
-        key, _, value = part.partition("=")
-        if not value:
-            key, value = "shift", key
-        if key == "shift":
-            if value == "auto":
-                return 3
-            try:
-                shift = int(value)
-            except ValueError:
-                raise UsageError("-icount %s: shift must be a number" % text) from None
-            if not 0 <= shift <= 10:
-                raise UsageError("-icount %s: shift must be between 0 and 10" % text)
-            return shift
-        if key not in ("sleep", "align"):
-            raise UsageError("-icount %s: unknown option %r" % (text, key))
-    return 0
-
-
-def parse_semihosting(args) -> Optional[Dict[str, Any]]:
-    if not args.semihosting and not args.semihosting_config:
-        return None
-    config: Dict[str, Any] = {"enable": True, "allow_host_files": False, "cmdline": ""}
-    argv: List[str] = []
-    for part in (args.semihosting_config or "").split(","):
-        if not part:
-            continue
-        key, _, value = part.partition("=")
-        if key == "enable":
-            config["enable"] = value in ("on", "yes", "true", "1")
-        elif key in ("host-files", "allow-host-files"):
-            config["allow_host_files"] = value in ("on", "yes", "true", "1")
-        elif key == "arg":
-            argv.append(value)
-        elif key in ("target", "chardev", "userspace"):
-            pass
-        else:
-            raise UsageError("-semihosting-config: unknown option %r" % key)
-    config["cmdline"] = " ".join(argv)
-    return config if config["enable"] else None
-
-
-def parse_loader(spec: str) -> Dict[str, Any]:
-    parts = spec.split(",")
-    if parts[0] != "loader":
-        raise UsageError("-device %s: only the generic loader (loader,file=F,addr=A) is available" % parts[0])
-    opts = dict(p.partition("=")[::2] for p in parts[1:])
-    if "file" not in opts or "addr" not in opts:
-        raise UsageError("-device loader needs file= and addr= (raw binaries only)")
-    try:
-        addr = int(opts["addr"], 0)
-    except ValueError:
-        raise UsageError("-device loader: bad addr %r" % opts["addr"]) from None
-    return {"file": opts["file"], "addr": addr}
+def _parser() -> OptionParser:
+    return OptionParser()
 
 
 def _die(message: str) -> "NoReturn":
@@ -165,42 +54,45 @@ def _die(message: str) -> "NoReturn":
 
 def build_machine(args):
     """Build the machine the command line describes (no I/O started yet)."""
+    from . import option_values as ov
     from .accel.base import parse_accel
-    from .chardev import ChardevError, open_chardev, parse_chardev
+    from .chardev import open_chardev
+    from .chardev_wiring import wire
     from .loader import is_elf, load_elf, load_raw
     from .log import Log, parse_items
     from .machines.virt import RAM_BASE, VirtMachine
 
-    machine_name, *machine_opts = args.machine.split(",")
-    dumpdtb = None
-    for opt in machine_opts:
-        key, _, value = opt.partition("=")
-        if key == "dumpdtb" and value:
-            dumpdtb = value
-        else:
-            raise UsageError("-M %s: property %r is not supported by emud's virt (supported: dumpdtb=FILE)"
-                             % (args.machine, key))
-    if machine_name not in ("virt", "help", "?"):
-        raise UsageError("-M %s: unsupported machine type (available: virt)" % machine_name)
-    if machine_name in ("help", "?"):
+    machine_name, machine_props = ov.parse_machine(args.machine or "virt")
+    if machine_name == "help":
         print("Supported machines are:\nvirt                 RISC-V VirtIO board (QEMU-compatible memory map)")
         raise SystemExit(0)
-    if args.bios not in ("none",):
+    dumpdtb = machine_props.get("dumpdtb")
+    if args.bios not in (None, "none"):
         raise UsageError("-bios %s: only '-bios none' is supported (emud does not ship OpenSBI)" % args.bios)
+    if args.display not in (None, "none"):
+        raise UsageError("-display %s: emud has no display (only -display none)" % args.display)
+    if (args.log_items or "").strip() == "help":
+        from .log import items_help
+        sys.stdout.write(items_help())
+        raise SystemExit(0)
     if not args.kernel and not args.devices and dumpdtb is None:
         raise UsageError("no program given: use -kernel FILE (an ELF or a raw binary)")
-    try:
-        smp = int(args.smp.split(",")[0].replace("cpus=", ""))
-    except ValueError:
-        raise UsageError("-smp %s: expected a number of harts" % args.smp) from None
-    ram_size = parse_size(args.memory)
+    smp = ov.parse_smp(args.smp or "1")
+    ram_size = ov.parse_size(args.memory or "128M")
     if ram_size <= 0 or ram_size > (2 << 30):
         raise UsageError("-m %s: RAM size must be between 1 MiB and 2 GiB" % args.memory)
-    accel = parse_accel(args.accel)
+    accel = parse_accel(ov.split_accel(args.accel or "tcg"))
     items = parse_items(args.log_items or "none")
-    icount = parse_icount(args.icount) if args.icount else None
-    semihosting = parse_semihosting(args)
-    loaders = [parse_loader(d) for d in args.devices]
+    icount = ov.parse_icount(args.icount) if args.icount else None
+    semihosting = ov.parse_semihosting(args.semihosting, args.semihosting_config)
+    loaders = [ov.parse_loader(d) for d in args.devices]
+    ov.check_no_network(args.nets, "-net")
+    ov.check_no_network(args.nics, "-nic")
+    ov.check_globals(args.globals)
+    rtc_clock = ov.parse_rtc(args.rtc) if args.rtc else "host"
+    wiring = wire(args)
+    if args.monitor_script and not os.path.isfile(args.monitor_script):
+        raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
 
     image = None
     xlen = None
@@ -225,28 +117,13 @@ def build_machine(args):
         xlen = cpu_xlen
     xlen = xlen or 32
 
-    gdb_on_stdio = (args.gdb or "").split(",")[0] == "stdio"
-    # as QEMU: -nographic puts the UART on the terminal with the Ctrl-A keys
-    # (Ctrl-A c: the monitor; Ctrl-A x quits; Ctrl-C goes to the guest)
-    serial_spec = args.serial or ("none" if gdb_on_stdio else "mon:stdio" if args.nographic else "stdio")
-    try:
-        serial_on_stdio = parse_chardev(serial_spec).kind == "stdio"
-    except ChardevError as e:
-        raise UsageError("-serial %s: %s" % (serial_spec, e)) from None
-    if gdb_on_stdio and serial_on_stdio:
-        raise UsageError("-gdb stdio and -serial stdio cannot share stdin/stdout")
-    if args.monitor_script and not os.path.isfile(args.monitor_script):
-        raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
-    if (args.qmp or "").split(",")[0] == "stdio" and serial_on_stdio:
-        raise UsageError("-qmp stdio and the serial port cannot both use stdio "
-                         "(put the UART elsewhere: -serial none or -serial file:uart.txt)")
-    if (args.monitor or "").split(",")[0] == "stdio" and serial_on_stdio:
-        raise UsageError("-monitor stdio and the serial port cannot both use stdio "
-                         "(put the UART elsewhere: -serial tcp::5555,server,nowait or -serial none)")
     log = Log(items, args.log_file)
-    machine = VirtMachine(xlen=xlen, ram_size=ram_size, smp=smp, serial=None, icount_shift=icount,
+    machine = VirtMachine(xlen=xlen, ram_size=ram_size, smp=smp, serial=None,
+                          icount_shift=icount.shift if icount else None,
+                          icount_adaptive=bool(icount and icount.adaptive),
+                          icount_sleep=icount.sleep if icount else True,
                           log=log, accel=accel.pop("name"), accel_options=accel,
-                          semihosting=semihosting, no_reboot=args.no_reboot)
+                          semihosting=semihosting, no_reboot=args.no_reboot, rtc_clock=rtc_clock)
     if dumpdtb is not None:
         # as QEMU: write the machine's device tree and exit
         with open(dumpdtb, "wb") as f:
@@ -258,33 +135,22 @@ def build_machine(args):
         serial.write(TERMINATED)
         machine.request_quit()
 
-    serial = open_chardev(serial_spec, on_quit=quit_from_terminal)
-    if serial.spec.mux and serial.kind == "stdio":
+    serial = open_chardev(wiring.serial, on_quit=quit_from_terminal)
+    if (serial.spec.mux and serial.kind == "stdio" and wiring.serial.id is None) or wiring.muxed_monitor:
         _mux_monitor(machine, serial)
     machine.serial = serial
     serial.attach(machine.uart)
     machine.uart.chardev = serial
     if image is not None:
         machine.load_image(image)
-        _check_entry(machine, image)
-        machine.set_entry(image.entry)
+        machine.set_kernel(image.low_addr)
     for ld in loaders:
         raw = load_raw(ld["file"], ld["addr"])
         machine.load_image(raw)
-        if image is None:
-            machine.set_entry(ld["addr"])
+        if ld["cpu"] is not None:
+            machine.start_hart_at(ld["cpu"], ld["addr"])
+    machine.wiring = wiring
     return machine, serial
-
-
-def _check_entry(machine, image) -> None:
-    """The hart starts at the ELF's entry: outside RAM it could only fault
-    forever. (QEMU 7.2 with -bios none starts at the start of RAM whatever
-    the entry says; emud follows the entry.)"""
-    from .loader import LoaderError
-    ram = [r for r in machine.memory_map() if r.kind == "ram"]
-    if not any(r.start <= image.entry < r.start + r.size for r in ram):
-        raise LoaderError("%s: entry point 0x%x is outside RAM (%s)" % (image.path, image.entry, ", ".join(
-            "0x%x-0x%x" % (r.start, r.start + r.size - 1) for r in ram)))
 
 
 def _mux_monitor(machine, terminal) -> None:
@@ -297,18 +163,21 @@ def _mux_monitor(machine, terminal) -> None:
 
 
 async def _serve(args, machine, serial, signals) -> int:
+    wiring = machine.wiring
     machine.services.append(serial.run)
-    gdb_spec = args.gdb or ("tcp::1234" if args.gdb_default else None)
-    if gdb_spec:
-        machine.services.append(_gdb_service(machine, gdb_spec))
-    if (args.monitor and args.monitor != "none") or args.monitor_script:
-        machine.services.append(_monitor_service(machine, args.monitor or "none", args.monitor_script))
-    if args.qmp:
-        machine.services.append(_qmp_service(machine, args.qmp))
-    has_clients = bool(gdb_spec or args.qmp or (args.monitor and args.monitor != "none"))
+    if wiring.gdb:
+        machine.services.append(_gdb_service(machine, wiring.gdb))
+    monitors = wiring.monitors or (["none"] if args.monitor_script else [])
+    for i, spec in enumerate(monitors):
+        # the script runs once, on the first console
+        machine.services.append(_monitor_service(machine, spec, args.monitor_script if i == 0 else None))
+    for spec in wiring.qmps:
+        machine.services.append(_qmp_service(machine, spec))
+    has_clients = bool(wiring.gdb or wiring.qmps or wiring.monitors)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_quit_on_signals, machine, signals, nursery.cancel_scope)
-        nursery.start_soon(_exit_when_guest_exits, machine, has_clients)
+        if not args.no_shutdown:
+            nursery.start_soon(_exit_when_guest_exits, machine, has_clients)
         if not args.freeze:
             machine.resume()
         await machine.run()
@@ -379,26 +248,56 @@ def _user_message(e: BaseException) -> str:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from .accel.base import AccelError
     from .chardev import ChardevError
+    from .chardev_wiring import WiringError
     from .loader import LoaderError
     from .log import LogError
+    from .option_values import OptionValueError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    parser.error = lambda message: _die(message)  # type: ignore[assignment]
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        _die("%s: invalid option" % unknown[0])
+    try:
+        args = parser.parse_args(argv)
+    except OptionError as e:
+        _die(str(e))
+    if args.help:
+        sys.stdout.write(parser.help_text(PROG, __version__, HELP_EPILOG))
+        return 0
+    if args.version:
+        print("emud %s (QEMU-compatible command line)" % __version__)
+        return 0
     # caught from here on (a signal while the image loads ends the run as soon as it starts);
     # before build_machine and trio start any thread: they inherit the signal mask
     signals = HostSignals()
     try:
         try:
             machine, serial = build_machine(args)
-        except (UsageError, LoaderError, AccelError, ChardevError, LogError, ValueError, OSError) as e:
+        except (UsageError, LoaderError, AccelError, ChardevError, LogError, OptionValueError, WiringError,
+                ValueError, OSError) as e:
             _die(_user_message(e))
-        return _run(args, machine, serial, signals)
+        with _pidfile(args.pidfile):
+            return _run(args, machine, serial, signals)
     finally:
         signals.close()
+
+
+@contextlib.contextmanager
+def _pidfile(path: Optional[str]):
+    """-pidfile FILE: our pid in FILE while we run (QEMU removes it at exit too)."""
+    if path is None:
+        yield
+        return
+    try:
+        with open(path, "w") as f:
+            f.write("%d\n" % os.getpid())
+    except OSError as e:
+        _die("-pidfile %s: %s" % (path, e.strerror))
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _run(args, machine, serial, signals) -> int:

@@ -17,7 +17,15 @@ LOG_ITEMS = {
     "exec": "show each translated block as it executes",
     "int": "show traps and interrupts",
     "nochain": "do not chain translated blocks",
+    "guest_errors": "accepted for QEMU scripts (emud's devices log nothing under it yet)",
 }
+
+
+def items_help() -> str:
+    """`-d help`: the items in QEMU's listing format."""
+    lines = ["Log items (comma separated):"]
+    lines += ["%-15s %s" % (name, text) for name, text in LOG_ITEMS.items()]
+    return "\n".join(lines) + "\n"
 
 
 class LogError(ValueError):
@@ -31,7 +39,7 @@ def parse_items(spec: str) -> List[str]:
     items = [s.strip() for s in spec.split(",") if s.strip()]
     bad = [i for i in items if i not in LOG_ITEMS]
     if bad:
-        raise LogError("unknown log item %r (valid: %s)" % (bad[0], ", ".join(sorted(LOG_ITEMS))))
+        raise LogError("unknown log item %r (valid: %s; -d help lists them)" % (bad[0], ", ".join(sorted(LOG_ITEMS))))
     return items
 
 

@@ -23,8 +23,9 @@ def test_help_explains_the_flags():
     r = emud("--help")
     assert r.returncode == 0
     text = r.stdout.decode()
-    for flag in ("-machine", "-cpu", "-accel", "-bios", "-kernel", "-m SIZE", "-smp", "-nographic",
-                 "-serial", "-d ITEM", "-D FILE", "-icount", "-semihosting", "-gdb", "-S", "-monitor", "-qmp"):
+    for flag in ("-machine", "-cpu", "-accel", "-bios", "-kernel", "-m [size=]SIZE", "-smp", "-nographic",
+                 "-serial", "-d ITEM", "-D FILE", "-icount", "-semihosting", "-gdb", "-S", "-monitor", "-qmp",
+                 "-chardev", "-mon ", "-net", "-snapshot"):
         assert flag in text, flag
 
 
@@ -44,7 +45,7 @@ def test_xlen_follows_the_elf_class(elf, banner):
     (["-m", "lots", "-kernel", HELLO32], "invalid RAM size"),
     (["-m", "1M", "-kernel", HELLO32], "overlaps the device tree"),
     (["-smp", "two", "-kernel", HELLO32], "number of harts"),
-    (["-smp", "99", "-kernel", HELLO32], "-smp"),
+    (["-smp", "513", "-kernel", HELLO32], "-smp 513: the max CPUs supported by machine 'virt' is 512"),
     (["-d", "everything", "-kernel", HELLO32], "unknown log item"),
     (["-serial", "carrier-pigeon:1", "-kernel", HELLO32], "unknown backend"),
     (["-serial", "tcp::notaport,server", "-kernel", HELLO32], "-serial"),
@@ -57,7 +58,8 @@ def test_xlen_follows_the_elf_class(elf, banner):
     (["-cpu", "cortex-m3", "-kernel", HELLO32], "unknown CPU"),
     (["-icount", "shift=x", "-kernel", HELLO32], "-icount"),
     (["-device", "e1000"], "generic loader"),
-    (["-M", "virt,aia=aplic-imsic", "-kernel", HELLO32], "property 'aia' is not supported"),
+    (["-M", "virt,aia=aplic-imsic", "-kernel", HELLO32], "aia=aplic-imsic is not supported by emud's virt"),
+    (["-M", "virt,its=on", "-kernel", HELLO32], "property 'its' is not supported"),
     (["-monitor-script", "/nonexistent.cmds", "-kernel", HELLO32], "-monitor-script"),
     (["-gdb", "bogus", "-kernel", HELLO32], "unsupported -gdb device"),
     (["-d", "in_asm", "-D", "/nonexistent/dir/tb.log", "-kernel", HELLO32], "/nonexistent/dir/tb.log: No such file"),
@@ -70,6 +72,123 @@ def test_bad_command_lines_get_one_clear_line(args, message):
     assert message in err, err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_options_take_one_or_two_dashes():
+    r = emud("--machine", "virt", "--bios", "none", "--kernel", HELLO32, "--nographic", "--no-reboot")
+    assert r.returncode == 0, r.stderr
+    assert b"Hello, world! (rv32)" in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-sn"], "-sn: invalid option"),                   # no abbreviation of -snapshot
+    (["-m128M"], "-m128M: invalid option"),             # no argument glued to its option
+    (["-kern", HELLO32], "-kern: invalid option"),
+    (["-mon"], "-mon: requires an argument"),           # not "ambiguous option"
+    (["--kernel"], "--kernel: requires an argument"),
+    (["fw.img"], "fw.img: invalid option"),
+    (["-drive", "file=fs.img"], "-drive: not supported: emud has no block devices"),
+])
+def test_option_names_are_exact_as_in_qemu(args, message):
+    r = emud(*args)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and message in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_snapshot_is_not_s_with_an_argument():
+    # -snapshot was read as -s (gdb on :1234) with the argument "napshot"
+    r = emud("-kernel", HELLO32, "-nographic", "-snapshot")
+    assert r.returncode == 0, r.stderr
+    assert b"Hello, world! (rv32)" in r.stdout and r.stderr == b""
+
+
+def test_harmless_options_of_project_scripts_are_taken(tmp_path):
+    pidfile = tmp_path / "qemu.pid"
+    r = emud("-kernel", HELLO32, "-nographic", "-name", "demo", "-net", "none", "-nic", "none", "-rtc",
+             "base=utc,clock=vm", "-global", "virtio-mmio.force-legacy=false", "-d", "guest_errors",
+             "-accel", "tcg,thread=single", "-machine", "virt,aclint=off,aia=none", "-smp", "sockets=1,cores=2",
+             "-icount", "shift=auto", "-pidfile", pidfile, "-L", "/usr/share/qemu")
+    assert r.returncode == 0, r.stderr
+    assert b"Hello, world! (rv32)" in r.stdout and r.stderr == b""
+    assert not pidfile.exists()             # removed at exit, as QEMU does
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-net", "user"], "-net user: emud's virt has no network card"),
+    (["-nic", "user,model=virtio"], "-nic user,model=virtio: emud's virt has no network card"),
+    (["-smp", "sockets=2,cores=2"], "emud's virt has one socket"),
+    (["-smp", "4,maxcpus=8"], "CPU hotplug"),
+    (["-smp", "cores=2,dies=2"], "dies not supported"),
+    (["-smp", "cpus=3,cores=2"], "does not match cores x threads"),
+    (["-rtc", "base=localtime"], "only base=utc"),
+    (["-global", "ns16550a.baud=9600"], "no settable properties"),
+    (["-accel", "tcg,thread=many"], "thread must be single or multi"),
+    (["-icount", "shift=auto,align=on"], "incompatible"),
+    (["-icount", "shift=11"], "between 0 and 10"),
+    (["-m", "128M,maxmem=1G"], "memory hotplug"),
+    (["-display", "gtk"], "emud has no display"),
+])
+def test_values_emud_cannot_honour_are_one_line(args, message):
+    r = emud("-kernel", HELLO32, "-nographic", *args)
+    err = r.stderr.decode()
+    assert r.returncode == 1 and message in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("smp, harts", [("4", 4), ("cpus=4", 4), ("cores=2,threads=2", 4),
+                                        ("cpus=4,sockets=1,cores=2,threads=2", 4), ("9", 9), ("512", 512)])
+def test_smp_takes_qemus_syntax_and_limit(smp, harts):
+    from emud.option_values import parse_smp
+    assert parse_smp(smp) == harts
+
+
+def test_smp_beyond_eight_harts_runs():
+    r = emud("-kernel", HELLO32, "-nographic", "-smp", "16")
+    assert r.returncode == 0, r.stderr
+    assert b"Hello, world! (rv32)" in r.stdout
+
+
+def test_icount_auto_hands_an_adaptive_setting_to_the_machine():
+    from emud.cli import build_machine
+    from emud.options import OptionParser
+    machine, _ = build_machine(OptionParser().parse_args(["-kernel", str(HELLO32), "-serial", "none",
+                                                          "-icount", "shift=auto,sleep=off"]))
+    assert machine.icount_adaptive and not machine.icount_sleep
+    assert machine.clock.icount_shift == 3          # QEMU's starting shift
+    machine, _ = build_machine(OptionParser().parse_args(["-kernel", str(HELLO32), "-serial", "none",
+                                                          "-icount", "4"]))
+    assert not machine.icount_adaptive and machine.icount_sleep and machine.clock.icount_shift == 4
+
+
+def test_d_help_lists_the_items_as_qemu_does():
+    r = emud("-d", "help")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert lines[0] == "Log items (comma separated):"
+    from emud.log import LOG_ITEMS
+    assert [ln.split()[0] for ln in lines[1:]] == list(LOG_ITEMS)
+    assert all(ln[15] == " " and ln[:15].rstrip() == ln.split()[0] for ln in lines[1:])
+
+
+def test_no_shutdown_keeps_emud_up_after_the_guest_exits(tmp_path):
+    # li a0, (7<<16)|0x3333 ; lui a1, 0x100 ; sw a0, 0(a1): exit code 7
+    words = [0x00073537, 0x33350513, 0x001005B7, 0x00A5A023, 0x0000006F]
+    blob = tmp_path / "fail7.bin"
+    blob.write_bytes(b"".join(w.to_bytes(4, "little") for w in words))
+    proc = subprocess.Popen([sys.executable, "-m", "emud", "-kernel", str(blob), "-no-shutdown", "-serial", "none",
+                             "-monitor", "stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        import time
+        time.sleep(3)
+        assert proc.poll() is None, proc.stderr.read()      # the guest has exited; emud serves on
+        out, err = proc.communicate(b"info status\nquit\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 7, err                    # quit: the guest's exit code, as QEMU
+    assert b"exited" in out or b"shutdown" in out, out
 
 
 def test_an_elf_that_does_not_fit_in_ram(tmp_path):
@@ -97,7 +216,9 @@ def test_raw_binary_is_loaded_at_the_start_of_ram(tmp_path):
     blob.write_bytes(b"".join(w.to_bytes(4, "little") for w in words))
     r = emud("-kernel", blob, "-nographic", timeout=20)
     assert r.returncode == 0, r.stderr
-    r = emud("-device", "loader,file=%s,addr=0x80001000" % blob, "-nographic", timeout=20)
+    # QEMU's generic loader: cpu-num=0 starts hart 0 at the blob (without it
+    # the hart starts at the start of RAM, as with any -bios none boot)
+    r = emud("-device", "loader,file=%s,addr=0x80001000,cpu-num=0" % blob, "-nographic", timeout=20)
     assert r.returncode == 0, r.stderr
 
 
@@ -192,10 +313,10 @@ def _read_until(fd, marker: bytes, timeout: float = 30.0) -> bytes:
 
 
 @contextlib.contextmanager
-def _emud_on_a_terminal():
-    """emud -nographic in its own session with a pty as its controlling
-    terminal (so that a Ctrl-C left to the terminal driver would really
-    interrupt it): the process and the pty's master end."""
+def _emud_on_a_terminal(*console_args: str):
+    """emud -nographic (or ``console_args``) in its own session with a pty as
+    its controlling terminal (so that a Ctrl-C left to the terminal driver
+    would really interrupt it): the process and the pty's master end."""
     import fcntl
     import termios
     master, slave = os.openpty()
@@ -203,7 +324,7 @@ def _emud_on_a_terminal():
     def controlling_terminal():
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    proc = subprocess.Popen([sys.executable, "-m", "emud", "-kernel", str(ECHO32), "-nographic"],
+    proc = subprocess.Popen([sys.executable, "-m", "emud", "-kernel", str(ECHO32), *(console_args or ("-nographic",))],
                             stdin=slave, stdout=slave, stderr=subprocess.PIPE, cwd=str(ROOT),
                             start_new_session=True, preexec_fn=controlling_terminal)
     os.close(slave)

@@ -32,6 +32,12 @@ from emud.devices.uart16550 import Uart16550
     ("socket,id=c1,path=/tmp/x,server=on", "unix", {"path": "/tmp/x", "server": True, "wait": True}),
     ("file,id=f,path=log.txt", "file", {"path": "log.txt"}),
     ("stdio,signal=off", "stdio", {"signal": False}),
+    ("stdio,id=con,mux=on", "stdio", {"id": "con", "mux": True}),
+    ("stdio,id=con,logfile=con.log,logappend=on", "stdio", {"logfile": "con.log", "logappend": True}),
+    ("pty", "pty", {}),
+    ("pty,id=con,mux=on", "pty", {"id": "con", "mux": True}),
+    ("null,id=n", "null", {"id": "n"}),
+    ("tcp::4444,server,nowait,logfile=uart.log", "tcp", {"port": 4444, "logfile": "uart.log"}),
 ])
 def test_parse_every_spelling(text, kind, fields):
     spec = parse_chardev(text)
@@ -42,7 +48,7 @@ def test_parse_every_spelling(text, kind, fields):
 
 @pytest.mark.parametrize("text", [
     "", "bogus", "tcp:4444", "tcp::notaport,server", "tcp::70000", "tcp::4444,server=maybe",
-    "tcp::4444,frobnicate", "file:", "unix:", "pty", "vc", "udp::4444", "telnet::4444,server",
+    "tcp::4444,frobnicate", "file:", "unix:", "pty,path=x", "stdio,logfile=", "vc", "udp::4444", "telnet::4444,server",
     "/dev/ttyS0", "socket,id=x", "tcp::4444,websocket=on", "pipe:foo", "file,path=",
 ])
 def test_bad_specs_give_one_line_errors(text):

@@ -1,0 +1,203 @@
+"""Which character device each frontend uses: QEMU's -chardev / chardev:ID
+wiring and its defaults (vl.c), read off the command line.
+
+Frontends: the UART (``-serial``), monitor consoles (``-monitor``,
+``-mon mode=readline``), QMP servers (``-qmp``, ``-mon mode=control``) and
+the gdb stub (``-gdb``, ``-s``). Each names its backend inline
+(``tcp::4444,server,nowait``) or as ``chardev:ID`` of a ``-chardev ...,id=ID``
+(``-mon`` always does). As in QEMU, one chardev serves one frontend unless
+it has ``mux=on``; emud shares a muxed terminal (stdio) between the UART and
+one readline monitor, switched with Ctrl-A c: what ``-nographic`` sets up
+as ``mon:stdio``.
+
+Defaults as QEMU's: without -serial the UART is ``mon:stdio`` with
+-nographic (``stdio`` without it: emud has no display), nothing with
+-nodefaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from .chardev import ChardevError, ChardevSpec, parse_chardev
+
+CHARDEV_PREFIX = "chardev:"
+#: backends the consoles and QMP can serve on
+SESSION_KINDS = ("stdio", "tcp", "unix", "null", "none")
+
+
+class WiringError(ValueError):
+    """A frontend/backend combination that cannot work: one line for the user."""
+
+
+@dataclass
+class Wiring:
+    serial: ChardevSpec
+    muxed_monitor: bool = False             # a readline monitor behind the serial terminal's Ctrl-A c
+    monitors: List[str] = field(default_factory=list)   # console specs, as serve_monitor takes them
+    qmps: List[str] = field(default_factory=list)
+    gdb: Optional[str] = None               # as serve_gdb takes it
+
+    def on_stdio(self) -> List[str]:
+        """The frontends (other than the mux) that read the terminal."""
+        users = ["-serial"] if self.serial.kind == "stdio" else []
+        users += ["-monitor"] * sum(1 for m in self.monitors if _kind(m) == "stdio")
+        users += ["-qmp"] * sum(1 for q in self.qmps if _kind(q) == "stdio")
+        if self.gdb == "stdio":
+            users.append("-gdb")
+        return users
+
+
+def _kind(spec: str) -> str:
+    return parse_chardev(spec).kind
+
+
+class _Registry:
+    """The -chardev definitions and who uses each."""
+
+    def __init__(self, definitions: List[str]) -> None:
+        self.specs: Dict[str, ChardevSpec] = {}
+        self.users: Dict[str, List[str]] = {}
+        for text in definitions:
+            try:
+                spec = parse_chardev(text)
+            except ChardevError as e:
+                raise WiringError("-chardev %s: %s" % (text, e)) from None
+            if "," not in text or spec.id is None:
+                raise WiringError("-chardev %s: needs id=ID (BACKEND,id=ID,...)" % text)
+            if spec.id in self.specs:
+                raise WiringError("-chardev %s: duplicate chardev id '%s'" % (text, spec.id))
+            self.specs[spec.id] = spec
+            self.users[spec.id] = []
+
+    def use(self, ident: str, user: str, option: str) -> ChardevSpec:
+        spec = self.specs.get(ident)
+        if spec is None:
+            raise WiringError("%s: no chardev '%s' (define it with -chardev BACKEND,id=%s)" % (option, ident, ident))
+        taken = self.users[ident]
+        if taken and not spec.mux:
+            raise WiringError("%s: chardev '%s' is in use by %s (give its -chardev mux=on to share it)"
+                              % (option, ident, taken[0]))
+        taken.append(user)
+        return spec
+
+
+def _spec(text: str, option: str) -> ChardevSpec:
+    try:
+        return parse_chardev(text)
+    except ChardevError as e:
+        raise WiringError("%s %s: %s" % (option, text, e)) from None
+
+
+def _parse_mon(text: str) -> Dict[str, str]:
+    opts: Dict[str, str] = {}
+    for part in text.split(","):
+        key, eq, value = part.partition("=")
+        if not eq and part == text.split(",")[0]:
+            key, value = "chardev", part        # QEMU's implied first key
+        if key not in ("chardev", "mode", "pretty"):
+            raise WiringError("-mon %s: unknown option '%s' (chardev=ID[,mode=readline|control])" % (text, key))
+        opts[key] = value
+    if not opts.get("chardev"):
+        raise WiringError("-mon %s: needs chardev=ID" % text)
+    if opts.get("mode", "readline") not in ("readline", "control"):
+        raise WiringError("-mon %s: mode must be readline or control" % text)
+    return opts
+
+
+def wire(args) -> Wiring:
+    """The frontends' backends for a parsed command line (emud.options)."""
+    registry = _Registry(args.chardevs)
+    serial = _serial(args, registry)
+    wiring = Wiring(serial)
+
+    def session(text: str, user: str, option: str, shown: Optional[str] = None) -> Optional[str]:
+        """A console/QMP spec: a chardev's own text, or the inline spec."""
+        if text.startswith(CHARDEV_PREFIX):
+            ident = text[len(CHARDEV_PREFIX):]
+            where = "%s %s" % (option, shown or text)
+            spec = registry.use(ident, user, where)
+            if spec is serial and user == "a monitor":
+                return _mux_onto_serial(wiring, spec, where)
+            if len(registry.users[ident]) > 1:
+                raise WiringError("%s: emud shares a muxed chardev only between the serial port and "
+                                  "one readline monitor" % where)
+            return _session_spec(spec, where)
+        if text == "none":
+            return None
+        return _session_spec(_spec(text, option), "%s %s" % (option, text))
+
+    for text in args.monitors:
+        spec = session(text, "a monitor", "-monitor")
+        if spec:
+            wiring.monitors.append(spec)
+    for text in args.mons:
+        opts = _parse_mon(text)
+        control = opts.get("mode") == "control"
+        spec = session(CHARDEV_PREFIX + opts["chardev"], "QMP" if control else "a monitor", "-mon", text)
+        if spec and control:
+            wiring.qmps.append(spec)
+        elif spec:
+            wiring.monitors.append(spec)
+    for text in args.qmps:
+        spec = session(text, "QMP", "-qmp")
+        if spec:
+            wiring.qmps.append(spec)
+    wiring.gdb = _gdb(args, registry)
+    users = wiring.on_stdio()
+    if len(users) > 1:
+        raise WiringError("%s and %s cannot both use stdio (put one elsewhere, e.g. -serial none, "
+                          "or share the terminal: -chardev stdio,id=con,mux=on -serial chardev:con "
+                          "-mon chardev=con)" % (users[0], users[1]))
+    return wiring
+
+
+def _serial(args, registry: _Registry) -> ChardevSpec:
+    serials = [s for s in args.serials]
+    if len(serials) > 1 and any(s not in ("none", "null") for s in serials[1:]):
+        raise WiringError("-serial %s: emud's virt has one UART (the first -serial is it)" % serials[1])
+    if serials:
+        text = serials[0]
+    elif args.nodefaults or (args.gdb or "").split(",")[0] == "stdio":
+        text = "none"
+    else:
+        # as QEMU: -nographic puts the UART on the terminal with the Ctrl-A keys
+        text = "mon:stdio" if args.nographic else "stdio"
+    if text.startswith(CHARDEV_PREFIX):
+        return registry.use(text[len(CHARDEV_PREFIX):], "the serial port", "-serial " + text)
+    return _spec(text, "-serial")
+
+
+def _mux_onto_serial(wiring: Wiring, spec: ChardevSpec, where: str) -> Optional[str]:
+    if spec.kind != "stdio":
+        raise WiringError("%s: emud shares only a stdio chardev between the serial port and a "
+                          "monitor (chardev '%s' is %s)" % (where, spec.id, spec.kind))
+    if wiring.muxed_monitor:
+        raise WiringError("%s: chardev '%s' already has a monitor" % (where, spec.id))
+    wiring.muxed_monitor = True
+    return None
+
+
+def _session_spec(spec: ChardevSpec, where: str) -> str:
+    if spec.kind not in SESSION_KINDS:
+        raise WiringError("%s: a monitor or QMP on a %s chardev is not supported (stdio, socket, null)"
+                          % (where, spec.kind))
+    if spec.logfile:
+        raise WiringError("%s: logfile= is supported on the serial port's chardev only" % where)
+    return spec.text
+
+
+def _gdb(args, registry: _Registry) -> Optional[str]:
+    text = args.gdb or ("tcp::1234" if args.gdb_default else None)
+    if text is None or text == "none":
+        return None
+    if not text.startswith(CHARDEV_PREFIX):
+        return text
+    where = "-gdb " + text
+    spec = registry.use(text[len(CHARDEV_PREFIX):], "the gdb stub", where)
+    if spec.kind == "stdio":
+        return "stdio"
+    if spec.kind in ("tcp", "unix") and spec.server:
+        return "tcp:%s:%d" % (spec.host or "", spec.port) if spec.kind == "tcp" else "unix:" + spec.path
+    raise WiringError("%s: the gdb stub serves on stdio or a listening socket (server=on), not on chardev '%s'"
+                      % (where, spec.id))
