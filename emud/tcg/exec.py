@@ -34,6 +34,16 @@ try:
     from pypyjit import residual_call as _opaque_call
 except ImportError:
     _opaque_call = None
+#: PyPy: once this many compiled TBs exist (since the last flush), the
+#: dispatcher calls TB functions through residual_call instead of letting the
+#: JIT inline them into its loop. Inlined, that one call site guards on which
+#: function it is, one bridge per target in a chain walked at every TB
+#: (rtos-mix: 23 bridge entries per TB run), and a target with no bridge yet
+#: is run by the blackhole interpreter: with ~1000 hot blocks
+#: (examples/rtos-mix.c, FreeRTOS) PyPy ran slower than CPython. A residual
+#: call costs ~150 ns and no chain. Below the bound (the integer benchmarks:
+#: a few dozen hot blocks) inlining stays: faster there.
+MEGAMORPHIC_TBS = 128
 #: Loop regions on by default (TBEngine.loop_regions): measured faster on
 #: CPython (sieve, dhry +20-30%), not on PyPy (docs/PERFORMANCE.md).
 LOOP_REGIONS_DEFAULT = not PYPY
@@ -121,6 +131,12 @@ class TBEngine:
         self.loop_regions = LOOP_REGIONS_DEFAULT
         self.loop_region_threshold = LOOP_REGION_THRESHOLD   # back-edge takes before it
         self.tier_up_calls = TIER_UP_CALLS
+        # compiled TBs made since the last flush, and the dispatcher's call
+        # (None: plain calls; PyPy's residual_call past MEGAMORPHIC_TBS)
+        self.compiled_tbs = 0
+        self.megamorphic_tbs = MEGAMORPHIC_TBS
+        self.opaque_call: Optional[Callable] = _opaque_call
+        self.opaque_dispatch: Optional[Callable] = None
         # (pc, flags, span) whose loop region did not close the loop: not retried
         self.no_loop_region: Set[Tuple[int, Any, int]] = set()
         self.count_execs = count_execs
@@ -249,6 +265,8 @@ class TBEngine:
         self.cache.flush()
         self.capped.clear()
         self.no_loop_region.clear()
+        self.compiled_tbs = 0
+        self.opaque_dispatch = None
         for jc in self.jump_caches.values():
             jc.clear()
         for cb in self.on_tb_flush:
@@ -433,6 +451,10 @@ class TBEngine:
         mark it as kept apart (a capped or one-off TB)."""
         self.stats.translations += 1
         self.stats.translate_seconds += time.perf_counter() - t0
+        if not tb.interpreted:
+            self.compiled_tbs += 1
+            if self.compiled_tbs >= self.megamorphic_tbs:
+                self.opaque_dispatch = self.opaque_call
         if cache:
             self._insert(tb)
         else:
@@ -595,8 +617,13 @@ class TBEngine:
                             stats.jump_cache_hits += 1
                         else:
                             fn = self.find(cpu).fn
-                    while fn is not None:
-                        fn = fn(cpu)
+                    opaque = self.opaque_dispatch
+                    if opaque is None:
+                        while fn is not None:
+                            fn = fn(cpu)
+                    else:
+                        while fn is not None:
+                            fn = opaque(fn, cpu)
                 except GuestTrap as trap:
                     stats.traps += 1
                     cpu.do_exception(trap)
@@ -751,6 +778,7 @@ class TBEngine:
             "interrupts": s.interrupts,
             "tb_execs": s.tb_execs[0],
             "chaining": self.chaining,
+            "opaque_dispatch": self.opaque_dispatch is not None,
         }
 
 
