@@ -1,6 +1,8 @@
 """`python -m emud.bench`: guest MIPS on our integer workloads, beside QEMU.
 
-Runs the prebuilt ``examples/build/bench-<name>-rv32|rv64.elf`` in-process on
+Runs the prebuilt ``examples/build/<elf>-rv32|rv64.elf`` (``bench-<name>``,
+and ``rtos-mix`` for the ``rtos`` workload: firmware of a real RTOS's shape,
+many tasks and code paths, a tick interrupt switching context) in-process on
 the ``virt`` machine, exactly as ``emud -kernel ELF -nographic`` would (the
 UART output is captured, not printed), and reports per workload:
 
@@ -32,7 +34,10 @@ from typing import Any, Dict, List, Optional
 
 import trio
 
-WORKLOADS = ("crc32", "sieve", "matmul", "dhry")
+#: workload name -> the example it runs (examples/<stem>.c)
+WORKLOAD_ELFS = {"crc32": "bench-crc32", "sieve": "bench-sieve", "matmul": "bench-matmul",
+                 "dhry": "bench-dhry", "rtos": "rtos-mix"}
+WORKLOADS = tuple(WORKLOAD_ELFS)
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BUILD = os.path.join(os.path.dirname(HERE), "examples", "build")
 
@@ -46,8 +51,22 @@ def runtime_name() -> str:
     return "%s %s" % (impl, ver)
 
 
+def elf_stem(name: str) -> str:
+    return WORKLOAD_ELFS.get(name, "bench-" + name)
+
+
 def elf_path(build: str, name: str, xlen: int) -> str:
-    return os.path.join(build, "bench-%s-rv%d.elf" % (name, xlen))
+    return os.path.join(build, "%s-rv%d.elf" % (elf_stem(name), xlen))
+
+
+def expected_output(build: str, name: str, xlen: int) -> Optional[str]:
+    """What the workload prints (examples/expected/, recorded from QEMU), if recorded."""
+    path = os.path.join(os.path.dirname(os.path.abspath(build)), "expected",
+                        "%s-rv%d.out" % (elf_stem(name), xlen))
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="latin-1") as f:
+        return f.read()
 
 
 def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = None,
@@ -164,7 +183,8 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
                  _pct(s["translate_seconds"] / secs if secs else 0), s["translations"], s["translate_seconds"]),
              "  interpreted TBs     %12d  (tier 0; %d got hot and were compiled)" % (
                  s.get("interpreted", 0), s.get("tier_ups", 0)),
-             "  TB count            %12d" % s["tb_count"],
+             "  TB count            %12d%s" % (s["tb_count"], "  (dispatch: PyPy residual calls, many hot TBs)"
+                                                 if s.get("opaque_dispatch") else ""),
              "  chain links         %12d" % s["chain_links"]]
     lookups = s["dispatch_lookups"]
     lines.append("  jump-cache hits     %12s  (%d of %d dispatcher lookups)" % (
@@ -253,6 +273,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             startup = qemu_startup(opts.build, xlen) if qemu is not None else None
             print("\n".join(report(name, xlen, best, counted, qemu, note, startup)), flush=True)
             failed |= best["exit_code"] != 0 or best.get("warm_exit_code", 0) != 0
+            want = expected_output(opts.build, name, xlen)
+            if want is not None and best["output"] != want:
+                print("  output differs from examples/expected (got %r)" % best["output"][-200:])
+                failed = True
             summary.append((name, xlen, best["instructions"] / best["seconds"] / 1e6,
                             best["instructions"] / best["cpu_seconds"] / 1e6))
     if len(summary) > 1:

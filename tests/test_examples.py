@@ -12,7 +12,7 @@ from tests.support.run import run_emud, run_qemu, trap_logs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = ["hello", "timer", "uart-echo", "semihosting-hello",
-         "bench-crc32", "bench-sieve", "bench-matmul", "bench-dhry"]
+         "bench-crc32", "bench-sieve", "bench-matmul", "bench-dhry", "rtos-mix"]
 BENCHES = [n for n in NAMES if n.startswith("bench-")]
 CASES = [(n, x) for n in NAMES for x in (32, 64)]
 IDS = [f"{n}-rv{x}" for n, x in CASES]
