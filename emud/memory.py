@@ -135,8 +135,10 @@ class AddressSpace:
                     owner = m
             if owner is None:
                 continue
-            if spans and spans[-1].region is owner.region and spans[-1].end == lo:
-                # contiguous piece of the same region: extend the span
+            if spans and spans[-1].region is owner.region and spans[-1].end == lo \
+                    and spans[-1].offset + (lo - spans[-1].base) == lo - owner.base:
+                # contiguous piece of the same region at the next offset: extend
+                # the span (not a second mapping of it, an alias, right after)
                 spans[-1].end = hi
                 continue
             span = Mapping(owner.base, owner.region, owner.priority)
