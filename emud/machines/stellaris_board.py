@@ -1,0 +1,100 @@
+"""The lm3s6965evb board's memory map and devices, as QEMU 7.2's
+hw/arm/stellaris.c builds `-M lm3s6965evb` (checked with `info mtree -f` and
+`info qtree`).
+
+    0x00000000-0x0003ffff  flash, 256 KiB (read-only to the guest)
+    0x20000000-0x2000ffff  SRAM, 64 KiB
+    0x22000000, 0x42000000 bit-band aliases of 0x20000000 and 0x40000000
+    0x40000000             watchdog (the Luminary CMSDK variant)     IRQ 18
+    0x40004000-0x40007000, 0x40024000-0x40026000  GPIO A-G (PL061)  IRQ 0-4, 30, 31
+    0x4000c000, 0x4000d000, 0x4000e000  UART 0-2 (PL011)           IRQ 5, 6, 33
+    0x40030000-0x40033000  GPTM timers 0-3                          IRQ 19, 21, 23, 35
+    0x400fe000             system control (ssys)                    IRQ 28
+    RAZ/WI (QEMU's unimplemented devices): I2C-0 0x40002000, I2C-2 0x40021000,
+    PWM 0x40028000, QEI-0/1 0x4002c000/0x4002d000, analogue comparator
+    0x4003c000, hibernation 0x400fc000, flash control 0x400fd000.
+
+Everything else faults, as on the board. Not modelled (QEMU has them, here
+they fault): the SSI (PL022, with the OLED and SD card) at 0x40008000, the
+I2C master at 0x40020000, the ADC at 0x40038000, the ethernet at 0x40048000.
+The system clock (ssys) drives the GPTMs, the watchdog and SysTick.
+"""
+from __future__ import annotations
+
+from typing import Callable, List, Sequence
+
+from ..devices.cmsdk_watchdog import CmsdkWatchdog
+from ..devices.pl011 import Pl011
+from ..devices.pl061 import Pl061
+from ..devices.stellaris_gptm import StellarisGptm
+from ..devices.stellaris_sysctl import StellarisSysCtl
+from ..memory import RamRegion, RomRegion
+from .cortexm_board import IrqSink, map_bitband, map_unimplemented
+
+NUM_IRQ = 64
+FLASH_SIZE = 256 << 10
+SRAM_BASE, SRAM_SIZE = 0x20000000, 64 << 10
+UART_BASES, UART_IRQS = (0x4000C000, 0x4000D000, 0x4000E000), (5, 6, 33)
+GPIO_BASES = (0x40004000, 0x40005000, 0x40006000, 0x40007000, 0x40024000, 0x40025000, 0x40026000)
+GPIO_IRQS = (0, 1, 2, 3, 4, 30, 31)
+GPTM_IRQS = (19, 21, 23, 35)
+WATCHDOG_IRQ, SSYS_IRQ = 18, 28
+#: lm3s6965's identification registers, as QEMU's board table has them
+SSYS_IDS = dict(did0=0x10010002, did1=0x1073402E,
+                dc=[0x00FF007F, 0x001133FF, 0x030F5317, 0x0F0F87FF, 0x5000007F])
+
+UNIMPLEMENTED = (
+    ("i2c-0", 0x40002000, 0x1000), ("i2c-2", 0x40021000, 0x1000), ("PWM", 0x40028000, 0x1000),
+    ("QEI-0", 0x4002C000, 0x1000), ("QEI-1", 0x4002D000, 0x1000),
+    ("analogue-comparator", 0x4003C000, 0x1000), ("hibernation", 0x400FC000, 0x1000),
+    ("flash-control", 0x400FD000, 0x1000),
+)
+
+
+class Lm3s6965Board:
+    def __init__(self, host, irq: Callable[[int], IrqSink], nmi: IrqSink,
+                 request_reset: Callable[[], None], serials: Sequence = ()) -> None:
+        bus, clock = host.bus, host.clock
+        self.flash = RomRegion("stellaris.flash", FLASH_SIZE)
+        bus.map(0, self.flash)
+        self.sram = RamRegion("stellaris.sram", SRAM_SIZE)
+        bus.map(SRAM_BASE, self.sram)
+        for name, base, size in UNIMPLEMENTED:
+            map_unimplemented(host, name, base, size)
+        map_bitband(host)
+
+        self.ssys = StellarisSysCtl(**SSYS_IDS)
+        self.ssys.irq.connect(irq(SSYS_IRQ))
+        host.map_device("ssys", 0x400FE000, self.ssys)
+
+        self.watchdog = CmsdkWatchdog(clock, self.ssys.sysclk_hz(), luminary=True,
+                                      on_reset=request_reset, name="watchdog")
+        self.watchdog.irq.connect(irq(WATCHDOG_IRQ))
+        host.map_device("watchdog", 0x40000000, self.watchdog)
+        self.ssys.add_clock_listener(self.watchdog.set_clock_hz)
+
+        self.gptms: List[StellarisGptm] = []
+        for i, n in enumerate(GPTM_IRQS):
+            gptm = StellarisGptm(clock, self.ssys.sysclk_hz(), name="gptm%d" % i)
+            gptm.irq.connect(irq(n))
+            host.map_device("gptm%d" % i, 0x40030000 + 0x1000 * i, gptm)
+            self.ssys.add_clock_listener(gptm.set_clock_hz)
+            self.gptms.append(gptm)
+
+        self.gpios: List[Pl061] = []
+        for i, (base, n) in enumerate(zip(GPIO_BASES, GPIO_IRQS)):
+            gpio = Pl061(luminary=True, name="gpio%s" % "ABCDEFG"[i])
+            gpio.irq.connect(irq(n))
+            host.map_device(gpio.name, base, gpio)
+            self.gpios.append(gpio)
+
+        self.uarts: List[Pl011] = []
+        for i, (base, n) in enumerate(zip(UART_BASES, UART_IRQS)):
+            uart = Pl011(serials[i] if i < len(serials) else None, luminary=True, name="uart%d" % i)
+            uart.irq.connect(irq(n))
+            host.map_device("uart%d" % i, base, uart)
+            self.uarts.append(uart)
+
+    @property
+    def sysclk_hz(self) -> float:
+        return self.ssys.sysclk_hz()
