@@ -1,0 +1,21 @@
+"""`-M lm3s6965evb`: QEMU 7.2's Stellaris LM3S6965 evaluation board
+(Cortex-M3, 64 external IRQs). The CPU clock is ssys's system clock (12.5 MHz
+at reset, set by RCC/RCC2); SysTick has no external reference clock, as on
+QEMU. The map and devices: stellaris_board.py."""
+from __future__ import annotations
+
+from .cortexm import CortexMMachine
+from .stellaris_board import NUM_IRQ, SRAM_BASE, SRAM_SIZE, Lm3s6965Board
+
+
+class Lm3s6965Machine(CortexMMachine):
+    name = "lm3s6965evb"
+    description = "Stellaris LM3S6965EVB (Cortex-M3)"
+    board_class = Lm3s6965Board
+    num_irq = NUM_IRQ
+    cpu_hz = 12_500_000
+    refclk_hz = 0
+    ram_base, ram_size = SRAM_BASE, SRAM_SIZE
+
+    def systick_clock_hz(self) -> float:
+        return self.board.sysclk_hz
