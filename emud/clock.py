@@ -16,8 +16,16 @@ Two ways for time to pass:
   for an interrupt, time jumps forward up to the next timer (or to the host
   clock).
 * icount (``-icount shift=N``): every retired instruction is 2**N ns, so a run
-  is deterministic; when every hart waits for an interrupt the clock jumps to
-  the next timer deadline instead of sleeping.
+  is deterministic. When every hart waits for an interrupt, ``sleep=on``
+  (QEMU's default) lets the idle period pass in real time: the harts wait on
+  the host clock and guest time moves by what the host clock moved, up to the
+  next timer's deadline exactly (so the run stays reproducible); ``sleep=off``
+  jumps to the next deadline at once. ``shift=auto`` (QEMU's adaptive mode,
+  softmmu/icount.c) starts at shift 3 and, every second of real time and every
+  0.1 s of guest time, moves the shift by one (0..MAX_ICOUNT_SHIFT) towards
+  the pace at which guest time keeps up with real time; the bias is re-based
+  at each change, so guest time never jumps. There, idle time is also held
+  back so that guest time does not run ahead of real time.
 
 Devices arm timers with :meth:`VirtualClock.add_timer`; the vCPU loop calls
 :meth:`run_quantum` before and :meth:`run_expired` after each quantum, caps a
@@ -32,6 +40,15 @@ import heapq
 import itertools
 import time
 from typing import Callable, List, Optional, Tuple
+
+#: -icount shift=auto: the first shift (125 MIPS, QEMU's guess), the largest
+#: (1 MIPS), the differences between guest and real time taken for noise, and
+#: the cadence of the adjustment in real and in guest time (QEMU's icount.c)
+ICOUNT_AUTO_START = 3
+MAX_ICOUNT_SHIFT = 10
+ICOUNT_WOBBLE_NS = 100_000_000
+ADJUST_EVERY_HOST_NS = 1_000_000_000
+ADJUST_EVERY_GUEST_NS = 100_000_000
 
 #: realtime: the most guest time one instruction may take while a hart runs
 #: (as -icount shift=8: 3906 instructions per 1 ms tick at least, which
@@ -54,12 +71,23 @@ class Timer:
 
 class VirtualClock:
     def __init__(self, icount_shift: Optional[int] = None,
-                 retired: Optional[Callable[[], int]] = None) -> None:
+                 retired: Optional[Callable[[], int]] = None,
+                 adaptive: bool = False, sleep: bool = True) -> None:
         self.icount_shift = icount_shift
+        # -icount shift=auto: the shift moves (from icount_shift) with real time
+        self.icount_adaptive = adaptive and icount_shift is not None
+        # -icount sleep=on: idle time passes in real time (off: skipped)
+        self.icount_sleep = sleep
         # retired(): instructions retired by all harts (icount time; the
         # realtime bound on how fast time may pass while harts run)
         self._retired = retired or (lambda: 0)
-        self._offset_ns = 0          # icount: time warped forward while idle
+        # icount: guest time = (instructions << shift) + _offset_ns (the
+        # idle time warped over, and the re-basing at each shift change)
+        self._offset_ns = 0
+        self._warp_from: Optional[int] = None   # icount sleep=on: host ns idle from
+        self._last_delta = 0                    # shift=auto: guest - real, last time
+        self._adjust_at_host = ADJUST_EVERY_HOST_NS
+        self._adjust_at_guest = ADJUST_EVERY_GUEST_NS
         self._running = False
         self._run_started = 0.0      # realtime: host time when the VM last started
         self._host_ns = 0            # realtime: host ns the VM ran before the last start
@@ -82,7 +110,8 @@ class VirtualClock:
 
     # -- time -------------------------------------------------------------------
     def host_ns(self) -> int:
-        """realtime: host nanoseconds the machine has been running."""
+        """Host nanoseconds the machine has been running: real time, which
+        guest time follows (realtime) or shift=auto compares it with."""
         if self._running:
             return self._host_ns + int((time.monotonic() - self._run_started) * 1e9)
         return self._host_ns
@@ -126,9 +155,10 @@ class VirtualClock:
 
     def stop(self) -> None:
         if self._running:
+            self._account_warp(end=True)
             if self.icount_shift is None:
                 self._anchor_ns = self.now_ns()
-                self._host_ns = self.host_ns()
+            self._host_ns = self.host_ns()   # (shift=auto compares guest time with it)
             self._running = False
 
     def run_quantum(self) -> None:
@@ -136,12 +166,20 @@ class VirtualClock:
         self.start()
         if self.icount_shift is None:
             self._anchor(busy=True)
+        else:
+            self._account_warp(end=True)
 
     def idle(self) -> None:
-        """realtime: every hart waits for an interrupt. Time flows with the
+        """Every hart waits for an interrupt. realtime: time flows with the
         host clock again, and the lag is made up at once, as far as the next
-        timer (which then fires with the hart awake to take it)."""
-        if self.icount_shift is not None or not self._running:
+        timer (which then fires with the hart awake to take it). icount with
+        sleep=on: from here idle time passes with the host clock (accounted
+        by :meth:`run_expired`, up to the next timer; QEMU's warp timer)."""
+        if not self._running:
+            return
+        if self.icount_shift is not None:
+            if self.icount_sleep and self._warp_from is None:
+                self._warp_from = self.host_ns()
             return
         self._anchor(busy=False)
         target = self.host_ns()
@@ -156,6 +194,62 @@ class VirtualClock:
         now = self.now_ns()
         if ns > now:
             self._offset_ns += ns - now
+
+    def _account_warp(self, end: bool = False) -> None:
+        """icount sleep=on: add the host time idle since the last account to
+        guest time: under shift=auto no further than real time (guest time
+        never runs ahead of it while idle), with a fixed shift no further
+        than the next timer's deadline, so that the guest sees exactly the
+        time it sees with sleep=off and the run repeats."""
+        start = self._warp_from
+        if start is None:
+            return
+        host = self.host_ns()
+        self._warp_from = None if end else host
+        now = self.now_ns()
+        target = now + host - start
+        if self.icount_adaptive:
+            target = min(target, host)
+        else:
+            deadline = self.next_deadline()
+            if deadline is not None:
+                target = min(target, deadline)
+        self.warp_to(target)
+
+    # -- shift=auto ---------------------------------------------------------------
+    def _maybe_adjust(self) -> None:
+        """shift=auto: adjust every ADJUST_EVERY_HOST_NS of real time and
+        every ADJUST_EVERY_GUEST_NS of guest time (QEMU's two timers: the
+        first catches guest time passing too slowly, the second too fast)."""
+        host, now = self.host_ns(), self.now_ns()
+        due = False
+        if host >= self._adjust_at_host:
+            self._adjust_at_host = host + ADJUST_EVERY_HOST_NS
+            due = True
+        if now >= self._adjust_at_guest:
+            self._adjust_at_guest = now + ADJUST_EVERY_GUEST_NS
+            due = True
+        if due:
+            self.adjust_shift()
+
+    def adjust_shift(self) -> None:
+        """shift=auto: one step of QEMU's icount_adjust. Compare guest time
+        with real time (the host time the machine has run); when the gap grew
+        beyond the noise since the last look, make an instruction one step
+        shorter (guest ahead) or longer (guest behind), keeping the shift in
+        0..MAX_ICOUNT_SHIFT. Guest time stays where it is: the offset is
+        re-based for the new shift."""
+        shift = self.icount_shift
+        assert shift is not None
+        now = self.now_ns()
+        delta = now - self.host_ns()
+        if delta > 0 and self._last_delta + ICOUNT_WOBBLE_NS < 2 * delta and shift > 0:
+            shift -= 1
+        elif delta < 0 and self._last_delta - ICOUNT_WOBBLE_NS > 2 * delta and shift < MAX_ICOUNT_SHIFT:
+            shift += 1
+        self._last_delta = delta
+        self.icount_shift = shift
+        self._offset_ns = now - (self._retired() << shift)
 
     # -- timers -------------------------------------------------------------------
     def add_timer(self, deadline_ns: int, callback: Callable[[], None]) -> Timer:
@@ -173,6 +267,10 @@ class VirtualClock:
     def run_expired(self) -> int:
         """Fire every timer whose deadline has passed; returns how many fired."""
         fired = 0
+        if self.icount_shift is not None and self._running:
+            self._account_warp()
+            if self.icount_adaptive:
+                self._maybe_adjust()
         now = self.now_ns()
         if self.icount_shift is None and self._running and self._heap and self._heap[0][0] <= now:
             # realtime: time stays where the timers held it (now_ns), it does
@@ -184,6 +282,8 @@ class VirtualClock:
                 t.cancelled = True
                 t.callback()
                 fired += 1
+        if fired:
+            self._warp_from = None   # icount sleep=on: the idle period ends with its timer
         return fired
 
     def insns_until_deadline(self) -> Optional[int]:
@@ -200,11 +300,16 @@ class VirtualClock:
         return max(1, (left + step - 1) // step)
 
     def seconds_until_deadline(self) -> Optional[float]:
-        """Guest seconds to the next timer (how long an idle wait lasts)."""
+        """How long an idle wait for the next timer lasts: the guest seconds
+        to it; under shift=auto, plus however far guest time is ahead of real
+        time (real time catches up first: the idle warp never passes it)."""
         d = self.next_deadline()
         if d is None:
             return None
-        return max(0.0, (d - self.now_ns()) / 1e9)
+        now = self.now_ns()
+        if self.icount_adaptive:
+            now = min(now, self.host_ns())
+        return max(0.0, (d - now) / 1e9)
 
     def host_seconds_until_deadline(self) -> Optional[float]:
         """realtime: host seconds until the host clock reaches the next timer
@@ -225,11 +330,17 @@ class VirtualClock:
 
     # -- snapshots ------------------------------------------------------------------
     def save_state(self) -> dict:
-        return {"offset_ns": self._offset_ns, "accumulated_ns": self.now_ns() if self.icount_shift is None else 0}
+        return {"offset_ns": self._offset_ns, "accumulated_ns": self.now_ns()}
 
     def load_state(self, state: dict) -> None:
         self._offset_ns = state["offset_ns"]
-        if self.icount_shift is None:
+        self._warp_from = None
+        if self.icount_shift is not None:
+            # guest time as saved, whatever the shift now (shift=auto moves it;
+            # snapshots from before this key was filled in for icount hold 0)
+            if state["accumulated_ns"]:
+                self._offset_ns = state["accumulated_ns"] - (self._retired() << self.icount_shift)
+        else:
             # a restored machine starts with no lag
             self._anchor_ns = self._host_ns = state["accumulated_ns"]
             if self._running:

@@ -45,11 +45,13 @@ class Machine(DebugTarget):
 
     name = "machine"
 
-    def __init__(self, icount_shift: Optional[int] = None) -> None:
+    def __init__(self, icount_shift: Optional[int] = None, icount_adaptive: bool = False,
+                 icount_sleep: bool = True) -> None:
         self.bus = AddressSpace()
         self.cpus: List[Any] = []
         self.devices_by_name: Dict[str, Tuple[Any, int, int]] = {}   # name -> (device, base, size)
-        self.clock = VirtualClock(icount_shift, retired=self._clock_instructions)
+        self.clock = VirtualClock(icount_shift, retired=self._clock_instructions,
+                                  adaptive=icount_adaptive, sleep=icount_sleep)
         self.clock.on_timer_added = self._timer_added
         self.pacer = QuantumPacer()
         self.events = EventBus()
@@ -348,16 +350,16 @@ class Machine(DebugTarget):
         clock = self.clock
         self._kick = trio.Event() if self._kick.is_set() else self._kick
         kick = self._kick
-        all_idle = all(c.halted or self._runs.get(c.hart_id) is None or self._runs[c.hart_id].done
-                       for c in self.cpus)
+        all_idle = all((c.halted and not c.interrupt_pending()) or self._runs.get(c.hart_id) is None
+                       or self._runs[c.hart_id].done for c in self.cpus)
         deadline = clock.next_deadline()
-        if clock.icount and all_idle and deadline is not None:
-            clock.warp_to(deadline)   # deterministic time: skip the idle period
+        if clock.icount and all_idle and deadline is not None and not clock.icount_sleep:
+            clock.warp_to(deadline)   # -icount sleep=off: skip the idle period
             clock.run_expired()
             await trio.lowlevel.checkpoint()
             return
         if all_idle:
-            clock.idle()              # realtime: time flows with the host again, lag made up
+            clock.idle()              # time flows with the host (realtime: lag made up; icount: sleep=on)
             if clock.run_expired():
                 await trio.lowlevel.checkpoint()
                 return

@@ -93,15 +93,15 @@ class VirtMachine(Machine):
                  accel: str = "tcg", accel_options: Optional[Dict[str, Any]] = None,
                  semihosting: Optional[Dict[str, Any]] = None, no_reboot: bool = False,
                  icount_adaptive: bool = False, icount_sleep: bool = True, rtc_clock: str = "host") -> None:
-        super().__init__(icount_shift)
+        super().__init__(icount_shift, icount_adaptive, icount_sleep)
         if accel != "tcg":
             raise AccelError("accelerator %r is not available (this build has: tcg)" % accel)
         if not 1 <= smp <= VIRT_CPUS_MAX:
             raise ValueError("-smp %d: the max CPUs supported by machine 'virt' is %d" % (smp, VIRT_CPUS_MAX))
-        # -icount settings for the pacing (emud/machines/pacing.py, clock.py) to
-        # honour: shift=auto (QEMU moves the shift, from icount_shift, so that
-        # guest time keeps pace with real time) and sleep=on|off (QEMU's default
-        # on: idle guest time passes in real time; off: it is skipped)
+        # the -icount settings, as given (the clock honours them, clock.py):
+        # shift=auto (QEMU moves the shift, from icount_shift, so that guest
+        # time keeps pace with real time) and sleep=on|off (QEMU's default on:
+        # idle guest time passes in real time; off: it is skipped)
         self.icount_adaptive = icount_adaptive
         self.icount_sleep = icount_sleep
         self.xlen = xlen

@@ -21,10 +21,10 @@ from emud.machines.virt import VirtMachine
 STALL_SECONDS = 0.15
 
 
-def make_machine(path):
+def make_machine(path, **kw):
     image = load_elf(str(path))
     serial = MemoryChardev()
-    m = VirtMachine(xlen=image.xlen, serial=serial)
+    m = VirtMachine(xlen=image.xlen, serial=serial, **kw)
     serial.attach(m.uart)
     m.uart.chardev = serial
     m.load_image(image)
