@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from .clock import ICOUNT_AUTO_START, MAX_ICOUNT_SHIFT as ICOUNT_MAX_SHIFT
+
 
 class OptionValueError(ValueError):
     """A value emud cannot honour: one line for the user."""
@@ -108,18 +110,16 @@ class Icount:
     shift: int
     adaptive: bool = False
     sleep: bool = True
-    align: bool = False
 
 
-ICOUNT_AUTO_START = 3     # QEMU's first shift for shift=auto
-ICOUNT_MAX_SHIFT = 10     # QEMU's MAX_ICOUNT_SHIFT
-
-
-def parse_icount(text: str) -> Icount:
+def parse_icount(text: str) -> Optional[Icount]:
+    """None when no shift is given: QEMU then counts no instructions."""
     where = "-icount %s" % text
     setting = Icount(shift=0)
+    shift_given = align = False
     for key, value in _pairs(text, "-icount", implied="shift"):
         if key == "shift":
+            shift_given = True
             if value == "auto":
                 setting.shift, setting.adaptive = ICOUNT_AUTO_START, True
                 continue
@@ -132,14 +132,21 @@ def parse_icount(text: str) -> Icount:
         elif key == "sleep":
             setting.sleep = _switch(where, key, value)
         elif key == "align":
-            setting.align = _switch(where, key, value)
+            align = _switch(where, key, value)
         elif key == "rr":
             raise OptionValueError("%s: record/replay is not supported" % where)
         else:
             raise OptionValueError("%s: unknown option '%s'" % (where, key))
-    if setting.align and setting.adaptive:
+    if align and not shift_given:
+        raise OptionValueError("%s: Please specify shift option when using align" % where)
+    if align and not setting.sleep:
+        raise OptionValueError("%s: align=on and sleep=off are incompatible" % where)
+    if align and setting.adaptive:
         raise OptionValueError("%s: shift=auto and align=on are incompatible" % where)
-    return setting
+    if align:
+        raise OptionValueError("%s: align=on (sleeping the host when the guest runs ahead) "
+                               "is not supported by emud" % where)
+    return setting if shift_given else None
 
 
 #: -M virt properties QEMU 7.2 has, whose default emud models (value accepted)
