@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from .clock import ICOUNT_AUTO_START, MAX_ICOUNT_SHIFT as ICOUNT_MAX_SHIFT
+
 
 class OptionValueError(ValueError):
     """A value emud cannot honour: one line for the user."""
@@ -108,18 +110,16 @@ class Icount:
     shift: int
     adaptive: bool = False
     sleep: bool = True
-    align: bool = False
 
 
-ICOUNT_AUTO_START = 3     # QEMU's first shift for shift=auto
-ICOUNT_MAX_SHIFT = 10     # QEMU's MAX_ICOUNT_SHIFT
-
-
-def parse_icount(text: str) -> Icount:
+def parse_icount(text: str) -> Optional[Icount]:
+    """None when no shift is given: QEMU then counts no instructions."""
     where = "-icount %s" % text
     setting = Icount(shift=0)
+    shift_given = align = False
     for key, value in _pairs(text, "-icount", implied="shift"):
         if key == "shift":
+            shift_given = True
             if value == "auto":
                 setting.shift, setting.adaptive = ICOUNT_AUTO_START, True
                 continue
@@ -132,30 +132,35 @@ def parse_icount(text: str) -> Icount:
         elif key == "sleep":
             setting.sleep = _switch(where, key, value)
         elif key == "align":
-            setting.align = _switch(where, key, value)
+            align = _switch(where, key, value)
         elif key == "rr":
             raise OptionValueError("%s: record/replay is not supported" % where)
         else:
             raise OptionValueError("%s: unknown option '%s'" % (where, key))
-    if setting.align and setting.adaptive:
+    if align and not shift_given:
+        raise OptionValueError("%s: Please specify shift option when using align" % where)
+    if align and not setting.sleep:
+        raise OptionValueError("%s: align=on and sleep=off are incompatible" % where)
+    if align and setting.adaptive:
         raise OptionValueError("%s: shift=auto and align=on are incompatible" % where)
-    return setting
+    if align:
+        raise OptionValueError("%s: align=on (sleeping the host when the guest runs ahead) "
+                               "is not supported by emud" % where)
+    return setting if shift_given else None
 
 
 #: -M virt properties QEMU 7.2 has, whose default emud models (value accepted)
-VIRT_DEFAULTS = {"aia": ("none",), "aia-guests": ("0",)}
-#: -M virt on/off properties emud models either way (QEMU's default off)
-VIRT_SWITCHES = ("aclint",)
+VIRT_DEFAULTS = {"aclint": OFF, "aia": ("none",), "aia-guests": ("0",)}
 #: host-side settings with no effect on the guest
 VIRT_HOST_ONLY = ("dump-guest-core", "mem-merge", "suppress-vmdesc", "usb", "graphics")
 
 
-def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
-    """-M virt[,prop=value]: ('virt', {'dumpdtb': F, 'aclint': True}) or ('help', {})."""
+def parse_machine(text: str) -> Tuple[str, Dict[str, str]]:
+    """-M virt[,prop=value]: ('virt', {'dumpdtb': F}) or ('help', {})."""
     name, *props = text.split(",")
     if name in ("help", "?"):
         return "help", {}
-    out: Dict[str, Any] = {}
+    out: Dict[str, str] = {}
     for part in props:
         key, _, value = part.partition("=")
         if key == "type":
@@ -169,12 +174,8 @@ def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
         elif key in VIRT_HOST_ONLY:
             pass
         else:
-        elif key in VIRT_SWITCHES:
-            if value not in ON + OFF:
-                raise OptionValueError("-M %s: Parameter '%s' expects 'on' or 'off'" % (text, key))
-            out[key] = value in ON
             raise OptionValueError("-M %s: property %r is not supported by emud's virt (supported: dumpdtb=FILE, "
-                                   "aclint=on|off, aia=none)" % (text, key))
+                                   "aclint=off, aia=none)" % (text, key))
     if name != "virt":
         raise OptionValueError("-M %s: unsupported machine type (available: virt)" % name)
     return name, out

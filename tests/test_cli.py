@@ -125,6 +125,9 @@ def test_harmless_options_of_project_scripts_are_taken(tmp_path):
     (["-global", "ns16550a.baud=9600"], "no settable properties"),
     (["-accel", "tcg,thread=many"], "thread must be single or multi"),
     (["-icount", "shift=auto,align=on"], "incompatible"),
+    (["-icount", "shift=4,align=on"], "align=on (sleeping the host when the guest runs ahead) is not supported"),
+    (["-icount", "shift=4,align=on,sleep=off"], "align=on and sleep=off are incompatible"),
+    (["-icount", "align=on"], "Please specify shift option when using align"),
     (["-icount", "shift=11"], "between 0 and 10"),
     (["-m", "128M,maxmem=1G"], "memory hotplug"),
     (["-display", "gtk"], "emud has no display"),
@@ -155,10 +158,18 @@ def test_icount_auto_hands_an_adaptive_setting_to_the_machine():
     machine, _ = build_machine(OptionParser().parse_args(["-kernel", str(HELLO32), "-serial", "none",
                                                           "-icount", "shift=auto,sleep=off"]))
     assert machine.icount_adaptive and not machine.icount_sleep
+    assert machine.clock.icount_adaptive and not machine.clock.icount_sleep   # the clock honours them
     assert machine.clock.icount_shift == 3          # QEMU's starting shift
     machine, _ = build_machine(OptionParser().parse_args(["-kernel", str(HELLO32), "-serial", "none",
                                                           "-icount", "4"]))
     assert not machine.icount_adaptive and machine.icount_sleep and machine.clock.icount_shift == 4
+    assert not machine.clock.icount_adaptive and machine.clock.icount_sleep
+
+
+def test_icount_without_a_shift_counts_nothing_as_qemu():
+    from emud.option_values import parse_icount
+    assert parse_icount("sleep=off") is None        # QEMU 7.2 runs without icount then
+    assert parse_icount("shift=7,align=off,sleep=off").shift == 7
 
 
 def test_d_help_lists_the_items_as_qemu_does():

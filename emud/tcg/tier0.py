@@ -65,10 +65,6 @@ class _Decoder:
                 t[p] = v & m
             return put_temp
         reg = d.reg
-        if reg == 0:
-            def put_zero(x, t, v):
-                raise IRError("write to the zero register global")
-            return put_zero
         if self.signed_regs and w == 64:
             def put_signed(x, t, v):
                 v &= m
