@@ -123,7 +123,8 @@ def build_machine(args):
                           icount_adaptive=bool(icount and icount.adaptive),
                           icount_sleep=icount.sleep if icount else True,
                           log=log, accel=accel.pop("name"), accel_options=accel,
-                          semihosting=semihosting, no_reboot=args.no_reboot, rtc_clock=rtc_clock)
+                          semihosting=semihosting, no_reboot=args.no_reboot, rtc_clock=rtc_clock,
+                          aclint=machine_props.get("aclint", False))
     if dumpdtb is not None:
         # as QEMU: write the machine's device tree and exit
         with open(dumpdtb, "wb") as f:

@@ -131,12 +131,15 @@ class Fdt:
 VIRT_TEST = (0x100000, 0x1000)
 VIRT_RTC = (0x101000, 0x1000)
 VIRT_CLINT = (0x2000000, 0x10000)
+VIRT_ACLINT_SSWI = (0x2F00000, 0x4000)
+ACLINT_SWI_SIZE = 0x4000
+ACLINT_MTIMECMP, ACLINT_MTIME = 0x0, 0x7FF8     # offsets in the MTIMER
 VIRT_PLIC = (0xC000000, 0x600000)
 VIRT_UART0 = (0x10000000, 0x100)
 UART0_IRQ = 10
 RTC_IRQ = 11
 UART_CLOCK_FREQ = 0x384000      # 3.6864 MHz, as QEMU advertises
-IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_M_EXT = 3, 7, 9, 11
+IRQ_S_SOFT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_M_EXT = 1, 3, 7, 9, 11
 
 
 def _reg(base: int, size: int) -> List[int]:
@@ -150,7 +153,7 @@ def build_virt_dtb(ram_base: int = 0x80000000, ram_size: int = 128 << 20, num_ha
                    stdout_path: Optional[str] = "/soc/serial@10000000",
                    uart: bool = True, rtc: bool = True, test: bool = True,
                    initrd: Optional[Tuple[int, int]] = None,
-                   extra_reservations: Iterable[Tuple[int, int]] = ()) -> bytes:
+                   extra_reservations: Iterable[Tuple[int, int]] = (), aclint: bool = False) -> bytes:
     """The device tree of emud's virt machine, as bytes.
 
     ``plic_hart_config`` is the PLIC's context string ("MS,MS" = M and S
@@ -158,6 +161,11 @@ def build_virt_dtb(ram_base: int = 0x80000000, ram_size: int = 128 << 20, num_ha
     the PLIC's ``interrupts-extended``. ``plic_ndev``: QEMU 7.2 advertises 96.
     ``mmu_type`` (e.g. "riscv,sv32") is omitted when None: we model no MMU.
     ``initrd`` = (start, end) adds linux,initrd-start/-end to /chosen.
+    ``aclint`` (``-M virt,aclint=on``): the ACLINT's mswi, mtimer and sswi
+    nodes instead of the clint node, as QEMU 7.2's create_fdt_socket_aclint.
+    Phandles are numbered as QEMU numbers them: the harts from the last one
+    down (cpu, then its interrupt controller), then the PLIC, then the test
+    device.
     """
     fdt = Fdt()
     fdt.reservations.extend(extra_reservations)
@@ -173,20 +181,19 @@ def build_virt_dtb(ram_base: int = 0x80000000, ram_size: int = 128 << 20, num_ha
     # /cpus
     cpus = root.add_node("cpus")
     cpus.set("#address-cells", 1).set("#size-cells", 0).set("timebase-frequency", timebase)
-    cpu_phandles, intc_phandles = [], []
+    cpu_phandles, intc_phandles = [0] * num_harts, [0] * num_harts
+    for h in reversed(range(num_harts)):
+        cpu_phandles[h] = fdt.alloc_phandle()
+        intc_phandles[h] = fdt.alloc_phandle()
     for h in range(num_harts):
         cpu = cpus.add_node("cpu@%x" % h)
-        cph = fdt.alloc_phandle()
-        cpu_phandles.append(cph)
-        cpu.set("phandle", cph).set("device_type", "cpu").set("reg", h).set("status", "okay")
+        cpu.set("phandle", cpu_phandles[h]).set("device_type", "cpu").set("reg", h).set("status", "okay")
         cpu.set("compatible", "riscv").set("riscv,isa", isa)
         if mmu_type:
             cpu.set("mmu-type", mmu_type)
         intc = cpu.add_node("interrupt-controller")
-        iph = fdt.alloc_phandle()
-        intc_phandles.append(iph)
         intc.set("#interrupt-cells", 1).set("interrupt-controller")
-        intc.set("compatible", "riscv,cpu-intc").set("phandle", iph)
+        intc.set("compatible", "riscv,cpu-intc").set("phandle", intc_phandles[h])
     cluster = cpus.add_node("cpu-map").add_node("cluster0")
     for h in range(num_harts):
         cluster.add_node("core%d" % h).set("cpu", cpu_phandles[h])
@@ -197,12 +204,15 @@ def build_virt_dtb(ram_base: int = 0x80000000, ram_size: int = 128 << 20, num_ha
     soc = root.add_node("soc")
     soc.set("#address-cells", 2).set("#size-cells", 2).set("compatible", "simple-bus").set("ranges")
 
-    clint = soc.add_node("clint@%x" % VIRT_CLINT[0])
-    cells: List[int] = []
-    for h in range(num_harts):
-        cells += [intc_phandles[h], IRQ_M_SOFT, intc_phandles[h], IRQ_M_TIMER]
-    clint.set("interrupts-extended", cells).set("reg", _reg(*VIRT_CLINT))
-    clint.set("compatible", ["sifive,clint0", "riscv,clint0"])
+    if aclint:
+        _aclint_nodes(soc, intc_phandles)
+    else:
+        clint = soc.add_node("clint@%x" % VIRT_CLINT[0])
+        cells: List[int] = []
+        for h in range(num_harts):
+            cells += [intc_phandles[h], IRQ_M_SOFT, intc_phandles[h], IRQ_M_TIMER]
+        clint.set("interrupts-extended", cells).set("reg", _reg(*VIRT_CLINT))
+        clint.set("compatible", ["sifive,clint0", "riscv,clint0"])
 
     plic = soc.add_node("plic@%x" % VIRT_PLIC[0])
     plic_ph = fdt.alloc_phandle()
@@ -248,6 +258,28 @@ def build_virt_dtb(ram_base: int = 0x80000000, ram_size: int = 128 << 20, num_ha
         chosen.set("linux,initrd-start", u64_cells(initrd[0]))
         chosen.set("linux,initrd-end", u64_cells(initrd[1]))
     return fdt.to_bytes()
+
+
+def _aclint_nodes(soc: FdtNode, intc_phandles: List[int]) -> None:
+    """QEMU 7.2's ACLINT nodes: the MSWI and the SSWI are interrupt
+    controllers (no cells) wired to each hart's M / S software interrupt; the
+    MTIMER's reg lists mtime first, then the mtimecmp array."""
+    def wired(irq: int) -> List[int]:
+        return [cell for ph in intc_phandles for cell in (ph, irq)]
+
+    base = VIRT_CLINT[0]
+    mswi = soc.add_node("mswi@%x" % base)
+    mswi.set("compatible", "riscv,aclint-mswi").set("reg", _reg(base, ACLINT_SWI_SIZE))
+    mswi.set("interrupts-extended", wired(IRQ_M_SOFT)).set("interrupt-controller").set("#interrupt-cells", 0)
+    mtimer_base = base + ACLINT_SWI_SIZE
+    mtimer = soc.add_node("mtimer@%x" % mtimer_base)
+    mtimer.set("compatible", "riscv,aclint-mtimer")
+    mtimer.set("reg", _reg(mtimer_base + ACLINT_MTIME, VIRT_CLINT[1] - ACLINT_SWI_SIZE - ACLINT_MTIME)
+               + _reg(mtimer_base + ACLINT_MTIMECMP, ACLINT_MTIME))
+    mtimer.set("interrupts-extended", wired(IRQ_M_TIMER))
+    sswi = soc.add_node("sswi@%x" % VIRT_ACLINT_SSWI[0])
+    sswi.set("compatible", "riscv,aclint-sswi").set("reg", _reg(*VIRT_ACLINT_SSWI))
+    sswi.set("interrupts-extended", wired(IRQ_S_SOFT)).set("interrupt-controller").set("#interrupt-cells", 0)
 
 
 def virt_fdt_address(ram_base: int, ram_size: int, fdt_size: int) -> int:

@@ -150,23 +150,29 @@ def parse_icount(text: str) -> Optional[Icount]:
 
 
 #: -M virt properties QEMU 7.2 has, whose default emud models (value accepted)
-VIRT_DEFAULTS = {"aclint": OFF, "aia": ("none",), "aia-guests": ("0",)}
+VIRT_DEFAULTS = {"aia": ("none",), "aia-guests": ("0",)}
+#: -M virt on/off properties emud models either way (QEMU's default off)
+VIRT_SWITCHES = ("aclint",)
 #: host-side settings with no effect on the guest
 VIRT_HOST_ONLY = ("dump-guest-core", "mem-merge", "suppress-vmdesc", "usb", "graphics")
 
 
-def parse_machine(text: str) -> Tuple[str, Dict[str, str]]:
-    """-M virt[,prop=value]: ('virt', {'dumpdtb': F}) or ('help', {})."""
+def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
+    """-M virt[,prop=value]: ('virt', {'dumpdtb': F, 'aclint': True}) or ('help', {})."""
     name, *props = text.split(",")
     if name in ("help", "?"):
         return "help", {}
-    out: Dict[str, str] = {}
+    out: Dict[str, Any] = {}
     for part in props:
         key, _, value = part.partition("=")
         if key == "type":
             name = value
         elif key == "dumpdtb" and value:
             out["dumpdtb"] = value
+        elif key in VIRT_SWITCHES:
+            if value not in ON + OFF:
+                raise OptionValueError("-M %s: Parameter '%s' expects 'on' or 'off'" % (text, key))
+            out[key] = value in ON
         elif key in VIRT_DEFAULTS:
             if value not in VIRT_DEFAULTS[key]:
                 raise OptionValueError("-M %s: %s=%s is not supported by emud's virt (it has QEMU's default, %s=%s)"
@@ -175,7 +181,7 @@ def parse_machine(text: str) -> Tuple[str, Dict[str, str]]:
             pass
         else:
             raise OptionValueError("-M %s: property %r is not supported by emud's virt (supported: dumpdtb=FILE, "
-                                   "aclint=off, aia=none)" % (text, key))
+                                   "aclint=on|off, aia=none)" % (text, key))
     if name != "virt":
         raise OptionValueError("-M %s: unsupported machine type (available: virt)" % name)
     return name, out

@@ -32,7 +32,7 @@ OPTIONS: Tuple[Option, ...] = (
     Option(("h", "help"), "help", _FLAG, "show this help and exit"),
     Option(("version",), "version", _FLAG, "show the version and exit"),
     Option(("M", "machine"), "machine", "virt[,prop=value]",
-           "the board: virt (QEMU's RISC-V virt memory map); props: dumpdtb=FILE, aclint=off, aia=none"),
+           "the board: virt (QEMU's RISC-V virt memory map); props: dumpdtb=FILE, aclint=on|off, aia=none"),
     Option(("cpu",), "cpu", "rv32|rv64", "the hart type; default: follow the ELF's class"),
     Option(("accel",), "accel", "tcg[,tb-size=MiB][,tier-up=N][,thread=single]",
            "our translator; tb-size bounds the code cache (MiB of generated Python), a block is "

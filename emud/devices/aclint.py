@@ -1,10 +1,12 @@
-"""RISC-V ACLINT: the machine-level software interrupt device (MSWI) and the
-machine timer (MTIMER), as QEMU's hw/intc/riscv_aclint.c and virt map them.
+"""RISC-V ACLINT: the machine-level software interrupt device (MSWI), the
+machine timer (MTIMER) and the supervisor-level software interrupt device
+(SSWI), as QEMU's hw/intc/riscv_aclint.c and virt map them.
 
 virt puts MSWI at 0x2000000 (0x4000 bytes: ``msip`` of hart h at +4*h) and
 MTIMER right after it at 0x2004000 (0x8000 bytes: ``mtimecmp`` of hart h at
 +8*h, ``mtime`` at +0x7ff8). Together they are the CLINT the device tree
-advertises.
+advertises; with ``-M virt,aclint=on`` the tree names them as the ACLINT's
+MSWI and MTIMER instead, and SSWI joins them at 0x2f00000.
 
 Time: ``mtime`` = guest ns * timebase / 1e9 + delta, where ``delta`` changes
 when the guest writes ``mtime`` (QEMU's time_delta). Writing ``mtimecmp``
@@ -66,6 +68,39 @@ class AclintSwi(Device):
         d = super().info()
         d["msip"] = [line.level for line in self.msip_irqs]
         return d
+
+
+class AclintSswi(Device):
+    """SSWI: one ``setssip`` word per hart. Writing 1 to bit 0 makes the
+    hart's supervisor software interrupt (SSIP, mip bit 1) pending; writing 0
+    does nothing and the word always reads 0 (the ACLINT spec's SETSSIP, and
+    QEMU's riscv_aclint_swi with sswi=1: the hart clears SSIP itself, through
+    mip/sip). Each write of 1 is a pulse on the hart's line, for a sink that
+    latches the pending bit on the rising edge; the device keeps no state,
+    so reset and snapshots have nothing to do.
+
+    A hart without S-mode has no SSIP to set (mip.SSIP is read-only zero,
+    privileged spec "Machine Interrupt Registers"): the machine then leaves
+    the lines unconnected and the register does nothing, as on such a hart
+    in hardware."""
+
+    name = "aclint-sswi"
+    size = SWI_SIZE
+    access_sizes = (4,)
+
+    def __init__(self, num_harts: int = 1, name: str = "aclint-sswi") -> None:
+        self.name = name
+        self.num_harts = num_harts
+        self.ssip_irqs: List[IrqLine] = [IrqLine("%s.ssip%d" % (name, h)) for h in range(num_harts)]
+
+    def read(self, offset: int, size: int) -> int:
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if offset < self.num_harts * 4 and offset & 3 == 0 and value & 1:
+            line = self.ssip_irqs[offset >> 2]
+            line.raise_()
+            line.lower()
 
 
 class AclintMtimer(Device):

@@ -7,6 +7,7 @@ Memory map (QEMU's hw/riscv/virt.c, checked with `info mtree -f`):
     0x00101000-0x00101023  goldfish_rtc                          IRQ 11
     0x02000000-0x02003fff  ACLINT SWI (msip per hart)
     0x02004000-0x0200bfff  ACLINT MTIMER (mtimecmp per hart, mtime at 0x200bff8)
+    0x02f00000-0x02f03fff  ACLINT SSWI (setssip per hart), only with aclint=on
     0x0c000000-0x0c5fffff  PLIC (96 sources; contexts per hart: M, S)
     0x10000000-0x10000007  ns16550a UART                         IRQ 10
     0x80000000-...         RAM (default 128 MiB); the device tree at the top
@@ -27,7 +28,7 @@ from typing import Any, Callable, Dict, Optional
 from ..accel.tcg import TcgAccelerator
 from ..accel.base import AccelError
 from ..cpu.riscv import RiscvCPU, RiscvFrontend
-from ..devices.aclint import AclintMtimer, AclintSwi
+from ..devices.aclint import AclintMtimer, AclintSswi, AclintSwi
 from ..devices.goldfish_rtc import GoldfishRtc
 from ..devices.plic import Plic
 from ..devices.sifive_test import SifiveTest
@@ -42,6 +43,7 @@ RTC_BASE = 0x101000
 ACLINT_SWI_BASE = 0x2000000
 ACLINT_MTIMER_BASE = 0x2004000
 ACLINT_MTIMER_SIZE = 0x8000
+ACLINT_SSWI_BASE = 0x2F00000
 PLIC_BASE = 0xC000000
 UART_BASE = 0x10000000
 UART_SIZE = 8
@@ -91,7 +93,7 @@ class VirtMachine(Machine):
     def __init__(self, xlen: int = 32, ram_size: int = DEFAULT_RAM_SIZE, smp: int = 1,
                  serial=None, icount_shift: Optional[int] = None, log=None,
                  accel: str = "tcg", accel_options: Optional[Dict[str, Any]] = None,
-                 semihosting: Optional[Dict[str, Any]] = None, no_reboot: bool = False,
+                 semihosting: Optional[Dict[str, Any]] = None, no_reboot: bool = False, aclint: bool = False,
                  icount_adaptive: bool = False, icount_sleep: bool = True, rtc_clock: str = "host") -> None:
         super().__init__(icount_shift, icount_adaptive, icount_sleep)
         if accel != "tcg":
@@ -129,6 +131,13 @@ class VirtMachine(Machine):
         self.map_device("aclint-swi", ACLINT_SWI_BASE, self.swi, 0x4000)
         self.mtimer = AclintMtimer(self.clock, smp)
         self.map_device("aclint-mtimer", ACLINT_MTIMER_BASE, self.mtimer, ACLINT_MTIMER_SIZE)
+        # -M virt,aclint=on (QEMU: TCG only): the same MSWI and MTIMER, plus an
+        # SSWI. Its lines stay unconnected: our harts have no S-mode, so no
+        # SSIP for it to set (docs/COMPATIBILITY.md)
+        self.aclint = aclint
+        self.sswi = AclintSswi(smp) if aclint else None
+        if self.sswi is not None:
+            self.map_device("aclint-sswi", ACLINT_SSWI_BASE, self.sswi)
         self.plic = Plic(smp)
         self.map_device("plic", PLIC_BASE, self.plic)
         self.uart = Uart16550(serial, self.clock)
@@ -150,7 +159,7 @@ class VirtMachine(Machine):
         self.frontend = RiscvFrontend(xlen)
         self.accel = TcgAccelerator(self.frontend, bus, log=log, options=accel_options)
         self.dtb = build_virt_dtb(RAM_BASE, ram_size, smp, isa=self.isa_string(),
-                                  plic_hart_config=self.plic.hart_config)
+                                  plic_hart_config=self.plic.hart_config, aclint=aclint)
         self.fdt_addr = virt_fdt_address(RAM_BASE, ram_size, len(self.dtb))
         self.finish_init()
         self.board_reset()

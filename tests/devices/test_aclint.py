@@ -1,8 +1,8 @@
-"""ACLINT MSWI + MTIMER: registers, 10 MHz time base, MTIP at the right virtual time."""
+"""ACLINT MSWI + MTIMER + SSWI: registers, 10 MHz time base, MTIP at the right virtual time."""
 import pytest
 
 from emud.clock import VirtualClock
-from emud.devices.aclint import AclintMtimer, AclintSwi
+from emud.devices.aclint import AclintMtimer, AclintSswi, AclintSwi
 from emud.memory import AddressSpace, BusError, MmioRegion
 
 MTIME = 0x7FF8
@@ -117,6 +117,43 @@ def test_msip():
     swi.write(4, 4, 1)
     swi.reset()
     assert swi.read(4, 4) == 0
+
+
+def test_sswi_setssip_is_write_one_to_set_and_reads_zero():
+    # QEMU's riscv_aclint_swi with sswi=1: 1 raises the hart's SSIP, 0 does nothing, reads give 0
+    sswi = AclintSswi(num_harts=2)
+    seen = []
+    sswi.ssip_irqs[1].connect(seen.append)
+    sswi.write(4, 4, 0xFFFFFFFF)
+    assert seen == [1, 0] and sswi.read(4, 4) == 0      # a pulse: the hart latches SSIP
+    sswi.write(4, 4, 0)
+    sswi.write(4, 4, 2)
+    sswi.write(0x3FFC, 4, 1)                            # past the harts: ignored
+    assert seen == [1, 0]
+    space = AddressSpace()
+    space.map(0x2F00000, MmioRegion("sswi", sswi.size, sswi))
+    assert sswi.size == 0x4000
+    space.write(0x2F00000, 4, 1)
+    with pytest.raises(BusError):
+        space.write(0x2F00000, 1, 1)
+    with pytest.raises(BusError):
+        space.read(0x2F00000, 8)
+
+
+@pytest.mark.parametrize("aclint", [False, True])
+def test_virt_sswi_only_with_aclint_on_and_it_pends_nothing_on_m_mode_harts(aclint):
+    from emud.machines.virt import VirtMachine
+    m = VirtMachine(xlen=32, smp=2, aclint=aclint)
+    if not aclint:
+        with pytest.raises(BusError):
+            m.bus.write(0x2F00004, 4, 1)
+        return
+    before = [cpu.mip for cpu in m.cpus]
+    m.bus.write(0x2F00004, 4, 1)                        # SETSSIP of hart 1
+    assert m.bus.read(0x2F00004, 4) == 0
+    assert [cpu.mip for cpu in m.cpus] == before        # no S-mode: mip.SSIP is read-only zero
+    m.bus.write(0x2000004, 4, 1)                        # the MSWI still works as without aclint
+    assert m.cpus[1].mip & 0x8 and not m.cpus[0].mip & 0x8
 
 
 def test_snapshot_restores_a_pending_compare():

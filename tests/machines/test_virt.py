@@ -37,12 +37,12 @@ async def run_until_stop(m, timeout=60):
     return event
 
 
-def qemu_hmp(xlen, commands):
+def qemu_hmp(xlen, commands, machine="virt"):
     qemu = shutil.which("qemu-system-riscv%d" % xlen)
     if qemu is None:
         pytest.skip("qemu-system-riscv%d is not installed" % xlen)
     script = "".join(c + "\n" for c in commands) + "quit\n"
-    r = subprocess.run([qemu, "-M", "virt", "-bios", "none", "-monitor", "stdio", "-S", "-nographic",
+    r = subprocess.run([qemu, "-M", machine, "-bios", "none", "-monitor", "stdio", "-S", "-nographic",
                         "-serial", "none"], input=script.encode(), capture_output=True, timeout=30)
     return r.stdout.decode(errors="replace")
 
@@ -60,20 +60,25 @@ def test_reset_rom_matches_qemu(xlen):
     assert ours == words
 
 
-@pytest.mark.parametrize("xlen", [32, 64])
-def test_memory_map_matches_qemu(xlen):
-    out = qemu_hmp(xlen, ["info mtree -f"])
+@pytest.mark.parametrize("xlen, machine", [(32, "virt"), (64, "virt"), (32, "virt,aclint=on")])
+def test_memory_map_matches_qemu(xlen, machine):
+    out = qemu_hmp(xlen, ["info mtree -f"], machine)
     qemu = {}
     for line in out.splitlines():
         line = line.strip()
         if "(prio" in line and "-" in line.split()[0]:
             lo, hi = (int(v, 16) for v in line.split()[0].split("-"))
             qemu[lo] = hi
-    m, _ = make_machine(xlen=xlen)
+    m, _ = make_machine(xlen=xlen, aclint=machine.endswith("aclint=on"))
+    ours = {start: end for start, end, kind, name in m.bus.describe()}
     for start, end, kind, name in m.bus.describe():
         assert start in qemu, "%s at 0x%x is not in QEMU's map" % (name, start)
         if name not in ("plic",):
             assert qemu[start] == end, "%s ends at 0x%x, QEMU 0x%x" % (name, end, qemu[start])
+    # the ACLINT as QEMU maps it: MSWI, MTIMER and, with aclint=on only, SSWI
+    aclint = {s: e for s, e in qemu.items() if 0x2000000 <= s < 0x3000000}
+    assert {s: ours.get(s) for s in aclint} == aclint
+    assert (0x2F00000 in aclint) == machine.endswith("aclint=on")
 
 
 async def test_hello_runs_and_exits_with_zero():
