@@ -6,9 +6,10 @@ instructions reuse the translator of the instruction they expand to.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ...tcg.translator import DisasContext, Frontend
+from ..frontend_util import DecodeCache, capstone_listing, collect_translators
 from . import insn_priv, insn_rva, insn_rvi, insn_rvm, insn_zicsr
 from .decode import Decoded, Decoder, insn_length
 from .gen import gen_illegal
@@ -17,22 +18,11 @@ from .helpers import HELPERS
 from .pmp import X, rules_by_id
 
 
-def _collect(*modules) -> Dict[str, Callable]:
-    table: Dict[str, Callable] = {}
-    for mod in modules:
-        for attr, fn in vars(mod).items():
-            if attr.startswith("trans_"):
-                table[attr[len("trans_"):]] = fn
-    return table
-
-
-TRANSLATORS = _collect(insn_rvi, insn_rvm, insn_rva, insn_zicsr, insn_priv)
+TRANSLATORS = collect_translators(insn_rvi, insn_rvm, insn_rva, insn_zicsr, insn_priv)
 
 #: Instructions that must be first in their TB: CSR accesses (exact counters),
 #: and the ones that change state the dispatcher must look at.
 STARTS_TB = frozenset(("csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "mret", "wfi", "fence_i"))
-
-_DECODE_CACHE_MAX = 1 << 16
 
 
 class RiscvFrontend(Frontend):
@@ -44,22 +34,14 @@ class RiscvFrontend(Frontend):
         self.xlen = xlen
         self.helpers = dict(HELPERS)
         self.decoder = Decoder(xlen)
-        self._cache: Dict[Tuple[int, int], Optional[Decoded]] = {}
+        self._decode = DecodeCache(self.decoder.decode)
         self._cs = None
 
     def insn_length(self, first_halfword: int) -> int:
         return insn_length(first_halfword)
 
     def decode(self, insn: int, length: int) -> Optional[Decoded]:
-        key = (insn, length)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
-        if len(self._cache) >= _DECODE_CACHE_MAX:
-            self._cache.clear()
-        d = self._cache[key] = self.decoder.decode(insn, length)
-        return d
+        return self._decode(insn, length)
 
     def starts_tb(self, ctx: DisasContext) -> bool:
         d = self.decode(ctx.insn, ctx.length)
@@ -90,17 +72,4 @@ class RiscvFrontend(Frontend):
         return self._cs
 
     def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
-        cs = self._capstone()
-        out: List[Tuple[int, int, str, str]] = []
-        pos = 0
-        while pos + 2 <= len(code):
-            size = insn_length(code[pos] | (code[pos + 1] << 8))
-            chunk = code[pos:pos + size]
-            insn = next(cs.disasm(chunk, pc + pos, 1), None)
-            if insn is not None and insn.size == size:
-                out.append((insn.address, insn.size, insn.mnemonic, insn.op_str))
-            else:  # capstone does not know it (or the bytes end mid-instruction)
-                word = int.from_bytes(chunk, "little")
-                out.append((pc + pos, len(chunk), ".insn", "0x%0*x" % (2 * len(chunk), word)))
-            pos += size
-        return out
+        return capstone_listing(self._capstone(), code, pc, insn_length)
