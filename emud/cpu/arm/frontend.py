@@ -1,0 +1,90 @@
+"""The Thumb front end: decode one instruction, run its translator, and
+apply the IT block around it.
+
+Translators live one file per group (insn_dp, insn_bits, insn_mul, insn_ldst,
+insn_branch, insn_sys) as ``trans_<name>(ctx, args)``.
+
+IT blocks, as QEMU does them: the IT state at a TB's start comes from the
+TB flags (bits 0-7, cpu.tb_flags); inside the TB the translator knows it
+for every instruction, skips a failing one with a forward branch, writes
+the ITSTATE global when it changes, and makes every exit leave the state
+of the instruction that comes next (gen.it_exit).
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from ...tcg.translator import DisasContext, Frontend
+from ..frontend_util import DecodeCache, capstone_listing, collect_translators
+from . import excnum as X
+from . import insn_bits, insn_branch, insn_dp, insn_ldst, insn_mul, insn_sys
+from .cpu import FLAG_HANDLER, FLAG_NOT_THUMB, V7M
+from .decode import Decoded, ThumbDecoder, insn_length
+from .gen import gen_skip_unless, gen_trap, gen_undef
+from .helpers import HELPERS
+from .regs import ITSTATE, M32, it_advance
+
+
+TRANSLATORS = collect_translators(insn_dp, insn_bits, insn_mul, insn_ldst, insn_branch, insn_sys)
+
+#: not allowed inside an IT block (UNPREDICTABLE; QEMU and we take the UsageFault)
+NOT_IN_IT = frozenset(("it", "cbz"))
+
+
+class ThumbFrontend(Frontend):
+    name = "arm"
+    xlen = 32
+
+    def __init__(self, profile: str = V7M) -> None:
+        self.profile = profile
+        self.helpers = dict(HELPERS)
+        self.decoder = ThumbDecoder(profile)
+        self._decode = DecodeCache(self.decoder.decode)
+        self._cs = None
+
+    def insn_length(self, first_halfword: int) -> int:
+        return insn_length(first_halfword)
+
+    def decode(self, insn: int, length: int) -> Optional[Decoded]:
+        """``insn``: a halfword, or the two halfwords as ``hw1 << 16 | hw2``."""
+        return self._decode(insn, length)
+
+    def translate_insn(self, ctx: DisasContext) -> None:
+        flags = ctx.flags
+        it = getattr(ctx, "arm_it", flags & 0xFF)
+        insn = ctx.insn
+        if ctx.length == 4:           # fetched little-endian: hw2 in the high half
+            insn = ((insn & 0xFFFF) << 16) | (insn >> 16)
+        d = self.decode(insn, ctx.length)
+        ctx.it = it
+        ctx.it_next = (d.args.cond << 4 | d.args.mask) if d is not None and d.trans == "it" else it_advance(it)
+        ctx.tbflags_handler = bool(flags & FLAG_HANDLER)
+        ctx.arm_it = ctx.it_next
+        if flags & FLAG_NOT_THUMB:
+            gen_trap(ctx, X.USAGE_FAULT, X.CFSR_INVSTATE)
+            return
+        skip = None
+        if it and it >> 4 != 14:
+            skip = gen_skip_unless(ctx, it >> 4)
+        if d is None or (it and d.trans in NOT_IN_IT) or TRANSLATORS[d.trans](ctx, d.args) is False:
+            gen_undef(ctx)
+        b = ctx.b
+        if skip is not None:
+            b.set_label(skip)
+            if ctx.ended:     # the instruction left the TB; when skipped, fall through
+                if ctx.it_next != it:
+                    b.mov(b.reg(ITSTATE), ctx.it_next)
+                b.goto_tb(0, ctx.next_pc & M32)
+                return
+        if not ctx.ended and ctx.it_next != it:
+            b.mov(b.reg(ITSTATE), ctx.it_next)
+
+    # -- listings (never on the hot path) ---------------------------------------------
+    def _capstone(self):
+        if self._cs is None:
+            import capstone
+            self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        return self._cs
+
+    def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
+        return capstone_listing(self._capstone(), code, pc, insn_length)
