@@ -483,6 +483,9 @@ class _Emitter:
                     inner = set(written)
                     self.emit(indent + 1, "pass")
                     self.stream(i + 1, indent + 1, inner, cur, stop=j)
+                    # written only when not skipped: the other way they keep
+                    # their value from entry, so it must be loaded
+                    self.read_first |= inner - written
                     written |= inner
                     i = j
             else:
