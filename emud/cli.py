@@ -90,6 +90,7 @@ def build_machine(args):
     ov.check_no_network(args.nics, "-nic")
     ov.check_globals(args.globals)
     rtc_clock = ov.parse_rtc(args.rtc) if args.rtc else "host"
+    guest_name = ov.parse_name(args.name) if args.name is not None else ov.GuestName()
     wiring = wire(args)
     if args.monitor_script and not os.path.isfile(args.monitor_script):
         raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
@@ -151,6 +152,8 @@ def build_machine(args):
         if ld["cpu"] is not None:
             machine.start_hart_at(ld["cpu"], ld["addr"])
     machine.wiring = wiring
+    machine.guest_name = guest_name.guest      # QMP query-name
+    machine.process_name = guest_name.process
     return machine, serial
 
 
@@ -275,10 +278,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except (UsageError, LoaderError, AccelError, ChardevError, LogError, OptionValueError, WiringError,
                 ValueError, OSError) as e:
             _die(_user_message(e))
+        if machine.process_name is not None:
+            _set_process_name(machine.process_name)
         with _pidfile(args.pidfile):
             return _run(args, machine, serial, signals)
     finally:
         signals.close()
+
+
+def _set_process_name(name: str) -> None:
+    """-name process=P: the process's name as ps and top show it (QEMU's
+    os_set_proc_name: Linux's prctl(PR_SET_NAME), cut to 15 bytes)."""
+    import ctypes
+    pr_set_name = 15
+    try:
+        if not sys.platform.startswith("linux"):
+            raise OSError
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        _die("-name process=%s: Change of process name not supported by your OS" % name)
+    if prctl(pr_set_name, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0) != 0:
+        _die("-name process=%s: unable to change process name: %s" % (name, os.strerror(ctypes.get_errno())))
 
 
 @contextlib.contextmanager

@@ -187,6 +187,59 @@ def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
     return name, out
 
 
+@dataclass
+class GuestName:
+    """-name [guest=]NAME[,process=P][,debug-threads=on|off], as QEMU 7.2's
+    parse_name(): ``guest`` is what QMP query-name (and HMP info name)
+    report, ``process`` the host process's name (Linux: its comm, at most
+    15 bytes), ``debug_threads`` names QEMU's threads (emud has none to name)."""
+    guest: Optional[str] = None
+    process: Optional[str] = None
+    debug_threads: bool = False
+
+
+def _qemu_opts(text: str) -> List[str]:
+    """QemuOpts' split: ',' separates, ',,' is a literal comma."""
+    parts, current, i = [], "", 0
+    while i < len(text):
+        if text[i] == ",":
+            if text[i + 1:i + 2] == ",":
+                current += ","
+                i += 2
+                continue
+            parts.append(current)
+            current = ""
+        else:
+            current += text[i]
+        i += 1
+    return parts + [current]
+
+
+def parse_name(text: str) -> GuestName:
+    where = "-name %s" % text
+    name = GuestName()
+    for i, part in enumerate(_qemu_opts(text)):
+        if not part:
+            continue
+        key, eq, value = part.partition("=")
+        if not eq:
+            if i == 0:
+                key, value = "guest", part          # QEMU's implied first key
+            else:
+                raise OptionValueError("%s: Invalid parameter '%s'" % (where, key))
+        if key == "guest":
+            name.guest = value
+        elif key == "process":
+            name.process = value
+        elif key == "debug-threads":
+            if value not in ON + OFF:
+                raise OptionValueError("%s: Parameter 'debug-threads' expects 'on' or 'off'" % where)
+            name.debug_threads = value in ON
+        else:
+            raise OptionValueError("%s: Invalid parameter '%s'" % (where, key))
+    return name
+
+
 def split_accel(text: str) -> str:
     """-accel tcg[,...,thread=single|multi]: the spec without thread=, which
     only says how QEMU maps vCPUs onto host threads (emud runs the harts in

@@ -395,8 +395,10 @@ class QMPDispatcher:
         return {"qemu": dict(QEMU_VERSION), "package": "emud %s" % __version__}
 
     async def query_name(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        """QEMU's: the -name guest name, no member when there is none."""
         self._no_args(args)
-        return {"name": "emud"}
+        name = getattr(self.target, "guest_name", None)
+        return {} if name is None else {"name": name}
 
     async def human_monitor_command(self, args: Dict[str, Any]) -> str:
         line = args.pop("command-line", None)

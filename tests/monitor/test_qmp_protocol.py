@@ -128,6 +128,14 @@ async def test_transcript_negotiation_and_qemu_commands(qmp):
     assert stop["data"]["reason"] == "interrupt" and "icount" in stop["data"] and "seconds" in stop["timestamp"]
 
 
+async def test_query_name_answers_as_qemu(qmp):
+    # QEMU 7.2: {} without -name, {"name": NAME} with it
+    await qmp.cmd("qmp_capabilities")
+    assert (await qmp.cmd("query-name"))["return"] == {}
+    qmp.target.guest_name = "demo,1"
+    assert (await qmp.cmd("query-name"))["return"] == {"name": "demo,1"}
+
+
 async def test_qmp_schema_names_every_command_and_its_arguments(qmp):
     await qmp.cmd("qmp_capabilities")
     schema = (await qmp.cmd("query-qmp-schema"))["return"]
