@@ -34,6 +34,10 @@ try:
     from pypyjit import residual_call as _opaque_call
 except ImportError:
     _opaque_call = None
+try:
+    from pypyjit import set_param as _set_jit_param
+except ImportError:
+    _set_jit_param = None
 #: PyPy: once this many compiled TBs exist (since the last flush), the
 #: dispatcher calls TB functions through residual_call instead of letting the
 #: JIT inline them into its loop. Inlined, that one call site guards on which
@@ -44,6 +48,13 @@ except ImportError:
 #: call costs ~150 ns and no chain. Below the bound (the integer benchmarks:
 #: a few dozen hot blocks) inlining stays: faster there.
 MEGAMORPHIC_TBS = 128
+#: PyPy JIT parameters set when opaque dispatch starts (for the rest of the
+#: process; "" leaves them). With ~1000 hot blocks most TB functions run fewer
+#: times than the default function_threshold (1619) and stay in PyPy's
+#: interpreter (~3x slower than CPython's on generated code); and a guard in a
+#: TB's trace that fails goes to the blackhole interpreter 200 times before a
+#: bridge is made (trace_eagerness)
+MEGAMORPHIC_JIT_PARAMS = "function_threshold=300,trace_eagerness=50"
 #: Loop regions on by default (TBEngine.loop_regions): measured faster on
 #: CPython (sieve, dhry +20-30%), not on PyPy (docs/PERFORMANCE.md).
 LOOP_REGIONS_DEFAULT = not PYPY
@@ -453,8 +464,11 @@ class TBEngine:
         self.stats.translate_seconds += time.perf_counter() - t0
         if not tb.interpreted:
             self.compiled_tbs += 1
-            if self.compiled_tbs >= self.megamorphic_tbs:
+            if self.compiled_tbs >= self.megamorphic_tbs and self.opaque_dispatch is None:
                 self.opaque_dispatch = self.opaque_call
+                if self.opaque_call is _opaque_call is not None and _set_jit_param is not None \
+                        and MEGAMORPHIC_JIT_PARAMS:
+                    _set_jit_param(MEGAMORPHIC_JIT_PARAMS)
         if cache:
             self._insert(tb)
         else:
