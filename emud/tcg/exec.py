@@ -412,11 +412,16 @@ class TBEngine:
             if logging:
                 self._log_translation(pc, insns, code.source, ops, opt)
         jc = self.jump_caches.setdefault(flags, {})
-        runtime = dict(self.runtime)
-        runtime["JC"] = jc
-        compiled = bind_tb(entry.code, runtime, self.helpers)
+        if entry.bound is not None and not entry.bound[1].valid and entry.bound[0].namespace["JC"] is jc:
+            # the same function again, its chain slots reset below (see CachedTranslation.bound)
+            compiled = entry.bound[0]
+        else:
+            runtime = dict(self.runtime)
+            runtime["JC"] = jc
+            compiled = bind_tb(entry.code, runtime, self.helpers)
         tb = TranslationBlock(pc, flags, entry.end, entry.insns, compiled.fn, compiled.namespace, compiled.source,
                               exits=compiled.exits, max_path=entry.max_path, blocks=entry.blocks)
+        entry.bound = (compiled, tb)
         for slot in range(len(tb.exits)):
             tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
         return self._made(tb, cache, t0)

@@ -188,7 +188,8 @@ class CachedTranslation:
     bytes of its instructions (``spans``: contiguous (address, bytes)) and the
     breakpoints in ``[bp_lo, bp_hi]`` (a TB stops before a breakpoint)."""
 
-    __slots__ = ("code", "insns", "depth", "max_path", "blocks", "end", "spans", "bps", "bp_lo", "bp_hi", "size")
+    __slots__ = ("code", "insns", "depth", "max_path", "blocks", "end", "spans", "bps", "bp_lo", "bp_hi", "size",
+                 "bound")
 
     def __init__(self, code: Any, insns: List[Tuple[int, int]], depth: Optional[Dict[int, int]],
                  max_path: Optional[int], blocks: int, end: int, spans: List[Tuple[int, bytes]],
@@ -204,6 +205,12 @@ class CachedTranslation:
         self.bp_lo = bp_lo
         self.bp_hi = bp_hi
         self.size = len(code.source) + sum(len(b) for _, b in spans)
+        # (CompiledTB, the TB that used it last): the bound function and its
+        # namespace, used again once that TB is gone (a flush, a reset). On
+        # PyPy a new function object for the same code is new code to the JIT:
+        # the traces of the old one guard on its globals and every TB is
+        # traced again (~1000 new bridges per system_reset of rtos-mix)
+        self.bound: Optional[Tuple[Any, Any]] = None
 
 
 def block_end(pc: int, insns: Sequence[Tuple[int, int]]) -> int:
