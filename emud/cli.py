@@ -58,14 +58,15 @@ def build_machine(args):
     from .accel.base import parse_accel
     from .chardev import open_chardev
     from .chardev_wiring import wire
-    from .loader import is_elf, load_elf, load_raw
+    from .loader import load_raw
     from .log import Log, parse_items
-    from .machines.virt import RAM_BASE, VirtMachine
+    from .machines import registry
 
     machine_name, machine_props = ov.parse_machine(args.machine or "virt")
     if machine_name == "help":
-        print("Supported machines are:\nvirt                 RISC-V VirtIO board (QEMU-compatible memory map)")
+        sys.stdout.write(registry.help_text())
         raise SystemExit(0)
+    machine_class = registry.machine_class(machine_name)
     dumpdtb = machine_props.get("dumpdtb")
     if args.bios not in (None, "none"):
         raise UsageError("-bios %s: only '-bios none' is supported (emud does not ship OpenSBI)" % args.bios)
@@ -96,30 +97,14 @@ def build_machine(args):
         raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
 
     image = None
-    xlen = None
     if args.kernel:
         if not os.path.exists(args.kernel):
             raise UsageError("-kernel %s: no such file" % args.kernel)
-        if is_elf(args.kernel):
-            image = load_elf(args.kernel)
-            xlen = image.xlen
-        else:
-            image = load_raw(args.kernel, RAM_BASE)
-    if args.cpu:
-        cpu = args.cpu.split(",")[0].lower()
-        if cpu.startswith("rv32"):
-            cpu_xlen = 32
-        elif cpu.startswith("rv64") or cpu in ("any", "max"):
-            cpu_xlen = 64
-        else:
-            raise UsageError("-cpu %s: unknown CPU (use rv32 or rv64)" % args.cpu)
-        if xlen is not None and xlen != cpu_xlen:
-            raise UsageError("-cpu %s cannot run %s: it is an ELF%d file" % (args.cpu, args.kernel, xlen))
-        xlen = cpu_xlen
-    xlen = xlen or 32
+        image = machine_class.load_kernel(args.kernel)
+    cpu_props = machine_class.cpu_properties(args.cpu, image, args.kernel)
 
     log = Log(items, args.log_file)
-    machine = VirtMachine(xlen=xlen, ram_size=ram_size, smp=smp, serial=None,
+    machine = machine_class(**cpu_props, ram_size=ram_size, smp=smp, serial=None,
                           icount_shift=icount.shift if icount else None,
                           icount_adaptive=bool(icount and icount.adaptive),
                           icount_sleep=icount.sleep if icount else True,
@@ -141,8 +126,7 @@ def build_machine(args):
     if (serial.spec.mux and serial.kind == "stdio" and wiring.serial.id is None) or wiring.muxed_monitor:
         _mux_monitor(machine, serial)
     machine.serial = serial
-    serial.attach(machine.uart)
-    machine.uart.chardev = serial
+    machine.attach_serial(serial)
     if image is not None:
         machine.load_image(image)
         machine.set_kernel(image.low_addr)

@@ -162,6 +162,8 @@ def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
     name, *props = text.split(",")
     if name in ("help", "?"):
         return "help", {}
+    from .machines.registry import machine_class
+    machine_class(name)         # an unknown name is one line, whatever its properties
     out: Dict[str, Any] = {}
     for part in props:
         key, _, value = part.partition("=")
@@ -182,8 +184,9 @@ def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
         else:
             raise OptionValueError("-M %s: property %r is not supported by emud's virt (supported: dumpdtb=FILE, "
                                    "aclint=on|off, aia=none)" % (text, key))
-    if name != "virt":
-        raise OptionValueError("-M %s: unsupported machine type (available: virt)" % name)
+    if name != "virt" and props:
+        # the properties above are virt's; the Cortex-M boards take none
+        raise OptionValueError("-M %s: %s takes no properties" % (text, name))
     return name, out
 
 

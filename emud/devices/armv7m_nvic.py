@@ -16,9 +16,11 @@ Interface for boards (keep it stable)::
 
 ``nvic.irq(n)`` is an :class:`~emud.devices.base.IrqLine`; external
 interrupts are level-sensitive as in QEMU (a line still high when its
-handler returns is pending again). ``prio_bits``: implemented priority bits
-(QEMU: 8 for mps2-an385, whose board does not set num-prio-bits; 3 for the
-Stellaris boards). The constructor makes itself ``cpu.nvic``.
+handler returns is pending again). ``nvic.nmi`` is the NMI input (a rising
+level pends NMI, as QEMU's nvic_nmi_trigger). ``prio_bits``: implemented
+priority bits (QEMU 7.2: 8 on every board, mps2-an385 and lm3s6965evb
+alike: its NVIC has no num-prio-bits property yet; a 0xFF written to an
+IPR byte reads back 0xFF on both). The constructor makes itself ``cpu.nvic``.
 
 Registers: ICTR, ISER/ICER/ISPR/ICPR/IABR, IPR, CPUID, ICSR, VTOR, AIRCR
 (VECTKEY, SYSRESETREQ, VECTCLRACTIVE, PRIGROUP), SCR, CCR, SHPR1-3, SHCSR,
@@ -73,6 +75,7 @@ class ArmV7MNvic(Device):
         self.on_reset_request = on_reset_request
         self.on_pending = on_pending
         self._lines = [IrqLine("irq%d" % n, self._sink(n)) for n in range(num_irq)]
+        self.nmi = IrqLine("nmi", lambda level: level and self.set_pending(X.NMI))
         if systick is not None:
             systick.irq.connect(lambda level: level and self.set_pending(X.SYSTICK))
         self.levels = [0] * num_irq

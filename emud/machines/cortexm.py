@@ -18,6 +18,8 @@ from .base import Machine
 from .semihosting_setup import attach_semihosting
 
 NVIC_BASE = 0xE000E000
+#: -cpu names emud's core can be (QEMU's lm3s6965evb takes any M core)
+CPU_PROFILES = {"cortex-m3": "v7m", "cortex-m0": "v6m"}
 
 
 class CortexMUnavailable(AccelError):
@@ -26,62 +28,67 @@ class CortexMUnavailable(AccelError):
 
 def _core_parts():
     try:
-        from ..cpu.arm import CortexMCPU, ArmFrontend          # type: ignore[attr-defined]
-        from ..devices.armv7m_nvic import Nvic                  # type: ignore[import]
-        from ..devices.armv7m_systick import SysTick            # type: ignore[import]
+        from ..cpu.arm import ArmCPU, ThumbFrontend
+        from ..devices.armv7m_nvic import ArmV7MNvic
+        from ..devices.armv7m_systick import ArmV7MSysTick
     except ImportError as e:
         raise CortexMUnavailable("the Cortex-M core is not available in this build (%s)" % e) from None
-    return CortexMCPU, ArmFrontend, Nvic, SysTick
+    return ArmCPU, ThumbFrontend, ArmV7MNvic, ArmV7MSysTick
 
 
 class CortexMMachine(Machine):
     """Subclasses set ``name``, ``board_class``, ``num_irq``, ``prio_bits``,
-    ``cpu_hz``, ``refclk_hz`` and ``ram_base``/``ram_size`` (what -kernel
-    errors quote)."""
+    ``cpu_hz``, ``refclk_hz`` (0: SysTick has no reference clock) and
+    ``ram_base``/``ram_size`` (what -kernel errors quote)."""
 
     board_class: Any = None
     num_irq = 32
-    prio_bits = 3          # the Cortex-M3's, in QEMU
+    prio_bits = 8          # QEMU 7.2's NVIC implements all 8 on every board
+    cpu_hz = 25_000_000
+    refclk_hz = 0
+    profile = "v7m"        # Cortex-M3
+    cpu_models = tuple(CPU_PROFILES)    # what -cpu may name; the default first
     arch_name = "arm"
     xlen = 32
 
-    def __init__(self, serials=(), icount_shift: Optional[int] = None, log=None, accel: str = "tcg",
+    def __init__(self, serials=(), icount_shift: Optional[int] = None, icount_adaptive: bool = False,
+                 icount_sleep: bool = True, log=None, accel: str = "tcg",
                  accel_options: Optional[Dict[str, Any]] = None, semihosting=None, no_reboot: bool = False,
-                 **_ignored) -> None:
-        super().__init__(icount_shift)
+                 smp: int = 1, profile: Optional[str] = None, **_ignored) -> None:
+        super().__init__(icount_shift, icount_adaptive, icount_sleep)
         if accel != "tcg":
             raise AccelError("accelerator %r is not available (this build has: tcg)" % accel)
-        CortexMCPU, ArmFrontend, Nvic, SysTick = _core_parts()
+        if smp != 1:
+            raise ValueError("Invalid SMP CPUs %d. The max CPUs supported by machine '%s' is 1" % (smp, self.name))
+        self.profile = profile or self.profile
+        ArmCPU, ThumbFrontend, ArmV7MNvic, ArmV7MSysTick = _core_parts()
         from ..accel.tcg import TcgAccelerator
         self.no_reboot = no_reboot
-        self.nvic = Nvic(num_irq=self.num_irq, prio_bits=self.prio_bits)
-        self.board = self.board_class(self, self._nvic_input, self._nmi, self._guest_reset, serials)
-        self.systick = SysTick(self.clock, self.systick_clock_hz())
-        self.cpus = [CortexMCPU(0)]
-        self.nvic.attach(self.cpus[0], self.systick)
-        self.map_device("nvic", NVIC_BASE, self.nvic, 0x1000)
+        cpu = ArmCPU(0, self.profile)
+        cpu.bus = self.bus
+        self.cpus = [cpu]
+        self.systick = ArmV7MSysTick(self.clock, cpu_hz=self.cpu_hz, ref_hz=self.refclk_hz or None)
+        self.nvic = ArmV7MNvic(cpu, num_irq=self.num_irq, prio_bits=self.prio_bits, systick=self.systick,
+                               on_reset_request=self._guest_reset, on_pending=self.kick)
+        self.board = self.board_class(self, self._nvic_input, self.nvic.nmi.set, self._guest_reset, serials)
+        self.connect_clocks()
+        self.map_device("nvic", NVIC_BASE, self.nvic)
+        # SysTick answers inside the SCS window (the NVIC forwards 0x10-0x1f) but
+        # resets and snapshots as a device of its own, as QEMU's armv7m has it
+        self.devices_by_name["systick"] = (self.systick, NVIC_BASE + 0x10, 0x10)
         for uart in self.board.uarts:
             uart.output_listeners.append(self.uart_output)
         if semihosting is not None:
             attach_semihosting(self, semihosting)
-        self.frontend = ArmFrontend()
+        self.frontend = ThumbFrontend(self.profile)
         self.accel = TcgAccelerator(self.frontend, self.bus, log=log, options=accel_options)
         self.finish_init()
 
-    def systick_clock_hz(self) -> float:
-        return self.cpu_hz
+    def connect_clocks(self) -> None:
+        """A board whose processor clock changes connects SysTick to it here."""
 
     def _nvic_input(self, n: int):
-        line = self.nvic.irq(n)
-
-        def sink(level: int) -> None:
-            line.set(level)
-            self.kick()
-        return sink
-
-    def _nmi(self, level: int) -> None:
-        self.nvic.set_nmi(level)
-        self.kick()
+        return self.nvic.irq(n).set
 
     def _guest_reset(self) -> None:
         if self.no_reboot:
@@ -89,13 +96,40 @@ class CortexMMachine(Machine):
         else:
             self.request_guest_reset()
 
-    def board_reset(self) -> None:
-        # the core reads SP and PC from the vector table at VTOR on its reset
+    def attach_serial(self, chardev) -> None:
+        """The first UART on ``chardev`` (-serial), as QEMU's serial_hd(0)."""
+        self.board.uarts[0].set_chardev(chardev)
+
+    # -- what the command line asks of a machine class (cli.py, via the registry) --
+    @staticmethod
+    def load_kernel(path: str):
+        """QEMU's armv7m_load_kernel: an ELF where its segments say, or a raw image at 0."""
+        from ..loader import is_elf, load_elf, load_raw
+        return load_elf(path, expect_machine="EM_ARM") if is_elf(path) else load_raw(path, 0)
+
+    @classmethod
+    def cpu_properties(cls, cpu: Optional[str], image, kernel: Optional[str]) -> Dict[str, Any]:
+        """-cpu: the cores the board takes, as the constructor's profile."""
+        if not cpu:
+            return {}
+        name = cpu.split(",")[0].lower()
+        if name not in CPU_PROFILES:
+            raise ValueError("unable to find CPU model '%s' (emud has: %s)" % (name, ", ".join(CPU_PROFILES)))
+        if name not in cls.cpu_models:
+            raise ValueError("This board can only be used with CPU %s-arm-cpu" % cls.cpu_models[0])
+        return {"profile": CPU_PROFILES[name]}
+
+    def set_kernel(self, next_addr: int) -> None:
+        """Nothing to point at the kernel: the core starts from its vector table."""
+
+    def start_hart_at(self, hart: int, addr: int) -> None:
+        from ..loader import LoaderError
+        raise LoaderError("-device loader,cpu-num=%d: not supported on %s (the core starts from the "
+                          "vector table at 0)" % (hart, self.name))
+
+    def load_image(self, image) -> None:
+        # the core takes SP and PC from the vector table the image brings
+        super().load_image(image)
         for cpu in self.cpus:
-            cpu.reset_from_vector_table(self.bus)
+            cpu.reset()
 
-
-def load_kernel(path: str):
-    """QEMU's armv7m_load_kernel: an ELF where its segments say, or a raw image at 0."""
-    from ..loader import is_elf, load_elf, load_raw
-    return load_elf(path, expect_machine="EM_ARM") if is_elf(path) else load_raw(path, 0)

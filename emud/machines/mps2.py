@@ -16,4 +16,5 @@ class Mps2An385Machine(CortexMMachine):
     num_irq = NUM_IRQ
     cpu_hz = SYSCLK_HZ
     refclk_hz = REFCLK_HZ
+    cpu_models = ("cortex-m3",)       # QEMU's mps2 refuses any other
     ram_base, ram_size = 0x0, 0x400000

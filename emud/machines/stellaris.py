@@ -1,5 +1,6 @@
 """`-M lm3s6965evb`: QEMU 7.2's Stellaris LM3S6965 evaluation board
-(Cortex-M3, 64 external IRQs). The CPU clock is ssys's system clock (12.5 MHz
+(Cortex-M3, 64 external IRQs, 8 priority bits as QEMU 7.2 has them: the
+real part implements 3). The CPU clock is ssys's system clock (12.5 MHz
 at reset, set by RCC/RCC2); SysTick has no external reference clock, as on
 QEMU. The map and devices: stellaris_board.py."""
 from __future__ import annotations
@@ -17,5 +18,6 @@ class Lm3s6965Machine(CortexMMachine):
     refclk_hz = 0
     ram_base, ram_size = SRAM_BASE, SRAM_SIZE
 
-    def systick_clock_hz(self) -> float:
-        return self.board.sysclk_hz
+    def connect_clocks(self) -> None:
+        # SysTick counts ssys's system clock (QEMU: the NVIC's cpuclk is ssys's SYSCLK)
+        self.board.ssys.add_clock_listener(self.systick.set_cpu_clock_hz)

@@ -22,7 +22,6 @@ RAM, whatever the ELF's entry point says.
 """
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable, Dict, Optional
 
 from ..accel.tcg import TcgAccelerator
@@ -36,6 +35,7 @@ from ..devices.uart16550 import Uart16550
 from ..fdt import build_virt_dtb, virt_fdt_address
 from ..memory import RamRegion, RomRegion
 from .base import Machine
+from .semihosting_setup import attach_semihosting
 
 MROM_BASE, MROM_SIZE = 0x1000, 0xF000
 TEST_BASE = 0x100000
@@ -154,7 +154,7 @@ class VirtMachine(Machine):
         self.rtc.irq.connect(lambda level: self.plic.set_irq(RTC_IRQ, level))
 
         if semihosting is not None:
-            self._setup_semihosting(semihosting)
+            attach_semihosting(self, semihosting)
 
         self.frontend = RiscvFrontend(xlen)
         self.accel = TcgAccelerator(self.frontend, bus, log=log, options=accel_options)
@@ -182,23 +182,32 @@ class VirtMachine(Machine):
         else:
             self.request_guest_reset()
 
-    def _setup_semihosting(self, config: Dict[str, Any]) -> None:
-        from ..semihosting import Semihosting
+    # -- what the command line asks of a machine class (cli.py, via the registry) --
+    @staticmethod
+    def load_kernel(path: str):
+        """-kernel: an ELF where it says, or a raw binary at the start of RAM."""
+        from ..loader import is_elf, load_elf, load_raw
+        return load_elf(path) if is_elf(path) else load_raw(path, RAM_BASE)
 
-        def console_out(data: bytes) -> None:
-            # QEMU 7.2 writes the semihosting console to stderr (without a
-            # -semihosting-config chardev): the UART's stdout stays the guest's
-            err = sys.stderr.buffer
-            err.write(data)
-            err.flush()
+    @staticmethod
+    def cpu_properties(cpu: Optional[str], image, kernel: Optional[str]) -> Dict[str, Any]:
+        """-cpu rv32|rv64 (the ELF's class without it): the constructor's xlen."""
+        xlen = getattr(image, "xlen", None)
+        if cpu:
+            name = cpu.split(",")[0].lower()
+            if name.startswith("rv32"):
+                cpu_xlen = 32
+            elif name.startswith("rv64") or name in ("any", "max"):
+                cpu_xlen = 64
+            else:
+                raise ValueError("-cpu %s: unknown CPU (use rv32 or rv64)" % cpu)
+            if xlen is not None and xlen != cpu_xlen:
+                raise ValueError("-cpu %s cannot run %s: it is an ELF%d file" % (cpu, kernel, xlen))
+            xlen = cpu_xlen
+        return {"xlen": xlen or 32}
 
-        service = Semihosting(
-            read_memory=self.bus.read_bytes, write_memory=self.bus.write_bytes,
-            console_out=console_out, on_exit=self.request_shutdown,
-            guest_ns=self.clock.now_ns, cmdline=config.get("cmdline", ""),
-            allow_host_files=bool(config.get("allow_host_files", False)))
-        for cpu in self.cpus:
-            cpu.semihosting = service
+    def attach_serial(self, chardev) -> None:
+        self.uart.set_chardev(chardev)
 
     def load_image(self, image) -> None:
         """As QEMU's loader (ROM blobs copied with address_space_write_rom):

@@ -1,10 +1,7 @@
 """Firmware on qemu-system-arm and on emud: same UART output, same exit status
 (tests/firmware/arm/hello.c: UART hello, a CMSDK timer interrupt timed by the
 FPGAIO 100 Hz counter on mps2-an385; PL011 and ssys IDs on lm3s6965evb).
-
-emud runs only once its command line knows the Cortex-M machines and the
-core exists (emud/machines/registry.py, emud/machines/cortexm.py); until
-then that half skips with the reason, the QEMU half still checks the firmware."""
+"""
 import shutil
 import subprocess
 import sys
@@ -15,9 +12,11 @@ import pytest
 from tests.support.run import REPO
 
 SRC = REPO / "tests" / "firmware" / "arm"
+#: machine: (define, expected UART output, the rest of the command line as projects write it)
 CASES = {
-    "mps2-an385": ("MPS2", b"hello from mps2-an385\nscc id 41043850\ntimer ok\n"),
-    "lm3s6965evb": ("LM3S", b"hello from lm3s6965evb\ndid0 10010002\n"),
+    "mps2-an385": ("MPS2", b"hello from mps2-an385\nscc id 41043850\ntimer ok\n", ["-nographic", "-semihosting"]),
+    "lm3s6965evb": ("LM3S", b"hello from lm3s6965evb\ndid0 10010002\n",
+                    ["-cpu", "cortex-m3", "-nographic", "-semihosting-config", "enable=on,target=native"]),
 }
 
 pytestmark = pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
@@ -38,12 +37,19 @@ def run(argv, timeout=60):
 
 @pytest.mark.parametrize("machine", sorted(CASES))
 def test_same_output_and_exit_status(tmp_path, machine):
-    define, expected = CASES[machine]
+    define, expected, options = CASES[machine]
     elf = build(tmp_path, define)
-    args = ["-M", machine, "-nographic", "-semihosting", "-kernel", str(elf)]
+    args = ["-M", machine] + options + ["-kernel", str(elf)]
     qemu = run(["qemu-system-arm"] + args)
     assert (qemu.returncode, qemu.stdout) == (3, expected)
     emud = run([sys.executable, "-m", "emud"] + args, timeout=300)
-    if b"unsupported machine type" in emud.stderr or b"Cortex-M core is not available" in emud.stderr:
-        pytest.skip("emud cannot run %s yet: %s" % (machine, emud.stderr.decode().strip()))
     assert (emud.returncode, emud.stdout) == (qemu.returncode, qemu.stdout)
+
+
+def test_machine_help_lists_qemus_cortex_m_machines_as_qemu():
+    qemu = run(["qemu-system-arm", "-M", "help"]).stdout.decode().splitlines()
+    emud = run([sys.executable, "-m", "emud", "-M", "help"]).stdout.decode().splitlines()
+    assert emud[0] == qemu[0] == "Supported machines are:"
+    for machine in CASES:
+        assert [line for line in emud if line.split()[0] == machine] == \
+            [line for line in qemu if line.split()[0] == machine]
