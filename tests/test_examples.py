@@ -4,11 +4,12 @@ examples/expected/<name>-rv<xlen>.out records (recorded from QEMU 7.2);
 small builds of the benchmarks from source run on both and agree."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support.run import run_emud, run_qemu, trap_logs
+from tests.support.run import emud_python, run, run_emud, run_qemu, trap_logs
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NAMES = ["hello", "timer", "uart-echo", "semihosting-hello",
@@ -112,3 +113,40 @@ def test_exit_code_through_sifive_test(build_firmware, require_qemu, code):
     elf = build_firmware(src, 32, name=f"ret{code}")
     assert run_qemu(elf, 32, timeout=10).exit_code == code
     assert run_emud(elf, 32, timeout=60).exit_code == code
+
+
+# -- Cortex-M: examples/cortexm-*.c, built for each board as build/<name>-<machine>.elf
+
+CORTEXM = ["cortexm-hello", "cortexm-systick"]
+#: the command lines README gives, as projects write them for QEMU
+BOARD_ARGS = {"mps2-an385": ["-nographic", "-semihosting"],
+              "lm3s6965evb": ["-cpu", "cortex-m3", "-nographic", "-semihosting-config", "enable=on,target=native"]}
+CORTEXM_CASES = [(n, m) for n in CORTEXM for m in sorted(BOARD_ARGS)]
+
+
+def cortexm_args(name, machine):
+    return ["-M", machine, *BOARD_ARGS[machine], "-kernel", str(EXAMPLES / "build" / f"{name}-{machine}.elf")]
+
+
+def check_cortexm(result, name, machine):
+    assert not result.timed_out and result.exit_code == 0, result.describe()
+    assert result.text == (EXAMPLES / "expected" / f"{name}-{machine}.out").read_text(), result.describe()
+
+
+def test_every_cortexm_example_has_a_prebuilt_elf_and_expected_output():
+    for name, machine in CORTEXM_CASES:
+        assert (EXAMPLES / "build" / f"{name}-{machine}.elf").is_file(), f"run make -C examples cortexm ({name})"
+        assert (EXAMPLES / "expected" / f"{name}-{machine}.out").is_file()
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name,machine", CORTEXM_CASES)
+def test_cortexm_example_on_qemu(name, machine):
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm not installed")
+    check_cortexm(run(["qemu-system-arm", *cortexm_args(name, machine)], timeout=30), name, machine)
+
+
+@pytest.mark.parametrize("name,machine", CORTEXM_CASES)
+def test_cortexm_example_on_emud(name, machine):
+    check_cortexm(run([emud_python(), "-m", "emud", *cortexm_args(name, machine)], timeout=120), name, machine)

@@ -22,11 +22,20 @@ def build_in(root: Path, target: str) -> bytes:
     return (root / "examples" / target).read_bytes()
 
 
-@pytest.mark.parametrize("target", ["build/hello-rv32.elf", "build/semihosting-hello-rv64.elf"])
-def test_two_checkouts_build_the_same_elf(tmp_path, target):
-    if shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("make") is None:
-        pytest.skip("riscv64-unknown-elf-gcc (and make) not installed")
+@pytest.mark.parametrize("target, gcc", [("build/hello-rv32.elf", "riscv64-unknown-elf-gcc"),
+                                         ("build/semihosting-hello-rv64.elf", "riscv64-unknown-elf-gcc"),
+                                         ("build/cortexm-hello-lm3s6965evb.elf", "arm-none-eabi-gcc")])
+def test_two_checkouts_build_the_same_elf(tmp_path, target, gcc):
+    if shutil.which(gcc) is None or shutil.which("make") is None:
+        pytest.skip("%s (and make) not installed" % gcc)
     one = build_in(tmp_path / "one", target)
     two = build_in(tmp_path / "elsewhere" / "two", target)
     assert str(tmp_path).encode() not in one
     assert one == two
+
+
+def test_committed_cortexm_elf_is_what_make_builds(tmp_path):
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("make") is None:
+        pytest.skip("arm-none-eabi-gcc (and make) not installed")
+    target = "build/cortexm-systick-mps2-an385.elf"
+    assert build_in(tmp_path / "one", target) == (REPO / "examples" / target).read_bytes()
