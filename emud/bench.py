@@ -232,6 +232,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--regions", action="store_true", help="region translation (several guest blocks per TB)")
     p.add_argument("--tb-size", type=float, default=None, metavar="MIB",
                    help="code cache bound (as -accel tcg,tb-size=MIB); small values force flushes")
+    p.add_argument("--tb-cache", default=None, metavar="DIR",
+                   help="compiled code kept on disk across runs (as -accel tcg,tb-cache=DIR): run twice, "
+                        "the second process's cold run is what a warm disk cache gives")
     p.add_argument("--tier-up", type=int, default=None, metavar="N",
                    help="interpreted runs of a block before it is compiled (as -accel tcg,tier-up=N; 0: compile at once)")
     p.add_argument("--no-warm", action="store_true", help="skip the warm second run of each workload")
@@ -251,6 +254,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         accel += ",tb-size=%g" % opts.tb_size
     if opts.tier_up is not None:
         accel += ",tier-up=%d" % opts.tier_up
+    if opts.tb_cache:
+        accel += ",tb-cache=%s" % opts.tb_cache
     extra = ["-accel", accel]
     print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
     failed = False

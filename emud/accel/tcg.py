@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence, Set
 
+from ..tcg.diskcache import DiskStore
 from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TIER_UP_CALLS, TBEngine, Watchpoint
 from .base import AccelError, Accelerator
 
@@ -11,7 +12,9 @@ class TcgAccelerator(Accelerator):
     """Options: ``tb-size=N``: the code cache bound in MiB of generated
     Python source (QEMU's tb-size is MiB of host code); when full the cache
     is flushed whole. ``tier-up=N``: a block runs through the IR interpreter
-    N times before it is compiled (0: compile every block at once)."""
+    N times before it is compiled (0: compile every block at once).
+    ``tb-cache=DIR``: keep compiled TB code on disk under DIR and use it in
+    later runs (tcg/diskcache.py)."""
 
     name = "tcg"
 
@@ -31,11 +34,17 @@ class TcgAccelerator(Accelerator):
             raise AccelError("tier-up must be a number of runs, not %r" % tier_up) from None
         if tier_up < 0:
             raise AccelError("tier-up must be 0 or more")
+        tb_cache = options.pop("tb-cache", None)
         if options:
-            raise AccelError("unknown tcg option %r (known: tb-size, tier-up)" % sorted(options)[0])
+            raise AccelError("unknown tcg option %r (known: tb-size, tier-up, tb-cache)" % sorted(options)[0])
         super().__init__()
         self.engine = TBEngine(frontend, bus, log=log, tb_size_bytes=tb_size_bytes)
         self.engine.tier_up_calls = tier_up
+        if tb_cache:
+            try:
+                self.engine.translation_cache.store = DiskStore(tb_cache)
+            except OSError as e:
+                raise AccelError("tb-cache: cannot use %s: %s" % (tb_cache, e.strerror or e)) from None
         self.engine.on_tb_flush.append(lambda: [cb() for cb in self.flush_listeners])
         self.engine.trap_listeners = self.trap_listeners   # one list, shared
         self.log = log

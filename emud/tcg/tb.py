@@ -245,19 +245,31 @@ class TranslationCache:
         self.bytes = 0
         self.count = 0
         self.hits = 0
+        # translations kept on disk across processes (diskcache.DiskStore), or None:
+        # read when memory has no match, written with every add
+        self.store: Any = None
 
     def find(self, key: Any, matches: Callable[[CachedTranslation], bool]) -> Optional[CachedTranslation]:
         variants = self.entries.get(key)
-        if variants is None:
-            return None
-        for entry in variants:
+        for entry in variants or ():
             if matches(entry):
                 self.entries.move_to_end(key)
                 self.hits += 1
                 return entry
+        if self.store is not None:
+            for entry in self.store.load(key):
+                if matches(entry):
+                    self._add(key, entry)
+                    self.hits += 1
+                    return entry
         return None
 
     def add(self, key: Any, entry: CachedTranslation) -> None:
+        self._add(key, entry)
+        if self.store is not None:
+            self.store.save(key, entry)
+
+    def _add(self, key: Any, entry: CachedTranslation) -> None:
         variants = self.entries.get(key)
         if variants is None:
             variants = self.entries[key] = []
