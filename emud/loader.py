@@ -117,7 +117,7 @@ def load_elf(path: str, expect_machine: str = "EM_RISCV") -> Image:
         raise LoaderError("%s: not an executable ELF (%s)" % (path, _TYPE_NAMES.get(e_type, e_type)))
     segments = _segments(path, data, elfclass, order, phoff, phentsize, phnum)
     return Image(path, entry, segments, xlen=32 if elfclass == 1 else 64,
-                 machine=expect_machine, symbols=_symbols(data))
+                 machine=expect_machine, symbols=_symbols(data, FUNCTION_ADDRESS_MASK.get(expect_machine, -1)))
 
 
 def _read(path: str) -> bytes:
@@ -170,7 +170,12 @@ def _segments(path: str, data: bytes, elfclass: int, order: str, phoff: int, phe
     return segments
 
 
-def _symbols(data: bytes) -> "SymbolTable":
+#: the ARM ELF ABI marks a Thumb function with bit 0 of its symbol's value;
+#: the code (breakpoints, listings, ``info symbol``) is at the even address
+FUNCTION_ADDRESS_MASK = {"EM_ARM": ~1}
+
+
+def _symbols(data: bytes, function_mask: int = -1) -> "SymbolTable":
     symbols = []
     try:
         symtab = ELFFile(io.BytesIO(data)).get_section_by_name(".symtab")
@@ -178,7 +183,10 @@ def _symbols(data: bytes) -> "SymbolTable":
             for sym in symtab.iter_symbols():
                 if sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE") and sym.name \
                         and sym["st_shndx"] != "SHN_UNDEF" and not sym.name.startswith("$"):
-                    symbols.append((sym["st_value"], sym["st_size"], sym.name))
+                    value = sym["st_value"]
+                    if sym["st_info"]["type"] == "STT_FUNC":
+                        value &= function_mask
+                    symbols.append((value, sym["st_size"], sym.name))
     except (ELFError, ConstructError, struct.error, ValueError, LookupError, UnicodeDecodeError):
         symbols = []
     return SymbolTable(symbols)

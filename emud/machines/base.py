@@ -531,7 +531,7 @@ class Machine(DebugTarget):
                     break
             lines = self.frontend.disassemble(code, pc)
             if not lines:
-                size = 2 if (code[0] & 3) != 3 else 4
+                size = self.frontend.insn_length(int.from_bytes(code[:2], "little"))
                 out.append((pc, code[:size], ".insn", "0x%x" % int.from_bytes(code[:size], "little")))
                 pc += size
                 continue

@@ -92,3 +92,19 @@ def test_cpu_option_picks_the_core():
         lm3s.cpu_properties("cortex-m7", None, None)
     with pytest.raises(ValueError, match="max CPUs supported by machine 'mps2-an385' is 1"):
         _machine("mps2-an385", smp=2)
+
+
+def test_listings_are_thumb_and_sized_by_the_front_end():
+    m = _machine("mps2-an385")
+    m.bus.write_bytes(0x100, bytes.fromhex("80b5" "00e80000" "00bf"))   # push; an undecodable 32-bit; nop
+    assert [(a, len(c), mn) for a, c, mn, _ in m.disassemble(0x100, 3)] == \
+        [(0x100, 2, "push"), (0x102, 4, ".insn"), (0x106, 2, "nop")]
+    m.frontend.disassemble = lambda code, pc: []      # a front end capstone cannot help
+    assert [(a, len(c)) for a, c, _, _ in m.disassemble(0x100, 3)] == [(0x100, 2), (0x102, 4), (0x106, 2)]
+
+
+def test_thumb_function_symbols_are_at_their_code():
+    from tests.support.run import REPO
+    image = CortexMMachine.load_kernel(str(REPO / "examples" / "build" / "cortexm-systick-mps2-an385.elf"))
+    main = image.symbols.lookup("main")
+    assert main % 2 == 0 and image.symbols.symbolize(main + 2) == ("main", 2)
