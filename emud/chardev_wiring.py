@@ -10,14 +10,22 @@ it has ``mux=on``; emud shares a muxed terminal (stdio) between the UART and
 one readline monitor, switched with Ctrl-A c: what ``-nographic`` sets up
 as ``mon:stdio``.
 
-Defaults as QEMU's: without -serial the UART is ``mon:stdio`` with
--nographic (``stdio`` without it: emud has no display), nothing with
--nodefaults.
+Defaults as QEMU 7.2's (vl.c, qemu_create_default_devices): a default
+serial port unless -serial is given, a default monitor unless -monitor,
+-mon, -qmp or a ``mon:`` -serial is, neither with -nodefaults. With
+-nographic both defaults together are ``mon:stdio`` (the UART and the
+monitor behind Ctrl-A c); otherwise the default serial port is plain
+``stdio`` and the default monitor a console of its own on stdio (so
+``-nographic -serial file:F`` has the monitor on the terminal, and
+``-nographic -serial stdio`` is refused: two frontends on stdio). Without
+-nographic QEMU puts them on its display's virtual consoles; emud, with no
+display, gives the UART stdio and the monitor nothing. ``-gdb stdio`` (an
+emud extension: QEMU refuses the clash) takes the terminal from both.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from .chardev import ChardevError, ChardevSpec, parse_chardev
 
@@ -35,6 +43,7 @@ class Wiring:
     serial: ChardevSpec
     muxed_monitor: bool = False             # a readline monitor behind the serial terminal's Ctrl-A c
     monitors: List[str] = field(default_factory=list)   # console specs, as serve_monitor takes them
+    default_monitor: bool = False           # monitors[0] is -nographic's monitor on stdio
     qmps: List[str] = field(default_factory=list)
     gdb: Optional[str] = None               # as serve_gdb takes it
 
@@ -105,11 +114,24 @@ def _parse_mon(text: str) -> Dict[str, str]:
     return opts
 
 
+def _defaults(args) -> Tuple[bool, bool]:
+    """QEMU's default_serial and default_monitor for this command line."""
+    if args.nodefaults or (args.gdb or "").split(",")[0] == "stdio":
+        return False, False
+    default_monitor = not (args.monitors or args.mons or args.qmps
+                           or any(s.startswith("mon:") for s in args.serials))
+    return not args.serials, default_monitor
+
+
 def wire(args) -> Wiring:
     """The frontends' backends for a parsed command line (emud.options)."""
     registry = _Registry(args.chardevs)
-    serial = _serial(args, registry)
+    default_serial, default_monitor = _defaults(args)
+    serial = _serial(args, registry, default_serial, default_monitor)
     wiring = Wiring(serial)
+    if args.nographic and default_monitor and not default_serial:
+        wiring.monitors.append("stdio")
+        wiring.default_monitor = True
 
     def session(text: str, user: str, option: str, shown: Optional[str] = None) -> Optional[str]:
         """A console/QMP spec: a chardev's own text, or the inline spec."""
@@ -145,6 +167,10 @@ def wire(args) -> Wiring:
             wiring.qmps.append(spec)
     wiring.gdb = _gdb(args, registry)
     users = wiring.on_stdio()
+    if len(users) > 1 and wiring.default_monitor:
+        raise WiringError("-serial %s: cannot use stdio by multiple character devices (with -nographic the "
+                          "monitor is on stdio unless -monitor, -mon or -qmp puts it elsewhere: add -monitor "
+                          "none, or use -serial mon:stdio)" % args.serials[0])
     if len(users) > 1:
         raise WiringError("%s and %s cannot both use stdio (put one elsewhere, e.g. -serial none, "
                           "or share the terminal: -chardev stdio,id=con,mux=on -serial chardev:con "
@@ -152,17 +178,18 @@ def wire(args) -> Wiring:
     return wiring
 
 
-def _serial(args, registry: _Registry) -> ChardevSpec:
+def _serial(args, registry: _Registry, default_serial: bool, default_monitor: bool) -> ChardevSpec:
     serials = [s for s in args.serials]
     if len(serials) > 1 and any(s not in ("none", "null") for s in serials[1:]):
         raise WiringError("-serial %s: emud's virt has one UART (the first -serial is it)" % serials[1])
     if serials:
         text = serials[0]
-    elif args.nodefaults or (args.gdb or "").split(",")[0] == "stdio":
+    elif not default_serial:
         text = "none"
+    elif args.nographic and default_monitor:
+        text = "mon:stdio"          # the terminal, with the Ctrl-A keys and the monitor on Ctrl-A c
     else:
-        # as QEMU: -nographic puts the UART on the terminal with the Ctrl-A keys
-        text = "mon:stdio" if args.nographic else "stdio"
+        text = "stdio"
     if text.startswith(CHARDEV_PREFIX):
         return registry.use(text[len(CHARDEV_PREFIX):], "the serial port", "-serial " + text)
     return _spec(text, "-serial")
