@@ -117,7 +117,9 @@ def test_exit_code_through_sifive_test(build_firmware, require_qemu, code):
 
 # -- Cortex-M: examples/cortexm-*.c, built for each board as build/<name>-<machine>.elf
 
-CORTEXM = ["cortexm-hello", "cortexm-systick"]
+CORTEXM = ["cortexm-hello", "cortexm-systick", "cortexm-fault"]
+#: semihosting exit codes other than 0 (cortexm-fault exits from its HardFault handler)
+CORTEXM_EXIT = {"cortexm-fault": 3}
 #: the command lines README gives, as projects write them for QEMU
 BOARD_ARGS = {"mps2-an385": ["-nographic", "-semihosting"],
               "lm3s6965evb": ["-cpu", "cortex-m3", "-nographic", "-semihosting-config", "enable=on,target=native"]}
@@ -129,7 +131,7 @@ def cortexm_args(name, machine):
 
 
 def check_cortexm(result, name, machine):
-    assert not result.timed_out and result.exit_code == 0, result.describe()
+    assert not result.timed_out and result.exit_code == CORTEXM_EXIT.get(name, 0), result.describe()
     assert result.text == (EXAMPLES / "expected" / f"{name}-{machine}.out").read_text(), result.describe()
 
 
@@ -147,6 +149,12 @@ def test_cortexm_example_on_qemu(name, machine):
     check_cortexm(run(["qemu-system-arm", *cortexm_args(name, machine)], timeout=30), name, machine)
 
 
-@pytest.mark.parametrize("name,machine", CORTEXM_CASES)
+# QEMU 7.2's lm3s6965evb answers a load from nothing-decoded space (0x60000000)
+# without a BusFault; emud raises a precise BusFault there, as on mps2-an385.
+EMUD_CASES = [pytest.param(n, m, marks=pytest.mark.xfail(strict=True, reason="lm3s6965evb: QEMU gives no BusFault"))
+              if (n, m) == ("cortexm-fault", "lm3s6965evb") else (n, m) for n, m in CORTEXM_CASES]
+
+
+@pytest.mark.parametrize("name,machine", EMUD_CASES)
 def test_cortexm_example_on_emud(name, machine):
     check_cortexm(run([emud_python(), "-m", "emud", *cortexm_args(name, machine)], timeout=120), name, machine)

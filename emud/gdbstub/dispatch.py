@@ -719,7 +719,8 @@ class Dispatcher:
         return b"0x%x" % self.sstep_flags
 
     def _set_sstep(self, args: bytes) -> bytes:
-        flags = _parse_hex(args)
+        # QEMU parses it with strtoul base 16, so "0x5" (its docs' spelling) is taken too
+        flags = _parse_hex(args[2:] if args[:2].lower() == b"0x" else args)
         if flags & ~SSTEP_DEFAULT:
             return self._error(EINVAL, "qqemu.sstep: unknown flags 0x%x" % flags)
         self.sstep_flags = flags

@@ -28,6 +28,11 @@ static inline void uart_putu(uint32_t v) {
     uart_puts(p);
 }
 
+static inline void uart_puthex(uint32_t v) {
+    uart_puts("0x");
+    for (int i = 28; i >= 0; i -= 4) uart_putc("0123456789abcdef"[(v >> i) & 15]);
+}
+
 static inline __attribute__((noreturn)) void semihosting_exit(int code) {
     uint32_t block[2] = {0x20026, (uint32_t)code};      /* ADP_Stopped_ApplicationExit */
     register uint32_t r0 __asm__("r0") = 0x20;           /* SYS_EXIT_EXTENDED */

@@ -8,13 +8,16 @@ void reset_handler(void);
 static void default_handler(void) { for (;;) {} }
 void nmi_handler(void) __attribute__((weak, alias("default_handler")));
 void hardfault_handler(void) __attribute__((weak, alias("default_handler")));
+void memmanage_handler(void) __attribute__((weak, alias("default_handler")));
+void busfault_handler(void) __attribute__((weak, alias("default_handler")));
+void usagefault_handler(void) __attribute__((weak, alias("default_handler")));
 void svc_handler(void) __attribute__((weak, alias("default_handler")));
 void pendsv_handler(void) __attribute__((weak, alias("default_handler")));
 void systick_handler(void) __attribute__((weak, alias("default_handler")));
 
 __attribute__((section(".vectors"), used)) void (*const vectors[16])(void) = {
     (void (*)(void))&__stack_top, reset_handler, nmi_handler, hardfault_handler,
-    default_handler, default_handler, default_handler, 0, 0, 0, 0,
+    memmanage_handler, busfault_handler, usagefault_handler, 0, 0, 0, 0,
     svc_handler, default_handler, 0, pendsv_handler, systick_handler,
 };
 

@@ -444,6 +444,8 @@ def test_qqemu_sstep():
     assert ask(d, b"Qqemu.sstep=1") == b"OK"
     assert ask(d, b"qqemu.sstep") == b"0x1"
     assert ask(d, b"Qqemu.sstep=10").startswith(b"E")
+    assert ask(d, b"Qqemu.sstep=0x5") == b"OK"          # QEMU's docs spell it so
+    assert ask(d, b"qqemu.sstep") == b"0x5"
 
 
 def test_step_policy_reaches_resume_action_when_the_contract_has_room():

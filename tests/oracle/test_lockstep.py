@@ -36,19 +36,17 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import pytest
 
+from tests.oracle.lockstep import Stub, describe_diff, lockstep
 from tests.support.firmware import symbol_address
 from tests.support.qemu import GdbServer, start_emud_gdb, start_qemu_gdb
 from tests.support.rsp import RSPError
 
 pytestmark = pytest.mark.qemu
 
-ABI = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-       "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6", "pc"]
-WFI = 0x10500073
 LOCKSTEP_STEPS = int(os.environ.get("EMUD_LOCKSTEP_STEPS", "3000"))
 
 # (example, defines, needs -semihosting)
@@ -63,52 +61,12 @@ LOCKSTEP_PROGRAMS = [
 ]
 
 
-def describe_diff(step: int, q: List[int], e: List[int], history: List[int]) -> str:
-    diffs = [f"  {ABI[i]:>4}: qemu={q[i]:#x} emud={e[i]:#x}" for i in range(1, 33) if q[i] != e[i]]
-    trail = " -> ".join(f"{pc:#x}" for pc in history[-8:])
-    return f"after step {step} (pcs so far: ... {trail}):\n" + "\n".join(diffs)
-
-
-def step_or_exit(server: GdbServer) -> Tuple[str, Optional[int]]:
-    """One step: ("stopped", None) or ("exited", code). QEMU 7.2 closes the
-    connection without a W packet when sifive_test ends it."""
-    try:
-        reply = server.client.step()
-    except RSPError:
-        try:
-            return "exited", server.proc.wait(10)
-        except Exception:
-            raise RSPError(f"step failed and the process did not exit: {server.describe()}") from None
-    if reply.kind in ("exited", "killed"):
-        return "exited", reply.exit_code
-    return "stopped", None
-
-
-def lockstep(qemu: GdbServer, emud: GdbServer, steps: int) -> int:
-    q0, e0 = qemu.client.read_registers(), emud.client.read_registers()
-    assert q0 == e0, describe_diff(0, q0, e0, [])
-    history = [q0[32]]
-    for n in range(1, steps + 1):
-        insn = int.from_bytes(qemu.client.read_memory(history[-1], 4), "little")
-        if insn == WFI:
-            return n - 1
-        qs, qcode = step_or_exit(qemu)
-        es, ecode = step_or_exit(emud)
-        assert (qs, qcode) == (es, ecode), f"step {n} at {history[-1]:#x}: qemu {qs} {qcode}, emud {es} {ecode}"
-        if qs == "exited":
-            return n
-        q, e = qemu.client.read_registers(), emud.client.read_registers()
-        history.append(q[32])
-        assert q == e, describe_diff(n, q, e, history)
-    return steps
-
-
 def run_lockstep(build_firmware, require_qemu, name, defines, semihosting, xlen, steps):
     require_qemu(xlen)
     elf = build_firmware(name, xlen, defines=defines)
     with start_qemu_gdb(elf, xlen, semihosting=semihosting) as qemu, \
             start_emud_gdb(elf, xlen, semihosting=semihosting) as emud:
-        done = lockstep(qemu, emud, steps)
+        done = lockstep(Stub(qemu), Stub(emud), steps)
         assert done > 20
 
 
@@ -132,7 +90,7 @@ def test_lockstep_detects_a_difference(build_firmware, require_qemu):
     b = build_firmware("bench-crc32", 32, defines={"BENCH_ITERS": 1})
     with start_qemu_gdb(a, 32) as qa, start_qemu_gdb(b, 32) as qb:
         with pytest.raises(AssertionError):
-            lockstep(qa, qb, 500)
+            lockstep(Stub(qa), Stub(qb), 500)
 
 
 # -- interrupt timing under -icount -------------------------------------------------------------
@@ -140,30 +98,26 @@ def test_lockstep_detects_a_difference(build_firmware, require_qemu):
 ICOUNT = ["-icount", "shift=0,sleep=off"]
 
 
-def insn_length(server: GdbServer, addr: int) -> int:
-    return 4 if server.client.read_memory(addr, 2)[0] & 3 == 3 else 2
-
-
-def ticks_at_handler(server: GdbServer, handler: int, ticks: int) -> Tuple[List[List[int]], str, Optional[int]]:
+def ticks_at_handler(server: GdbServer, handler: int, ticks: int) -> Tuple[List[Dict[str, int]], str, Optional[int]]:
     """Stop at the handler's first instruction on every tick. A stub may
     report a breakpoint at the pc it resumes from again (QEMU 7.2 does; emud
     runs over it), so, like gdb, we never continue from a breakpoint: at the
     handler we move the breakpoint to its second instruction, continue onto
     it (running the first), and move it back."""
-    c = server.client
-    after = handler + insn_length(server, handler)
+    c, stub = server.client, Stub(server)
+    after = handler + len(stub.insn_at(handler))
     c.insert_breakpoint(handler)
     hits = []
     for _ in range(ticks):
         reply = c.cont()
         assert reply.kind == "signal", f"stopped with {reply.raw} before tick {len(hits) + 1}"
-        regs = c.read_registers()
-        assert regs[32] == handler, f"tick {len(hits) + 1}: stopped at {regs[32]:#x}, not the handler"
+        regs = stub.registers()
+        assert regs["pc"] == handler, f"tick {len(hits) + 1}: stopped at {regs['pc']:#x}, not the handler"
         hits.append(regs)
         c.remove_breakpoint(handler)
         c.insert_breakpoint(after)
         reply = c.cont()
-        assert reply.kind == "signal" and c.read_registers()[32] == after, f"{reply.raw}: not at {after:#x}"
+        assert reply.kind == "signal" and stub.registers()["pc"] == after, f"{reply.raw}: not at {after:#x}"
         c.remove_breakpoint(after)
         c.insert_breakpoint(handler)
     c.remove_breakpoint(handler)
@@ -250,12 +204,12 @@ def random_program(rng: random.Random, xlen: int, length: int) -> Tuple[bytes, i
     return b"".join(w.to_bytes(4, "little") for w in words), end
 
 
-def final_registers(server: GdbServer, end: int) -> List[int]:
+def final_registers(server: GdbServer, end: int) -> Dict[str, int]:
     c = server.client
     c.insert_breakpoint(end)
     reply = c.cont()
     assert reply.kind == "signal", f"{reply.raw}: {server.describe()}"
-    return c.read_registers()
+    return Stub(server).registers()
 
 
 def check_random_program(require_qemu, xlen: int, seed: int, length: int) -> None:
@@ -268,7 +222,7 @@ def check_random_program(require_qemu, xlen: int, seed: int, length: int) -> Non
             q = final_registers(qemu, end)
         with start_emud_gdb(binary, xlen) as emud:
             e = final_registers(emud, end)
-    assert q[32] == end
+    assert q["pc"] == end
     assert q == e, f"seed {seed}: " + describe_diff(length, q, e, [])
 
 

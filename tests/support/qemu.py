@@ -84,3 +84,10 @@ def start_emud_gdb(kernel: Union[str, Path], xlen: int, icount: Optional[int] = 
     port = free_port()
     argv = emud_argv(kernel, xlen, icount=icount, semihosting=semihosting, extra=[*extra, *gdb_args(port)])
     return GdbServer(argv, port, xlen)
+
+
+def start_gdb(command: Sequence[str], machine: Sequence[str]) -> GdbServer:
+    """Any emulator's command line (``["qemu-system-arm"]``, emud's argv)
+    with any machine arguments, stopped under a gdb stub on a free port."""
+    port = free_port()
+    return GdbServer([*command, *machine, *gdb_args(port)], port, 32)
