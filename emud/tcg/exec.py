@@ -55,6 +55,14 @@ MEGAMORPHIC_TBS = 128
 #: TB's trace that fails goes to the blackhole interpreter 200 times before a
 #: bridge is made (trace_eagerness)
 MEGAMORPHIC_JIT_PARAMS = "function_threshold=300,trace_eagerness=50"
+#: PyPy: the first this many translations run with the JIT off (no new trace
+#: starts while emud translates; its parameters are then reset to PyPy's
+#: defaults and MEGAMORPHIC_JIT_PARAMS once set). Tracing the translator's
+#: passes in a short run cost more than it saved: rtos-mix's ~1,800
+#: translations took 27% of a cold run with the JIT, 23% without. Later
+#: translations (a long session) let the JIT have the translator. (Parameters
+#: given to PyPy by the user, --jit, are reset with the defaults.)
+QUIET_TRANSLATIONS = 4096
 #: Loop regions on by default (TBEngine.loop_regions): measured faster on
 #: CPython (sieve, dhry +20-30%), not on PyPy (docs/PERFORMANCE.md).
 LOOP_REGIONS_DEFAULT = not PYPY
@@ -146,6 +154,8 @@ class TBEngine:
         # (None: plain calls; PyPy's residual_call past MEGAMORPHIC_TBS)
         self.compiled_tbs = 0
         self.megamorphic_tbs = MEGAMORPHIC_TBS
+        self.quiet_translations = QUIET_TRANSLATIONS if _set_jit_param is not None else 0
+        self.jit_params = ""        # what _made set on PyPy's JIT (MEGAMORPHIC_JIT_PARAMS)
         self.opaque_call: Optional[Callable] = _opaque_call
         self.opaque_dispatch: Optional[Callable] = None
         # (pc, flags, span) whose loop region did not close the loop: not retried
@@ -370,6 +380,18 @@ class TBEngine:
         unless ``compile_now``. With ``loop_window`` (bytes): the region whose
         blocks start within that window, or None unless one of its paths
         branches back to ``pc`` (a loop region, see region.py)."""
+        if self.stats.translations >= self.quiet_translations:
+            return self._translate(pc, flags, max_insns, ignore_bp, cache, loop_window, compile_now)
+        _set_jit_param("off")
+        try:
+            return self._translate(pc, flags, max_insns, ignore_bp, cache, loop_window, compile_now)
+        finally:
+            _set_jit_param("default")
+            if self.jit_params:
+                _set_jit_param(self.jit_params)
+
+    def _translate(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool, loop_window: int,
+                   compile_now: bool) -> Optional[TranslationBlock]:
         t0 = time.perf_counter()
         cfg = self._codegen_config(flags)
         regions = bool((self.regions or loop_window) and cfg.chaining and not cfg.log_exec
@@ -473,6 +495,7 @@ class TBEngine:
                 self.opaque_dispatch = self.opaque_call
                 if self.opaque_call is _opaque_call is not None and _set_jit_param is not None \
                         and MEGAMORPHIC_JIT_PARAMS:
+                    self.jit_params = MEGAMORPHIC_JIT_PARAMS
                     _set_jit_param(MEGAMORPHIC_JIT_PARAMS)
         if cache:
             self._insert(tb)
