@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from emud.tcg.backend_py import STRUCT_MEMORY_DEFAULT
 from emud.tcg.exec import TBEngine, Watchpoint
 
 from .harness import RAM_BASE, Hart, needs_as
@@ -119,7 +120,8 @@ def test_only_watched_chunks_leave_the_inline_path():
     assert engine.cache.flushes == flushes             # stores check CP at run time: no retranslation
     assert engine.execute(h.cpu, 10**5) == "halted"     # the watched word is never written
     tb = engine.cache.lookup(RAM_BASE, h.cpu.tb_flags())
-    assert "WL[" not in tb.source and "U4[" in tb.source
+    inline_store = "ST4(RAM" if STRUCT_MEMORY_DEFAULT else "U4["    # the runtime's RAM fast path
+    assert "WL[" not in tb.source and inline_store in tb.source
     engine.set_watchpoints([Watchpoint(DATA + 4, 4, "read")])
     assert engine.cache.flushes == flushes + 1         # loads now check WL too
     engine.set_watchpoints([])
