@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from ..tcg.translator import Frontend
+
 _DECODE_CACHE_MAX = 1 << 16
 
 
@@ -53,3 +55,34 @@ def capstone_listing(cs, code: bytes, pc: int,
             out.append((pc + pos, len(chunk), ".insn", "0x%0*x" % (2 * len(chunk), word)))
         pos += size
     return out
+
+
+class TableFrontend(Frontend):
+    """What a front end driven by decode tables shares: the memoized
+    decoder, the instruction-length rule, and capstone listings. A subclass
+    sets ``insn_length_rule`` and calls :meth:`setup`; it opens capstone in
+    :meth:`make_capstone` and translates in ``translate_insn``."""
+
+    #: first halfword -> instruction length in bytes (the guest's rule)
+    insn_length_rule: Callable[[int], int] = staticmethod(lambda hw: 4)
+
+    def setup(self, decoder: Any, helpers: Dict[str, Any]) -> None:
+        self.helpers = dict(helpers)
+        self.decoder = decoder
+        self._decode = DecodeCache(decoder.decode)
+        self._cs = None
+
+    def insn_length(self, first_halfword: int) -> int:
+        return self.insn_length_rule(first_halfword)
+
+    def decode(self, insn: int, length: int) -> Any:
+        return self._decode(insn, length)
+
+    # -- listings (never on the hot path) ---------------------------------------------
+    def make_capstone(self) -> Any:
+        raise NotImplementedError
+
+    def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
+        if self._cs is None:
+            self._cs = self.make_capstone()
+        return capstone_listing(self._cs, code, pc, self.insn_length_rule)

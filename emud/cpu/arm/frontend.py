@@ -12,14 +12,12 @@ of the instruction that comes next (gen.it_exit).
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
-
-from ...tcg.translator import DisasContext, Frontend
-from ..frontend_util import DecodeCache, capstone_listing, collect_translators
+from ...tcg.translator import DisasContext
+from ..frontend_util import TableFrontend, collect_translators
 from . import excnum as X
 from . import insn_bits, insn_branch, insn_dp, insn_ldst, insn_mul, insn_sys
 from .cpu import FLAG_HANDLER, FLAG_NOT_THUMB, V7M
-from .decode import Decoded, ThumbDecoder, insn_length
+from .decode import ThumbDecoder, insn_length
 from .gen import gen_skip_unless, gen_trap, gen_undef
 from .helpers import HELPERS
 from .regs import ITSTATE, M32, it_advance
@@ -31,23 +29,15 @@ TRANSLATORS = collect_translators(insn_dp, insn_bits, insn_mul, insn_ldst, insn_
 NOT_IN_IT = frozenset(("it", "cbz"))
 
 
-class ThumbFrontend(Frontend):
+class ThumbFrontend(TableFrontend):
     name = "arm"
     xlen = 32
+    insn_length_rule = staticmethod(insn_length)
 
     def __init__(self, profile: str = V7M) -> None:
         self.profile = profile
-        self.helpers = dict(HELPERS)
-        self.decoder = ThumbDecoder(profile)
-        self._decode = DecodeCache(self.decoder.decode)
-        self._cs = None
-
-    def insn_length(self, first_halfword: int) -> int:
-        return insn_length(first_halfword)
-
-    def decode(self, insn: int, length: int) -> Optional[Decoded]:
-        """``insn``: a halfword, or the two halfwords as ``hw1 << 16 | hw2``."""
-        return self._decode(insn, length)
+        # decode(insn, length): ``insn`` is a halfword, or the two halfwords as ``hw1 << 16 | hw2``
+        self.setup(ThumbDecoder(profile), HELPERS)
 
     def translate_insn(self, ctx: DisasContext) -> None:
         flags = ctx.flags
@@ -79,12 +69,6 @@ class ThumbFrontend(Frontend):
         if not ctx.ended and ctx.it_next != it:
             b.mov(b.reg(ITSTATE), ctx.it_next)
 
-    # -- listings (never on the hot path) ---------------------------------------------
-    def _capstone(self):
-        if self._cs is None:
-            import capstone
-            self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        return self._cs
-
-    def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
-        return capstone_listing(self._capstone(), code, pc, insn_length)
+    def make_capstone(self):
+        import capstone
+        return capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)

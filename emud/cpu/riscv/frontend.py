@@ -6,12 +6,12 @@ instructions reuse the translator of the instruction they expand to.
 """
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional
 
-from ...tcg.translator import DisasContext, Frontend
-from ..frontend_util import DecodeCache, capstone_listing, collect_translators
+from ...tcg.translator import DisasContext
+from ..frontend_util import TableFrontend, collect_translators
 from . import insn_priv, insn_rva, insn_rvi, insn_rvm, insn_zicsr
-from .decode import Decoded, Decoder, insn_length
+from .decode import Decoder, insn_length
 from .gen import gen_illegal
 from .cpu import FLAG_DATA_CHECKED, FLAG_FETCH_CHECKED, FLAG_RULES_SHIFT, PRV_M
 from .helpers import HELPERS
@@ -25,23 +25,15 @@ TRANSLATORS = collect_translators(insn_rvi, insn_rvm, insn_rva, insn_zicsr, insn
 STARTS_TB = frozenset(("csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", "mret", "wfi", "fence_i"))
 
 
-class RiscvFrontend(Frontend):
+class RiscvFrontend(TableFrontend):
     name = "riscv"
+    insn_length_rule = staticmethod(insn_length)
 
     def __init__(self, xlen: int = 32) -> None:
         if xlen not in (32, 64):
             raise ValueError("xlen must be 32 or 64")
         self.xlen = xlen
-        self.helpers = dict(HELPERS)
-        self.decoder = Decoder(xlen)
-        self._decode = DecodeCache(self.decoder.decode)
-        self._cs = None
-
-    def insn_length(self, first_halfword: int) -> int:
-        return insn_length(first_halfword)
-
-    def decode(self, insn: int, length: int) -> Optional[Decoded]:
-        return self._decode(insn, length)
+        self.setup(Decoder(xlen), HELPERS)
 
     def starts_tb(self, ctx: DisasContext) -> bool:
         d = self.decode(ctx.insn, ctx.length)
@@ -63,13 +55,7 @@ class RiscvFrontend(Frontend):
         if d is None or TRANSLATORS[d.trans](ctx, d.args) is False:
             gen_illegal(ctx)
 
-    # -- listings (never on the hot path) ---------------------------------------------
-    def _capstone(self):
-        if self._cs is None:
-            import capstone
-            mode = capstone.CS_MODE_RISCV32 if self.xlen == 32 else capstone.CS_MODE_RISCV64
-            self._cs = capstone.Cs(capstone.CS_ARCH_RISCV, mode | capstone.CS_MODE_RISCVC)
-        return self._cs
-
-    def disassemble(self, code: bytes, pc: int) -> List[Tuple[int, int, str, str]]:
-        return capstone_listing(self._capstone(), code, pc, insn_length)
+    def make_capstone(self):
+        import capstone
+        mode = capstone.CS_MODE_RISCV32 if self.xlen == 32 else capstone.CS_MODE_RISCV64
+        return capstone.Cs(capstone.CS_ARCH_RISCV, mode | capstone.CS_MODE_RISCVC)
