@@ -16,6 +16,13 @@ UART output is captured, not printed), and reports per workload:
   -kernel ELF -nographic`` in the same run, less QEMU's start-up (a run of the
   hello example), and the ratio emud/QEMU.
 
+``--arch arm`` runs the Cortex-M twins of the four integer workloads
+instead (``examples/build/bench-<name>-mps2-an385.elf``: the same sources
+through ``bench.h``'s Cortex-M path) on ``-M mps2-an385 -semihosting``, and
+QEMU as ``qemu-system-arm -M mps2-an385 -nographic -semihosting -kernel ELF``
+(start-up measured on ``cortexm-hello-mps2-an385.elf``); ``rtos`` has no
+twin yet.
+
 The first line names the runtime (CPython or PyPy, and its version). Runs
 under PyPy too: ``pypy3 -m emud.bench``. ``--quick`` runs one short workload
 for CI; a benchmark never asserts on time, it only checks the guest's own
@@ -38,6 +45,12 @@ import trio
 WORKLOAD_ELFS = {"crc32": "bench-crc32", "sieve": "bench-sieve", "matmul": "bench-matmul",
                  "dhry": "bench-dhry", "rtos": "rtos-mix"}
 WORKLOADS = tuple(WORKLOAD_ELFS)
+#: the Cortex-M twins (--arch arm): the board they are built for and run on
+ARM_MACHINE = "mps2-an385"
+ARM_WORKLOADS = ("crc32", "sieve", "matmul", "dhry")
+#: emud's and QEMU's command line for the Cortex-M twins (besides -kernel)
+ARM_EMUD_ARGS = ["-M", ARM_MACHINE, "-semihosting"]
+ARM_QEMU_ARGS = ["-M", ARM_MACHINE, "-nographic", "-semihosting"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BUILD = os.path.join(os.path.dirname(HERE), "examples", "build")
 
@@ -55,14 +68,19 @@ def elf_stem(name: str) -> str:
     return WORKLOAD_ELFS.get(name, "bench-" + name)
 
 
+def target_suffix(xlen: int) -> str:
+    """How the ELF names its target: rv32 / rv64, or the board (xlen 0: Cortex-M)."""
+    return "rv%d" % xlen if xlen else ARM_MACHINE
+
+
 def elf_path(build: str, name: str, xlen: int) -> str:
-    return os.path.join(build, "%s-rv%d.elf" % (elf_stem(name), xlen))
+    return os.path.join(build, "%s-%s.elf" % (elf_stem(name), target_suffix(xlen)))
 
 
 def expected_output(build: str, name: str, xlen: int) -> Optional[str]:
     """What the workload prints (examples/expected/, recorded from QEMU), if recorded."""
     path = os.path.join(os.path.dirname(os.path.abspath(build)), "expected",
-                        "%s-rv%d.out" % (elf_stem(name), xlen))
+                        "%s-%s.out" % (elf_stem(name), target_suffix(xlen)))
     if not os.path.exists(path):
         return None
     with open(path, encoding="latin-1") as f:
@@ -128,11 +146,12 @@ def _timed_run(machine) -> Dict[str, Any]:
 
 
 def run_qemu(path: str, xlen: int, timeout: float = 300.0) -> Optional[float]:
-    exe = shutil.which("qemu-system-riscv%d" % xlen)
+    """QEMU's wall time for one run of the ELF (xlen 0: Cortex-M), None if it failed."""
+    exe = shutil.which("qemu-system-riscv%d" % xlen if xlen else "qemu-system-arm")
     if exe is None:
         return None
-    cmd = [exe, "-M", "virt", "-bios", "none", "-kernel", path, "-nographic", "-monitor", "none",
-           "-serial", "null"]
+    machine = ARM_QEMU_ARGS if not xlen else ["-M", "virt", "-bios", "none", "-nographic"]
+    cmd = [exe] + machine + ["-kernel", path, "-monitor", "none", "-serial", "null"]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -159,7 +178,7 @@ def qemu_startup(build: str, xlen: int) -> Optional[float]:
     which does next to nothing, so that a workload's QEMU time can be
     compared with emud's in-process run (which has no start-up)."""
     if xlen not in _QEMU_STARTUP:
-        hello = os.path.join(build, "hello-rv%d.elf" % xlen)
+        hello = os.path.join(build, "%s-%s.elf" % ("hello" if xlen else "cortexm-hello", target_suffix(xlen)))
         _QEMU_STARTUP[xlen] = best_qemu(hello, xlen) if os.path.exists(hello) else None
     return _QEMU_STARTUP[xlen]
 
@@ -175,7 +194,7 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
     secs = s["seconds"]
     mips = insns / secs / 1e6 if secs else 0.0
     cpu_secs = s["cpu_seconds"]
-    lines = ["%s-rv%d: %s" % (name, xlen, "ok" if s["exit_code"] == 0 else "FAILED (exit %r)" % s["exit_code"]),
+    lines = ["%s-%s: %s" % (name, target_suffix(xlen), "ok" if s["exit_code"] == 0 else "FAILED (exit %r)" % s["exit_code"]),
              "  guest instructions  %12d" % insns,
              "  seconds             %12.3f  (process CPU %.3f s)" % (secs, cpu_secs),
              "  guest MIPS          %12.2f  (per CPU second: %.2f)" % (mips, insns / cpu_secs / 1e6 if cpu_secs else 0),
@@ -225,7 +244,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m emud.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("workloads", nargs="*", default=[], metavar="NAME",
                    help="workloads to run (%s; default: all)" % ", ".join(WORKLOADS))
-    p.add_argument("--xlen", choices=("32", "64", "both"), default="32", help="which ELFs (default 32)")
+    p.add_argument("--xlen", choices=("32", "64", "both"), default="32", help="which RISC-V ELFs (default 32)")
+    p.add_argument("--arch", choices=("riscv", "arm"), default="riscv",
+                   help="riscv: the virt workloads; arm: their Cortex-M twins on %s (%s)" % (
+                       ARM_MACHINE, ", ".join(ARM_WORKLOADS)))
     p.add_argument("--quick", action="store_true", help="one short workload (crc32-rv32), for CI")
     p.add_argument("--no-counts", action="store_true", help="skip the counting pass (chain hit rate)")
     p.add_argument("--no-qemu", action="store_true", help="do not time QEMU")
@@ -241,14 +263,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
     p.add_argument("--build", default=DEFAULT_BUILD, help="directory of the prebuilt ELFs")
     opts = p.parse_args(argv)
-    names = opts.workloads or list(WORKLOADS)
+    known = ARM_WORKLOADS if opts.arch == "arm" else WORKLOADS
+    names = opts.workloads or list(known)
     for n in names:
-        if n not in WORKLOADS:
-            p.error("unknown workload %r (known: %s)" % (n, ", ".join(WORKLOADS)))
+        if n not in known:
+            p.error("unknown workload %r (known: %s)" % (n, ", ".join(known)))
     xlens = [32, 64] if opts.xlen == "both" else [int(opts.xlen)]
     if opts.quick:
         names, xlens = ["crc32"], [32]
         opts.no_counts = True
+    if opts.arch == "arm":
+        xlens = [0]     # the one Cortex-M target: target_suffix(0)
     accel = "tcg"
     if opts.tb_size is not None:
         accel += ",tb-size=%g" % opts.tb_size
@@ -256,7 +281,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         accel += ",tier-up=%d" % opts.tier_up
     if opts.tb_cache:
         accel += ",tb-cache=%s" % opts.tb_cache
-    extra = ["-accel", accel]
+    extra = ["-accel", accel] + (ARM_EMUD_ARGS if opts.arch == "arm" else [])
     print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
     failed = False
     summary = []
@@ -264,7 +289,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name in names:
             path = elf_path(opts.build, name, xlen)
             if not os.path.exists(path):
-                print("%s-rv%d: missing %s" % (name, xlen, path))
+                print("%s-%s: missing %s" % (name, target_suffix(xlen), path))
                 failed = True
                 continue
             best = None
@@ -285,7 +310,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             summary.append((name, xlen, best["instructions"] / best["seconds"] / 1e6,
                             best["instructions"] / best["cpu_seconds"] / 1e6))
     if len(summary) > 1:
-        print("summary (guest MIPS wall/CPU): " + ", ".join("%s-rv%d %.1f/%.1f" % s for s in summary))
+        print("summary (guest MIPS wall/CPU): " + ", ".join(
+            "%s-%s %.1f/%.1f" % (n, target_suffix(x), w, c) for n, x, w, c in summary))
     return 1 if failed else 0
 
 

@@ -142,19 +142,61 @@ def test_every_cortexm_example_has_a_prebuilt_elf_and_expected_output():
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("name,machine", CORTEXM_CASES)
+@pytest.mark.parametrize("name,machine", CORTEXM_CASES + [(n, "mps2-an385") for n in BENCHES])
 def test_cortexm_example_on_qemu(name, machine):
     if shutil.which("qemu-system-arm") is None:
         pytest.skip("qemu-system-arm not installed")
     check_cortexm(run(["qemu-system-arm", *cortexm_args(name, machine)], timeout=30), name, machine)
 
 
-# QEMU 7.2's lm3s6965evb answers a load from nothing-decoded space (0x60000000)
-# without a BusFault; emud raises a precise BusFault there, as on mps2-an385.
-EMUD_CASES = [pytest.param(n, m, marks=pytest.mark.xfail(strict=True, reason="lm3s6965evb: QEMU gives no BusFault"))
-              if (n, m) == ("cortexm-fault", "lm3s6965evb") else (n, m) for n, m in CORTEXM_CASES]
-
-
-@pytest.mark.parametrize("name,machine", EMUD_CASES)
+@pytest.mark.parametrize("name,machine", CORTEXM_CASES)
 def test_cortexm_example_on_emud(name, machine):
     check_cortexm(run([emud_python(), "-m", "emud", *cortexm_args(name, machine)], timeout=120), name, machine)
+
+
+# -- the integer workloads' Cortex-M twins (python -m emud.bench --arch arm):
+# bench-*.c through bench.h's Cortex-M path, build/bench-<name>-mps2-an385.elf
+
+CORTEXM_BENCHES = [(n, "mps2-an385") for n in BENCHES]
+
+
+def make_cortexm_bench(tmp_path, name, defs=""):
+    """Build one twin with examples/Makefile's own rule into tmp_path."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    elf = tmp_path / f"{name}-mps2-an385.elf"
+    r = run(["make", "-s", "-C", str(EXAMPLES), f"BUILD={tmp_path}", f"BENCH_DEFS={defs}", str(elf)], timeout=120)
+    assert r.exit_code == 0 and elf.is_file(), r.describe()
+    return elf
+
+
+def test_every_cortexm_bench_has_a_prebuilt_elf_and_expected_output():
+    for name, machine in CORTEXM_BENCHES:
+        assert (EXAMPLES / "build" / f"{name}-{machine}.elf").is_file(), f"run make -C examples cortexm-bench ({name})"
+        assert (EXAMPLES / "expected" / f"{name}-{machine}.out").is_file()
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_cortexm_bench_prebuilt_elf_is_reproducible(tmp_path, name):
+    """make -C examples cortexm-bench gives back the committed ELF, byte for byte."""
+    elf = make_cortexm_bench(tmp_path, name)
+    assert elf.read_bytes() == (EXAMPLES / "build" / elf.name).read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,machine", CORTEXM_BENCHES)
+def test_full_size_cortexm_bench_on_emud(name, machine):
+    check_cortexm(run([emud_python(), "-m", "emud", *cortexm_args(name, machine)], timeout=1200), name, machine)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", BENCHES)
+def test_small_cortexm_bench_agrees_with_qemu(tmp_path, name):
+    if shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm not installed")
+    elf = make_cortexm_bench(tmp_path, name, "-DBENCH_ITERS=2")
+    args = ["-M", "mps2-an385", *BOARD_ARGS["mps2-an385"], "-kernel", str(elf)]
+    q = run(["qemu-system-arm", *args], timeout=30)
+    assert q.exit_code == 0 and " ok\n" in q.text, q.describe()
+    e = run([emud_python(), "-m", "emud", *args], timeout=300)
+    assert (e.exit_code, e.text) == (q.exit_code, q.text), e.describe()
