@@ -71,6 +71,9 @@ class CPUState:
     # -- what the architecture provides ----------------------------------------
     #: the guest's own debug triggers changed (the engine re-reads armed_triggers())
     triggers_changed = False
+    #: the exception an exception return tail-chained into (M-profile), not
+    #: yet reported by the engine (0: none); a single step stops in its handler
+    tail_chain = 0
 
     def armed_triggers(self):
         """(execute addresses, [(address, length, "read"/"write"/"access")]) of the
@@ -103,7 +106,8 @@ class CPUState:
         raise NotImplementedError
 
     def mem_fault(self, kind: str, addr: int, pc: int, misaligned: bool = False):
-        """The GuestTrap for a data access that failed."""
+        """The GuestTrap for a data access that failed, or None when the
+        machine ignores the failure (the load reads 0, the store is dropped)."""
         raise NotImplementedError
 
     def interrupt_pending(self) -> bool:

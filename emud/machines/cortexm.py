@@ -50,6 +50,10 @@ class CortexMMachine(Machine):
     cpu_models = tuple(CPU_PROFILES)    # what -cpu may name; the default first
     arch_name = "arm"
     xlen = 32
+    #: QEMU's MachineClass.ignore_memory_transaction_failures (legacy boards):
+    #: a data access nothing answers (or a device refuses) reads as zero and
+    #: writes are dropped, no BusFault
+    ignore_memory_transaction_failures = False
 
     def __init__(self, serials=(), icount_shift: Optional[int] = None, icount_adaptive: bool = False,
                  icount_sleep: bool = True, log=None, accel: str = "tcg",
@@ -66,6 +70,7 @@ class CortexMMachine(Machine):
         self.no_reboot = no_reboot
         cpu = ArmCPU(0, self.profile)
         cpu.bus = self.bus
+        cpu.ignore_memory_transaction_failures = self.ignore_memory_transaction_failures
         self.cpus = [cpu]
         self.systick = ArmV7MSysTick(self.clock, cpu_hz=self.cpu_hz, ref_hz=self.refclk_hz or None)
         self.nvic = ArmV7MNvic(cpu, num_irq=self.num_irq, prio_bits=self.prio_bits, systick=self.systick,

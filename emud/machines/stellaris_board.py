@@ -14,8 +14,9 @@ hw/arm/stellaris.c builds `-M lm3s6965evb` (checked with `info mtree -f` and
     PWM 0x40028000, QEI-0/1 0x4002c000/0x4002d000, analogue comparator
     0x4003c000, hibernation 0x400fc000, flash control 0x400fd000.
 
-Everything else faults, as on the board. Not modelled (QEMU has them, here
-they fault): the SSI (PL022, with the OLED and SD card) at 0x40008000, the
+Everything else reads as zero and ignores writes, with no BusFault: QEMU's
+stellaris.c sets ignore_memory_transaction_failures (Lm3s6965Machine does
+too). Not modelled (QEMU has them, here they read as zero): the SSI (PL022, with the OLED and SD card) at 0x40008000, the
 I2C master at 0x40020000, the ADC at 0x40038000, the ethernet at 0x40048000.
 The system clock (ssys) drives the GPTMs, the watchdog and SysTick.
 """

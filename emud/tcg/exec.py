@@ -609,6 +609,8 @@ class TBEngine:
             while cpu.budget > 0:
                 if cpu.exit_request:
                     cpu.exit_request = False
+                    if cpu.tail_chain:
+                        self._tail_chained(cpu)
                     if cpu.triggers_changed:
                         self._sync_triggers(cpu)
                     if cpu.stop_request:
@@ -692,6 +694,12 @@ class TBEngine:
                     break
             if reason == "budget" and cpu.exit_request and cpu.stop_request:
                 reason = "exit"
+            if cpu.tail_chain:
+                # an exception return that went straight into a pending exception's
+                # handler: a step stops there, as a step into an interrupt does
+                self._tail_chained(cpu)
+                if single_step and reason == "budget":
+                    reason = "trap"
         finally:
             cpu.end_quantum()
             self.current_cpu = None
@@ -708,7 +716,10 @@ class TBEngine:
         try:
             value = self.bus.read(addr, size)
         except BusError:
-            raise cpu.mem_fault(kind, addr, pc, False) from None
+            trap = cpu.mem_fault(kind, addr, pc, False)
+            if trap is not None:
+                raise trap from None
+            value = 0                   # the board ignores transaction failures
         if signed and value >> (8 * size - 1):
             value = (value - (1 << (8 * size))) & self.mask
         return value
@@ -723,7 +734,9 @@ class TBEngine:
         try:
             self.bus.write(addr, size, value & ((1 << (8 * size)) - 1))
         except BusError:
-            raise cpu.mem_fault(kind, addr, pc, False) from None
+            trap = cpu.mem_fault(kind, addr, pc, False)
+            if trap is not None:
+                raise trap from None
         if cpu.exit_request:
             raise ExitRequest(pc)
 
@@ -758,6 +771,11 @@ class TBEngine:
     # -- logging ---------------------------------------------------------------------------------
     def _log_exec(self, cpu, pc: int) -> None:
         self.log.write("Trace %d: [%016x]\n" % (cpu.hart_id, pc))
+
+    def _tail_chained(self, cpu) -> None:
+        cause, cpu.tail_chain = cpu.tail_chain, 0
+        self.stats.interrupts += 1
+        self._log_int(cpu, "interrupt", cause)
 
     def _log_int(self, cpu, what: str, cause: int, trap: Optional[GuestTrap] = None) -> None:
         """Every trap and interrupt taken comes through here (after the trap

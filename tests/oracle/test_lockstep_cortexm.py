@@ -8,9 +8,11 @@ compared after each step, until exit or the first ``wfi``.
 Exceptions are stepped on examples/cortexm-fault.c: UsageFault (UDF,
 SDIV by 0), BusFault, SVC pending PendSV, HardFault escalation; entries and
 returns (EXC_RETURN unstacking) compared at every step. It runs no timer,
-so it is stepped with ``qqemu.sstep=0x5`` (interrupts taken between steps):
-PendSV is then entered at the step boundary after SVC returns, as QEMU takes
-pended interrupts at TB boundaries (one instruction per TB when stepping).
+so it is stepped with ``qqemu.sstep=0x5`` (interrupts taken between steps).
+The SVC handler's return tail-chains into the PendSV it pended: the step of
+its ``bx lr`` ends at PendSV's first instruction, on the SVC's frame, R0-R3
+as the SVC handler left them (both sides). On lm3s6965evb the load from
+0x60000000 reads 0 with no BusFault (QEMU's ignore_memory_transaction_failures).
 
 Not stepped: SysTick. Under ``-icount ...,sleep=off`` QEMU warps its virtual
 clock to the next deadline whenever every CPU is idle while the VM is still
@@ -66,10 +68,6 @@ def test_thread_mode_lockstep(arm_pair, name, board):
     assert done > 40
 
 
-# Open findings (issue 10): on mps2-an385 the step after the SVC handler's
-# PENDSVSET store differs (QEMU: still in the handler, emud: back in thread
-# mode, step 1228); on lm3s6965evb QEMU gives no BusFault (see test_examples).
-@pytest.mark.xfail(strict=True, reason="emud/QEMU divergence around SVC->PendSV stepping; lm3s BusFault")
 @pytest.mark.parametrize("board", BOARDS)
 def test_fault_exceptions_lockstep(arm_pair, board):
     qemu, emud = arm_pair(machine("cortexm-fault", board))

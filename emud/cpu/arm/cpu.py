@@ -59,6 +59,10 @@ class ArmCPU(CPUState):
         self.bus: Any = None
         self.semihosting: Any = None
         self.ccr_flags = 0      # FLAG_UNALIGN_TRP / FLAG_DIV0_TRP, kept by the NVIC
+        # the board's QEMU ignore_memory_transaction_failures: mem_fault() gives None for
+        # a bus error (the load reads 0, the store is dropped); stacking and vector
+        # reads still fault (QEMU checks those transactions itself)
+        self.ignore_memory_transaction_failures = False
         self._reset_state()
 
     # -- state -----------------------------------------------------------------------------
@@ -200,10 +204,13 @@ class ArmCPU(CPUState):
     def fetch_fault(self, pc: int) -> ArmTrap:
         return ArmTrap(pc, X.BUS_FAULT, X.CFSR_IBUSERR)
 
-    def mem_fault(self, kind: str, addr: int, pc: int, misaligned: bool = False) -> ArmTrap:
-        """A data access the bus refused: a precise BusFault with BFAR, as QEMU reports it."""
+    def mem_fault(self, kind: str, addr: int, pc: int, misaligned: bool = False) -> Optional[ArmTrap]:
+        """A data access the bus refused: a precise BusFault with BFAR, as QEMU reports it
+        (None on a board that ignores transaction failures: the caller reads 0 or drops the store)."""
         if misaligned:
             return ArmTrap(pc, X.USAGE_FAULT, X.CFSR_UNALIGNED)
+        if self.ignore_memory_transaction_failures:
+            return None
         return ArmTrap(pc, X.BUS_FAULT, X.CFSR_PRECISERR | X.CFSR_BFARVALID, address=addr & M32)
 
     def interrupt_pending(self) -> bool:

@@ -8,10 +8,13 @@ Where QEMU and the manual differ, we do what the manual says unless QEMU's
 choice is observable by firmware and the manual leaves it open; the choices:
 
 * R0-R3, R12 and the APSR are UNKNOWN after entry: kept, as QEMU keeps them.
-* Tail-chaining and late arrival: as QEMU, an exception return unstacks and
-  the pending exception is then taken at the next instruction boundary
-  (stacking again); what firmware sees (registers, the frame, EXC_RETURN,
-  which handler runs when) is the same.
+* Tail-chaining: an exception return with a pending exception that preempts
+  the context returned to takes it at once, without unstacking (R0-R3, R12,
+  APSR as the last handler left them, LR its EXC_RETURN), as QEMU's
+  do_v7m_exception_exit does; a debugger's single step of the return ends in
+  the new handler (the engine reports it through ``cpu.tail_chain``).
+* Late arrival: not modelled (QEMU neither); an exception pended while
+  stacking is taken after the entry, at the next instruction boundary.
 * A synchronous exception is made pending and then the highest-priority
   pending exception is taken, which is the fault unless a higher one is
   pending (late arrival), as QEMU's armv7m_nvic_acknowledge_irq does.
@@ -209,6 +212,15 @@ def exception_return(cpu, exc_return: int) -> int:
     nvic.deactivate(returning)
     if returning != X.NMI:
         cpu.faultmask = 0
+    pending = nvic.pending_exception()
+    if pending is not None and nvic.group_priority(pending) < execution_priority(cpu):
+        # tail-chaining: the pending exception preempts what we return to (the
+        # execution priority is already that one's); its handler runs on the
+        # same frame, nothing unstacked, LR this EXC_RETURN (QEMU: the same)
+        cpu.x[LR] = exc_return & M32
+        exception_taken(cpu, pending)
+        cpu.tail_chain = pending
+        return cpu.pc
     cpu.set_mode(handler=to_handler, spsel=spsel)
     if not pop_stack(cpu):
         nvic.cfsr |= X.CFSR_UNSTKERR
