@@ -42,7 +42,7 @@ import trio
 
 from ._trio_compat import run_sync_abandoning
 from .nonblocking_out import NonBlockingWriter
-from .peer import Peer, PeerGone
+from .peer import Peer, PeerGone, SingleClientSlot
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 SERIAL_STALL_TIMEOUT = 30.0   # a serial client that takes nothing for this long is dropped
@@ -341,15 +341,6 @@ def stdio_stream() -> trio.StapledStream:
     return trio.StapledStream(trio.lowlevel.FdStream(os.dup(1)), trio.lowlevel.FdStream(os.dup(0)))
 
 
-async def receive_or_eof(stream: trio.abc.ReceiveStream, max_bytes: int) -> bytes:
-    """The next bytes from ``stream``; b"" at its end, also when the peer
-    reset the connection or the stream was closed."""
-    try:
-        return await stream.receive_some(max_bytes)
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        return b""
-
-
 # -- backends -------------------------------------------------------------------------
 
 class Chardev:
@@ -513,8 +504,7 @@ class SocketChardev(_BufferedOutput):
         self.listening = trio.Event()
         self.clients_served = 0
         self.clients_refused = 0
-        self._current: Optional[Peer] = None     # the client being served
-        self._idle = trio.Event()
+        self._slot = SingleClientSlot()          # the client being served
         self._started: Any = None                 # task_status until the machine may start
 
     @property
@@ -552,19 +542,15 @@ class SocketChardev(_BufferedOutput):
 
     async def _handle(self, stream) -> None:
         peer = Peer(stream, stall_timeout=SERIAL_STALL_TIMEOUT)
-        current = self._current
-        if current is not None:
-            # the same rule as the gdb stub's: a client that has hung up makes way
-            with trio.move_on_after(0.5):
-                while not current.hung_up():
-                    await trio.sleep(0.02)
-            if not current.hung_up():
-                await self._refuse(peer, current)
-                return
-            while self._current is not None:
-                await self._idle.wait()
-        self._start()
-        await self._serve(peer)
+        # the gdb stub's rule: a client that has hung up makes way, a live one stays
+        if not await self._slot.admit(peer):
+            await self._refuse(peer, self._slot.active)
+            return
+        try:
+            self._start()
+            await self._serve(peer)
+        finally:
+            self._slot.release()
 
     async def _refuse(self, peer: Peer, current: Peer) -> None:
         self.clients_refused += 1
@@ -581,8 +567,6 @@ class SocketChardev(_BufferedOutput):
         if self.spec.kind == "tcp":
             peer.set_nodelay()
             self.peer = peer.name
-        self._current = peer
-        self._idle = trio.Event()
         self._out.clear()
         self.connected = True
         self.clients_served += 1
@@ -611,8 +595,6 @@ class SocketChardev(_BufferedOutput):
         finally:
             self.connected = False
             self.peer = None
-            self._current = None
-            self._idle.set()
             self.bytes_dropped += len(self._out)
             self._out.clear()
             await peer.aclose()

@@ -15,6 +15,9 @@ answers unread, with a TCP reset. That ends its session and nothing else:
   server, the machine and every other client with it.
 * :class:`SessionLimit` caps the concurrent sessions of a multi-client
   server; a client beyond the cap gets one line and is closed.
+* :class:`SingleClientSlot` is the rule of a one-client endpoint (the gdb
+  stub, a serial socket): a newcomer is served once a client that has hung
+  up is gone, and refused while a live one is attached.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ from emud.internal import report_internal_error
 STALL_TIMEOUT = 10.0       # seconds a client may leave a chunk of our output unread
 SEND_CHUNK = 64 * 1024
 MAX_SESSIONS = 32          # concurrent sessions of one monitor / QMP server
+RECONNECT_GRACE = 0.5      # seconds a newcomer waits for the attached client's hang-up to show
+RECONNECT_WAIT = 10.0      # seconds it waits for that session's clean-up (gdb: breakpoints out)
 
 _POLLRDHUP = getattr(select, "POLLRDHUP", 0x2000)   # the peer shut its side (Linux)
 
@@ -175,3 +180,43 @@ class SessionLimit:
             await run_session(handler, peer, self.what, log)
         finally:
             self.active -= 1
+
+
+class SingleClientSlot:
+    """The one client of a one-client endpoint.
+
+    :meth:`admit` decides a newcomer: the slot is free, or its client has
+    closed or reset the connection (maybe unnoticed yet: a script that
+    detaches and attaches again at once) or does so within a moment, or its
+    session ends by itself: then it waits for that session to end, takes the
+    slot and says True. A live client keeps the slot: False (refuse the
+    newcomer). Several waiting newcomers take it one at a time: the next one
+    finds a live client again. :meth:`release` when the session ends."""
+
+    def __init__(self, grace: float = RECONNECT_GRACE, wait: float = RECONNECT_WAIT) -> None:
+        self.grace = grace
+        self.wait = wait
+        self.active: Optional[Peer] = None
+        self._ended = trio.Event()
+
+    async def admit(self, peer: Peer) -> bool:
+        deadline = trio.current_time() + self.grace
+        while True:
+            active, ended = self.active, self._ended
+            if active is None:
+                self.active = peer
+                self._ended = trio.Event()
+                return True
+            if active.hung_up():
+                with trio.move_on_after(self.wait):
+                    await ended.wait()
+                if self.active is active:
+                    return False        # its clean-up never finished
+                continue                # gone; another newcomer may have taken the slot
+            if trio.current_time() >= deadline:
+                return False
+            await trio.sleep(0.02)
+
+    def release(self) -> None:
+        self.active = None
+        self._ended.set()

@@ -7,7 +7,7 @@ import pytest
 import trio
 import trio.testing
 
-from emud.peer import Peer, PeerGone, SessionLimit, ended_by_client, run_session
+from emud.peer import Peer, PeerGone, SessionLimit, SingleClientSlot, ended_by_client, run_session
 
 
 async def test_receive_gives_empty_bytes_at_the_end_however_it_ended():
@@ -114,3 +114,25 @@ async def test_session_limit_refuses_the_one_too_many_with_a_line():
         assert limit.refused == 1 and len(lines) == 1
         release.set()
     assert limit.active == 0
+
+
+async def test_single_client_slot_serves_after_a_hang_up_and_refuses_beside_a_live_client():
+    slot = SingleClientSlot(grace=0.05)
+    first, second, third = (Peer(trio.testing.memory_stream_pair()[1]) for _ in range(3))
+    assert await slot.admit(first) and slot.active is first
+    assert not await slot.admit(second)                  # first is live: refused after the grace
+    first.eof = True                                     # first hung up, its session not ended yet
+    results = {}
+
+    async def newcomer(name, peer):
+        results[name] = await slot.admit(peer)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(newcomer, "second", second)
+        nursery.start_soon(newcomer, "third", third)
+        await trio.testing.wait_all_tasks_blocked()
+        assert results == {}                             # both wait for first's session to end
+        slot.release()
+    # one takes the slot; the other then finds a live client and is refused
+    assert sorted(results.values()) == [False, True]
+    assert slot.active in (second, third)

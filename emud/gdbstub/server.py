@@ -41,12 +41,10 @@ from emud.gdbstub.dispatch import (AwaitMonitor, Detach, Dispatcher, Kill, Reply
                                    CTRLC_INTERRUPT, IDLE, StartNoAck, WaitForStop, PACKET_SIZE)
 from emud.gdbstub.packets import NEED_DATA, Interrupt, Malformed, Packet, PacketPump
 from emud.internal import report_internal_error
-from emud.peer import GONE_ERRORS, Peer, PeerGone, run_session
+from emud.peer import GONE_ERRORS, Peer, PeerGone, SingleClientSlot, run_session
 
 DEFAULT_SEND_TIMEOUT = 5.0
 MAX_PENDING_PACKETS = 256  # packets a client may queue while the target runs (all-stop)
-RECONNECT_GRACE = 0.5     # seconds a newcomer waits for the attached client's hang-up to show
-RECONNECT_WAIT = 10.0     # seconds it waits for that session's clean-up (breakpoints out)
 REFUSAL = b"E.emud: another gdb is already connected to this machine; one client at a time"
 
 
@@ -278,11 +276,14 @@ class GdbServer:
         self.send_timeout = send_timeout
         self.log = log
         self.address: Any = None
-        self.active_peer: Optional[str] = None
-        self._active: Optional[Peer] = None
-        self._ended = trio.Event()
+        self._slot = SingleClientSlot()
         self.stats: Dict[str, Any] = {"sessions": 0, "refused": 0, "bytes_in": 0, "bytes_out": 0,
                                       "last_end": None}
+
+    @property
+    def active_peer(self) -> Optional[str]:
+        """Who the attached gdb is ("host:port"), or None."""
+        return self._slot.active.name if self._slot.active is not None else None
 
     def statistics(self) -> Dict[str, Any]:
         return dict(self.stats, active=self.active_peer)
@@ -293,43 +294,16 @@ class GdbServer:
         peer = Peer(stream, self.send_timeout)
         if name is not None:
             peer.name = name
-        if self._active is not None and not await self._previous_gone():
+        if not await self._slot.admit(peer):
             await self._refuse(peer)
             return
-        self.active_peer = peer.name
-        self._active = peer
-        ended = self._ended = trio.Event()
         self.stats["sessions"] += 1
         session = GdbSession(self, peer)
         try:
             await run_session(lambda _peer: session.run(), peer, "gdb", self.log)
         finally:
-            self.active_peer = None
-            self._active = None
-            ended.set()
+            self._slot.release()
             self.stats["last_end"] = session.end_reason
-
-    async def _previous_gone(self) -> bool:
-        """Whether the attached session is on its way out: its client has
-        closed or reset the connection (maybe unnoticed yet: a script that
-        detaches and attaches again at once) or does so within a moment, or
-        the session ends by itself (detach, kill). Then wait for that session
-        to end and say True; a live session keeps the machine (False: the
-        newcomer is refused)."""
-        deadline = trio.current_time() + RECONNECT_GRACE
-        while True:
-            active, ended = self._active, self._ended
-            if active is None:
-                return True
-            if active.hung_up():
-                with trio.move_on_after(RECONNECT_WAIT):
-                    await ended.wait()
-                if self._active is active:
-                    return False        # its clean-up never finished
-                continue                # gone; another newcomer may have taken the slot
-            if trio.current_time() >= deadline:
-                return False
-            await trio.sleep(0.02)
 
     async def _refuse(self, peer: Peer) -> None:
         self.stats["refused"] += 1
