@@ -1,4 +1,4 @@
-/* Addresses of QEMU's riscv virt machine (see /work/shared/REFERENCE.md). */
+/* Addresses of QEMU's riscv virt machine (read off QEMU 7.2: info mtree -f, dumpdtb). */
 #ifndef VIRT_H
 #define VIRT_H
 
