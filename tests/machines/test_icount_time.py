@@ -10,7 +10,7 @@ import time
 
 import trio
 
-from .test_realtime_ticks import make_machine
+from .virt_harness import virt_machine
 
 GUEST_SECONDS = 1.0          # the idle firmware: two ticks of half a second
 BUSY_WALL_SECONDS = 3.0      # the busy firmware runs this long under shift=auto
@@ -40,7 +40,7 @@ async def test_sleep_on_idles_in_real_time_and_sleep_off_skips_it(build_firmware
     elf = idle_timer(build_firmware)
     results = {}
     for sleep in (True, False):
-        m, serial = make_machine(elf, icount_shift=4, icount_sleep=sleep)
+        m, serial = virt_machine(elf, icount_shift=4, icount_sleep=sleep)
         wall = await run(m)
         assert m.exit_code == 0 and b"timer: done" in serial.take_output()
         results[sleep] = (wall, m.clock.now_ns(), m.instructions_retired(0))
@@ -55,7 +55,7 @@ async def test_sleep_on_idles_in_real_time_and_sleep_off_skips_it(build_firmware
 async def test_shift_auto_keeps_guest_time_near_real_time(build_firmware):
     # a guest that never idles: its time is only its instruction count
     elf = build_firmware("timer", 32, defines={"TICKS": 10**6, "TICK_INTERVAL": 100000, "TIMER_BUSY": None})
-    m, _ = make_machine(elf, icount_shift=3, icount_adaptive=True)
+    m, _ = virt_machine(elf, icount_shift=3, icount_adaptive=True)
     real = await run(m, BUSY_WALL_SECONDS) * 1e9
     guest = m.clock.now_ns()
     assert 0.1 < guest / real < 10, (guest, real, m.clock.icount_shift)

@@ -14,22 +14,9 @@ import time
 import pytest
 import trio
 
-from emud.chardev import MemoryChardev
-from emud.loader import load_elf
-from emud.machines.virt import VirtMachine
+from .virt_harness import virt_machine
 
 STALL_SECONDS = 0.15
-
-
-def make_machine(path, **kw):
-    image = load_elf(str(path))
-    serial = MemoryChardev()
-    m = VirtMachine(xlen=image.xlen, serial=serial, **kw)
-    serial.attach(m.uart)
-    m.uart.chardev = serial
-    m.load_image(image)
-    m.set_entry(image.entry)
-    return m, serial
 
 
 def stall_once_on(m, text: bytes):
@@ -58,7 +45,7 @@ async def run_to_exit(m, timeout=120):
 
 @pytest.mark.parametrize("xlen", [32, 64])
 async def test_a_host_stall_does_not_collapse_ticks(build_firmware, xlen):
-    m, serial = make_machine(build_firmware("tests/firmware/tick_work.c", xlen))
+    m, serial = virt_machine(build_firmware("tests/firmware/tick_work.c", xlen))
     stalled = stall_once_on(m, b"tick 100\n")
     event = await run_to_exit(m)
     out = serial.take_output().decode()
@@ -73,7 +60,7 @@ async def test_timer_interrupts_arrive_on_their_deadline_in_guest_time(build_fir
     """Guest time waits at a timer's deadline until the quantum ends and the
     interrupt is taken: the handler reads mtime a handful of instructions
     after its deadline, whatever the quantum's length or a stall."""
-    m, serial = make_machine(build_firmware("tests/firmware/tick_work.c", 32))
+    m, serial = virt_machine(build_firmware("tests/firmware/tick_work.c", 32))
     stall_once_on(m, b"tick 50\n")
     await run_to_exit(m)
     out = serial.take_output().decode()

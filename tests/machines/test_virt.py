@@ -10,22 +10,16 @@ import trio
 
 from emud.chardev import MemoryChardev
 from emud.debug import ResumeAction
-from emud.loader import load_elf
 from emud.machines.virt import VirtMachine, reset_rom
+
+from .virt_harness import virt_machine
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "examples" / "build"
 
 
 def make_machine(name="hello", xlen=32, **kw):
-    image = load_elf(str(BUILD / ("%s-rv%d.elf" % (name, xlen))))
-    serial = MemoryChardev()
-    m = VirtMachine(xlen=image.xlen, serial=serial, **kw)
-    serial.attach(m.uart)
-    m.uart.chardev = serial
-    m.load_image(image)
-    m.set_entry(image.entry)
-    return m, serial
+    return virt_machine(BUILD / ("%s-rv%d.elf" % (name, xlen)), **kw)
 
 
 async def run_until_stop(m, timeout=60):
