@@ -27,13 +27,14 @@ def report_internal_error(where: str, exc: BaseException,
     returns the one-line description for the client's error answer."""
     line = "internal error in %s: %s" % (where, describe(exc))
     debug = debug_enabled()
-    (log or _stderr)(line if debug else line + " (set EMUD_DEBUG=1 for the traceback)")
+    (log or stderr_line)(line if debug else line + " (set EMUD_DEBUG=1 for the traceback)")
     if debug:
         sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         sys.stderr.flush()
     return describe(exc)
 
 
-def _stderr(line: str) -> None:
+def stderr_line(line: str) -> None:
+    """One ``emud: ...`` line on stderr (a server's log by default)."""
     sys.stderr.write("emud: %s\n" % line)
     sys.stderr.flush()

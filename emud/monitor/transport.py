@@ -12,12 +12,12 @@ own failure domain.
 """
 from __future__ import annotations
 
-import sys
 from typing import Any, Awaitable, Callable
 
 import trio
 
 from emud.chardev import ChardevError, ChardevSpec, close_listeners, connect_for, listen_for, parse_chardev, socket_address
+from emud.internal import stderr_line
 from emud.peer import Peer, SessionLimit, run_session
 
 Handler = Callable[[Peer], Awaitable[None]]
@@ -40,12 +40,12 @@ async def serve(spec: ChardevSpec, handler: Handler, what: str, *,
     if not spec.server:
         stream = await connect_for(spec, spec.text)
         task_status.started(spec.text)
-        await run_session(handler, Peer(stream), what, _stderr_log)
+        await run_session(handler, Peer(stream), what, stderr_line)
         return
     limit = SessionLimit(what)
 
     async def serve_one(stream: trio.abc.Stream) -> None:
-        await limit.serve(handler, stream, _stderr_log)
+        await limit.serve(handler, stream, stderr_line)
 
     listeners, address = await listen_for(spec, 8, spec.text)
     try:
@@ -57,11 +57,6 @@ async def serve(spec: ChardevSpec, handler: Handler, what: str, *,
             await trio.serve_listeners(serve_one, listeners, handler_nursery=nursery)
     finally:
         await close_listeners(listeners, *socket_address(spec))
-
-
-def _stderr_log(line: str) -> None:
-    sys.stderr.write("emud: %s\n" % line)
-    sys.stderr.flush()
 
 
 #: what :meth:`LineReader.readline` returns for a line over the limit (its bytes are dropped)
