@@ -81,6 +81,11 @@ INTERPRETED_OP_BYTES = 32
 #: st_slow (which invalidates code and checks watchpoints)
 CHUNK_HAS_CODE = 1
 CHUNK_WATCHED = 2
+#: dirty logging: not written since the log was last taken, so the first
+#: store to the chunk leaves the inline path once and is logged (as KVM logs
+#: dirty pages by write-protecting them)
+CHUNK_CLEAN = 4
+_MARK_CLEAN = bytes(b | CHUNK_CLEAN for b in range(256))
 
 
 class Watchpoint:
@@ -194,6 +199,9 @@ class TBEngine:
         self.watched_loads = bytearray(len(self.code_pages))
         self.cache.chunk_listeners.append(self._chunk_changed)
         bus.ram_write_listeners.append(self._ram_written)
+        # the chunk numbers (address >> CHUNK_SHIFT, any RAM) written since
+        # take_dirty_chunks(), or None while dirty logging is off
+        self.dirty_chunks: Optional[Set[int]] = None
         self.runtime: Dict[str, Any] = {
             "ld_slow": self.ld_slow, "st_slow": self.st_slow, "CP": self.code_pages, "WL": self.watched_loads,
             "CHUNK_SHIFT": CHUNK_SHIFT,
@@ -317,8 +325,43 @@ class TBEngine:
             cp = self.code_pages
             cp[idx] = (cp[idx] & ~CHUNK_HAS_CODE) | (CHUNK_HAS_CODE if has_code else 0)
 
+    # -- dirty logging (time travel's incremental checkpoints) ---------------------
+    def start_dirty_log(self) -> None:
+        """Log every RAM chunk written from now on, whoever writes it (the
+        guest inline or through a device, a debugger, a loader)."""
+        self.dirty_chunks = set()
+        cp = self.code_pages
+        cp[:] = cp.translate(_MARK_CLEAN)
+
+    def take_dirty_chunks(self) -> Set[int]:
+        """The chunks written since the log started or was last taken; the
+        log starts afresh."""
+        if self.dirty_chunks is None:
+            raise RuntimeError("dirty logging is off")
+        taken, self.dirty_chunks = self.dirty_chunks, set()
+        cp = self.code_pages
+        cp[:] = cp.translate(_MARK_CLEAN)
+        return taken
+
+    def stop_dirty_log(self) -> None:
+        self.dirty_chunks = None
+        cp = self.code_pages
+        cp[:] = cp.translate(bytes(b & ~CHUNK_CLEAN for b in range(256)))
+
+    def _log_dirty(self, addr: int, size: int) -> None:
+        first, last = addr >> CHUNK_SHIFT, (addr + max(1, size) - 1) >> CHUNK_SHIFT
+        self.dirty_chunks.update(range(first, last + 1))
+        if self.ram_base is not None:
+            base = self.ram_base >> CHUNK_SHIFT
+            cp = self.code_pages
+            for idx in range(max(first - base, 0), min(last - base + 1, len(cp))):
+                cp[idx] &= ~CHUNK_CLEAN
+
     def _ram_written(self, addr: int, size: int) -> None:
-        """A RAM write that did not take the inline path: drop code it overwrote."""
+        """A RAM write that did not take the inline path: log it when dirty
+        logging, drop code it overwrote."""
+        if self.dirty_chunks is not None:
+            self._log_dirty(addr, size)
         # (a capped TB's code is always part of a cached TB's: see _capped)
         if self.cache.range_has_code(addr, addr + max(1, size)):
             if self.invalidate(addr, size) and self.current_cpu is not None:
