@@ -227,6 +227,9 @@ def parse_chardev(spec: str) -> ChardevSpec:
     if text.startswith("mon:"):
         inner = parse_chardev(text[4:])
         inner.mux = True
+        if inner.kind == "stdio":
+            # as QEMU: the monitor muxed onto stdio leaves Ctrl-C to the guest
+            inner.signal = False
         inner.text = spec
         return inner
     if text in ("stdio", "null", "none", "memory", "pty"):
@@ -708,8 +711,8 @@ class StdioChardev(_BufferedOutput):
                       | termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON)
         attrs[1] |= termios.OPOST
         attrs[3] &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.IEXTEN)
-        if not self.spec.signal or self.spec.mux:
-            attrs[3] &= ~termios.ISIG     # Ctrl-C goes to the guest
+        if not self.spec.signal:
+            attrs[3] &= ~termios.ISIG     # Ctrl-C goes to the guest (mon:stdio, signal=off)
         attrs[2] = (attrs[2] & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
         attrs[6][termios.VMIN] = 1
         attrs[6][termios.VTIME] = 0

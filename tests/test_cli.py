@@ -391,3 +391,17 @@ def test_nographic_ctrl_a_c_switches_between_the_guest_and_the_monitor():
         assert b"paused" in _read_until(master, b"(emud) ")
         os.write(master, b"quit\r")
         assert proc.wait(timeout=30) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_ctrl_c_on_an_explicit_stdio_chardev_ends_emud_as_qemu():
+    """The FreeRTOS demo's line muxes the monitor onto an explicit
+    ``-chardev stdio,mux=on``, whose signal=on default leaves Ctrl-C to the
+    terminal: QEMU ends on it (only ``mon:stdio`` and -nographic turn signal
+    off). emud too: the line QEMU prints and status 0, nothing echoed first."""
+    with _emud_on_a_terminal("-nographic", "-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con",
+                             "-mon", "chardev=con,mode=readline") as (proc, master):
+        _read_until(master, b"uart-echo")
+        os.write(master, b"\x03")
+        assert proc.wait(timeout=30) == 0
+        assert b"terminated by signal 2" in proc.stderr.read()
