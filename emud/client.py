@@ -92,8 +92,9 @@ class Api:
 
     @_op
     def hmp(self, line: str) -> Op:
-        """Run a monitor command line; its plain text."""
-        return "human-monitor-command", {"command-line": line}, None
+        """Run a monitor command line; its plain text (lines end "\\n", not
+        the "\\r\\n" of QEMU's wire format)."""
+        return "human-monitor-command", {"command-line": line}, lambda text: text.replace("\r\n", "\n")
 
     @_op
     def status(self) -> Op:

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HELLO32 = ROOT / "examples" / "build" / "hello-rv32.elf"
 
 
-def _qmp(port: int, *commands: str, deadline: float = 30.0):
+def _qmp(port: int, *commands, deadline: float = 30.0):
+    """The answers to ``commands``: names, or (name, arguments)."""
     end = time.monotonic() + deadline
     while True:
         try:
@@ -35,8 +36,9 @@ def _qmp(port: int, *commands: str, deadline: float = 30.0):
     with sock, sock.makefile("rwb") as f:
         assert "QMP" in json.loads(f.readline())
         answers = []
-        for name in ("qmp_capabilities",) + commands:
-            f.write(json.dumps({"execute": name}).encode() + b"\n")
+        for command in ("qmp_capabilities",) + commands:
+            name, arguments = command if isinstance(command, tuple) else (command, {})
+            f.write(json.dumps({"execute": name, "arguments": arguments}).encode() + b"\n")
             f.flush()
             while True:
                 msg = json.loads(f.readline())
@@ -74,8 +76,10 @@ def test_query_name_end_to_end(name_args, answer):
                              "-qmp", "tcp::%d,server,nowait" % port, *name_args],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     try:
-        replies = _qmp(port, "query-name", "quit")
+        replies = _qmp(port, "query-name", ("human-monitor-command", {"command-line": "info name"}), "quit")
         assert replies[0] == {"return": answer}
+        # HMP's info name prints the name alone on its line, nothing without one
+        assert replies[1] == {"return": answer["name"] + "\r\n" if answer else ""}
         assert proc.wait(30) == 0
     finally:
         if proc.poll() is None:

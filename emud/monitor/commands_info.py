@@ -1,4 +1,4 @@
-"""help, info registers/cpus/status/symbol/version, cpu, print."""
+"""help, info registers/cpus/status/symbol/version/name, cpu, print."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -68,6 +68,11 @@ def register(reg: Registry) -> None:
     def info_version(session: Any) -> Dict[str, Any]:
         """Show emud's version."""
         return {"version": VERSION, "arch": session.target.arch_name}
+
+    @reg.command("info name", group="info")
+    def info_name(session: Any) -> Dict[str, Any]:
+        """Show the guest's name (-name); nothing when it has none."""
+        return {"name": getattr(session.target, "guest_name", None)}
 
     @reg.command("print", Address("expr", metavar="EXPR"), slash_format=True, aliases=("p",), group="general")
     def print_(session: Any, expr: int, fmt: str) -> Dict[str, Any]:

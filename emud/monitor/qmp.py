@@ -413,7 +413,8 @@ class QMPDispatcher:
         text = await self.session.run_text(line)
         if self.session.command_name(line) == "quit":
             self.quit_requested = True
-        return text
+        # QEMU's monitor_puts ends every line "\r\n", on QMP's HMP too
+        return text.replace("\n", "\r\n")
 
     async def quit(self, args: Dict[str, Any]) -> Dict[str, Any]:
         self._no_args(args)

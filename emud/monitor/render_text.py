@@ -291,6 +291,7 @@ RENDERERS: Dict[str, Callable[[Any], str]] = {
     "disas": insns,
     "print": print_value,
     "info symbol": symbol,
+    "info name": lambda d: "%s\n" % d["name"] if d["name"] is not None else "",
     "info version": lambda d: "emud %s (%s)\n" % (d["version"], d["arch"]),
     "info mtree": mtree,
     "info devices": devices,

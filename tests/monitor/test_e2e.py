@@ -317,7 +317,7 @@ def test_qmp_with_the_qemu_qmp_library(emud_cli, demo_elf):
             bp = await client.execute("emud-break", {"addr": "main"})
             assert [b["number"] for b in await client.execute("emud-info-breakpoints")] == [bp["number"]]
             text = await client.execute("human-monitor-command", {"command-line": "info symbol main"})
-            assert text == "main\n"
+            assert text == "main\r\n"   # as QEMU's monitor_puts
             with client.listener() as listener:
                 await client.execute("cont")
                 async for ev in listener:

@@ -169,7 +169,7 @@ async def test_transcript_registry_commands_return_structured_data(qmp):
     assert r["retired"] == 2
     assert (await qmp.cmd("emud-tb-flush"))["return"]["flushed"] == 5
     text = (await qmp.cmd("human-monitor-command", **{"command-line": "info symbol main"}))["return"]
-    assert text == "main\n"
+    assert text == "main\r\n"   # as QEMU's monitor_puts
     assert any(e["event"] == "TB_FLUSH" for e in qmp.events)   # events trail the reply that caused them
 
 
