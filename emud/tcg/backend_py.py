@@ -24,10 +24,13 @@ A TB only hands over to a successor while the budget exceeds the largest TB,
 so a quantum (or a `step N`) never overshoots. An indirect exit looks the
 target up in the jump cache (``JC``) itself, QEMU's lookup_and_goto_ptr.
 
-Main RAM is accessed inline through memoryview casts of the RAM bytearray
+RAM is accessed inline through memoryview casts of each RAM region's bytearray
 (on PyPy: struct unpack_from/pack_into on the bytearray, see STRUCT_MEMORY_DEFAULT)
-with one range-and-alignment check; anything else (MMIO, misaligned, unmapped, a
-store to a page holding translated code) takes the slow path, a call into the
+with one range-and-alignment check per window (a mapping of a RAM or ROM
+region, ``CodegenConfig.windows``): an access tries the windows its
+instruction was seen to use (the engine's hints), in turn; anything else
+(MMIO, misaligned, unmapped, another window, a store to a chunk holding
+translated code, a store to ROM) takes the slow path, a call into the
 execution engine.
 """
 from __future__ import annotations
@@ -55,17 +58,27 @@ PYPY = platform.python_implementation() == "PyPy"
 STRUCT_MEMORY_DEFAULT = PYPY
 
 
+#: a window of the inline RAM path: (guest base, size, the suffix of its
+#: region's names in generated code - U4<sfx>, CP<sfx>, WL<sfx>, RAM<sfx> -,
+#: writable: False for ROM, whose stores always take the slow path)
+Window = Tuple[int, int, str, bool]
+
+
 class CodegenConfig:
     """What the back end needs to know besides the ops."""
 
     def __init__(self, xlen: int, ram_base: Optional[int] = None, ram_size: int = 0,
                  fast_memory: bool = True, chaining: bool = True, watch_loads: bool = False,
                  count_execs: bool = False, log_exec: bool = False,
-                 struct_memory: Optional[bool] = None) -> None:
+                 struct_memory: Optional[bool] = None, windows: Optional[Sequence[Window]] = None) -> None:
         self.xlen = xlen
-        self.ram_base = ram_base
-        self.ram_size = ram_size
-        self.fast_memory = fast_memory and ram_base is not None and LITTLE_ENDIAN_HOST
+        if windows is None:
+            windows = () if ram_base is None else ((ram_base, ram_size, "", True),)
+        # in the order an access with several candidates tries them
+        self.windows: Tuple[Window, ...] = tuple(windows)
+        self.ram_base = self.windows[0][0] if self.windows else None
+        self.ram_size = self.windows[0][1] if self.windows else 0
+        self.fast_memory = fast_memory and bool(self.windows) and LITTLE_ENDIAN_HOST
         self.chaining = chaining
         # a read or access watchpoint exists: the inline load path also checks
         # WL, the map of watched RAM chunks (stores always check CP, which marks them too)
@@ -80,20 +93,21 @@ class CodegenConfig:
 
     def key(self) -> Tuple[Any, ...]:
         """Everything here that the generated code depends on (the translation cache's key)."""
-        return (self.xlen, self.ram_base, self.ram_size, self.fast_memory, self.chaining,
+        return (self.xlen, self.windows, self.fast_memory, self.chaining,
                 self.watch_loads, self.count_execs, self.log_exec, self.struct_memory, self.signed64)
 
 
-def ram_views(data: bytearray) -> Dict[str, Any]:
-    """Typed views of RAM used by the fast path: memoryview casts (unsigned
-    U*, signed S*, indexed by offset / size) and struct accessors on the
-    bytearray ``RAM`` (LDU*/LDS* unpack_from, ST* pack_into, by byte offset)."""
+def ram_views(data: bytearray, suffix: str = "") -> Dict[str, Any]:
+    """Typed views of a RAM region used by the fast path: memoryview casts
+    (unsigned U*, signed S*, indexed by offset / size) and struct accessors
+    on the bytearray ``RAM`` (LDU*/LDS* unpack_from, ST* pack_into, by byte
+    offset; shared by every region). ``suffix`` tells regions apart (U4_1...)."""
     mv = memoryview(data)
-    views: Dict[str, Any] = {"U1": data, "S1": mv.cast("b"), "RAM": data}
+    views: Dict[str, Any] = {"U1" + suffix: data, "S1" + suffix: mv.cast("b"), "RAM" + suffix: data}
     for size, code in VIEW_CODES.items():
         if size > 1 and len(data) % size == 0:
-            views["U%d" % size] = mv.cast(code)
-            views["S%d" % size] = mv.cast(code.lower())
+            views["U%d%s" % (size, suffix)] = mv.cast(code)
+            views["S%d%s" % (size, suffix)] = mv.cast(code.lower())
         views["LDU%d" % size] = struct.Struct("<" + code).unpack_from
         views["LDS%d" % size] = struct.Struct("<" + code.lower()).unpack_from
         views["ST%d" % size] = struct.Struct("<" + code).pack_into
@@ -101,24 +115,26 @@ def ram_views(data: bytearray) -> Dict[str, Any]:
     return views
 
 
-def _ram_load(view: str, size: int, offset: str, struct_memory: bool) -> str:
-    """The fast-path load of ``size`` bytes at RAM byte offset ``offset``."""
+def _ram_load(view: str, size: int, offset: str, struct_memory: bool, sfx: str = "") -> str:
+    """The fast-path load of ``size`` bytes at byte offset ``offset`` of the
+    RAM region named by ``sfx``."""
     if not struct_memory:
         shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
-        return "%s[%s%s]" % (view, offset, shift)
+        return "%s%s[%s%s]" % (view, sfx, offset, shift)
     if view == "U1":
-        return "RAM[%s]" % offset
-    return "LD%s(RAM, %s)[0]" % (view, offset)
+        return "RAM%s[%s]" % (sfx, offset)
+    return "LD%s(RAM%s, %s)[0]" % (view, sfx, offset)
 
 
-def _ram_store(size: int, offset: str, value: str, struct_memory: bool, signed: bool = False) -> str:
+def _ram_store(size: int, offset: str, value: str, struct_memory: bool, signed: bool = False,
+               sfx: str = "") -> str:
     """The fast-path store (``signed``: of a value held signed, a full 64-bit one)."""
     if not struct_memory:
         shift = {1: "", 2: " >> 1", 4: " >> 2", 8: " >> 3"}[size]
-        return "%s%d[%s%s] = %s" % ("S" if signed else "U", size, offset, shift, value)
+        return "%s%d%s[%s%s] = %s" % ("S" if signed else "U", size, sfx, offset, shift, value)
     if size == 1:
-        return "RAM[%s] = %s" % (offset, value)
-    return "ST%s%d(RAM, %s, %s)" % ("S" if signed else "", size, offset, value)
+        return "RAM%s[%s] = %s" % (sfx, offset, value)
+    return "ST%s%d(RAM%s, %s, %s)" % ("S" if signed else "", size, sfx, offset, value)
 
 
 def _lit(v: int) -> str:
@@ -132,8 +148,16 @@ def _plus(a: str, k: int) -> str:
 
 
 class _Emitter:
-    def __init__(self, ops: Sequence[Op], tb_pc: int, depth: Dict[int, int], cfg: CodegenConfig) -> None:
+    def __init__(self, ops: Sequence[Op], tb_pc: int, depth: Dict[int, int], cfg: CodegenConfig,
+                 hints: Optional[Dict[int, int]] = None, default_mask: Optional[int] = None) -> None:
         self.cur_retired = 0   # instructions before the one being emitted (for slow paths)
+        # guest pc -> bit mask of cfg.windows its accesses were seen to use;
+        # an access with none tries ``default_mask`` (default: every window)
+        self.hints = hints if hints is not None else {}
+        self.default_mask = (1 << len(cfg.windows)) - 1 if default_mask is None else default_mask
+        # guest pc -> the windows its inline accesses try (the engine
+        # retranslates the TB when that pc is seen to use another)
+        self.window_masks: Dict[int, int] = {}
         self.ops = list(ops)
         self.tb_pc = tb_pc
         self.cfg = cfg
@@ -239,11 +263,10 @@ class _Emitter:
     def expr(self, op: Op) -> str:
         return op_expr(op, self.val, self.cfg.signed64)
 
-    def address(self, addr) -> Tuple[str, str]:
+    def address(self, addr, base: int) -> Tuple[str, str]:
         """The guest address as given to the slow path (which masks it) and
-        the RAM offset expression of the fast path."""
+        the offset expression from ``base`` of the fast path."""
         fold = self.addr_fold.get(addr) if isinstance(addr, Temp) else None
-        base = self.cfg.ram_base or 0
         if fold is None:
             a = self.val(addr)
             return a, "%s - %s" % (a, hex(base))
@@ -251,6 +274,15 @@ class _Emitter:
         a = self.val(t)
         return _plus(a, imm), _plus(a, imm - base)
 
+    def chain(self, size: int, writes: bool) -> List[Window]:
+        """The windows an access of the current instruction tries, in order
+        (``writes``: not ROM)."""
+        pc = self.cur_pc
+        mask = self.hints.get(pc, 0) or self.default_mask
+        out = [w for k, w in enumerate(self.cfg.windows) if mask >> k & 1 and (w[3] or not writes)
+               and w[1] >= size]
+        self.window_masks[pc] = self.window_masks.get(pc, 0) | mask
+        return out
 
     def dst(self, t: Temp) -> str:
         if t.is_global:
@@ -314,14 +346,16 @@ class _Emitter:
             self.emit(indent, "cpu.budget = b - %d" % retired)
             self.emit(indent, "return None")
 
-    def _ram_const(self, addr, size: int) -> Optional[int]:
-        """The RAM offset of a constant, aligned, in-RAM address (or None)."""
+    def _ram_const(self, addr, size: int, writes: bool) -> Optional[Tuple[Window, int]]:
+        """The window and offset of a constant, aligned address inside one
+        (``writes``: a writable one), or None."""
         cfg = self.cfg
         if not (cfg.fast_memory and isinstance(addr, int)):
             return None
-        off = addr - cfg.ram_base
-        if 0 <= off <= cfg.ram_size - size and not off & (size - 1):
-            return off
+        for w in cfg.windows:
+            off = addr - w[0]
+            if 0 <= off <= w[1] - size and not off & (size - 1) and (w[3] or not writes):
+                return w, off
         return None
 
     def load(self, indent: int, op: Op, pc: int) -> None:
@@ -335,23 +369,26 @@ class _Emitter:
         # 64-bit values are held signed (then a full-width load is signed too)
         mask = " & %s" % hex((1 << op.w) - 1) if signed and not held_signed else ""
         view = ("S%d" if signed or (held_signed and 8 * size == 64) else "U%d") % size
-        a, o = self.address(addr)
+        amo = kind == "amo"
+        chain = self.chain(size, amo) if cfg.fast_memory and not isinstance(addr, int) else []
+        a, o = self.address(addr, chain[0][0] if chain else 0)
         # the slow path may reach a device that reads the instruction count
         # (icount time): bring cpu.budget up to this instruction first
         call = "ld_slow(cpu, %s, %d, %s, %r, %s)" % (a, size, bool(signed), kind, _lit(pc))
         if held_signed and (signed or size == 8):
             call = "WRAP64(%s)" % call      # ld_slow answers unsigned
         slow = "cpu.budget = b - %d; %s = %s" % (self.cur_retired, dn, call)
-        const = self._ram_const(addr, size)
+        const = self._ram_const(addr, size, amo)
         if const is not None:
+            (_, _, sfx, _), off = const
             if cfg.struct_memory:
-                fast = "%s = %s%s" % (dn, _ram_load(view, size, _lit(const), True), mask)
+                fast = "%s = %s%s" % (dn, _ram_load(view, size, _lit(off), True, sfx), mask)
             else:
-                fast = "%s = %s[%s]%s" % (dn, view, _lit(const // size), mask)
-            chunk = _lit(const >> CHUNK_SHIFT)
-            checks = ["WL[%s]" % chunk] if cfg.watch_loads else []
-            if kind == "amo":
-                checks.append("CP[%s]" % chunk)
+                fast = "%s = %s%s[%s]%s" % (dn, view, sfx, _lit(off // size), mask)
+            chunk = _lit(off >> CHUNK_SHIFT)
+            checks = ["WL%s[%s]" % (sfx, chunk)] if cfg.watch_loads else []
+            if amo:
+                checks.append("CP%s[%s]" % (sfx, chunk))
             if not checks:
                 self.emit(indent, fast)
                 return
@@ -360,17 +397,25 @@ class _Emitter:
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
             return
-        if cfg.fast_memory and not isinstance(addr, int):
-            align = " and not _o & %d" % (size - 1) if size > 1 else ""
-            if cfg.watch_loads:
-                align += " and not WL[_o >> %d]" % CHUNK_SHIFT
-            if kind == "amo":
-                # the read of an AMO (or SC) is also its write: where a store
-                # would leave the inline path (a watched chunk), so does it
-                align += " and not CP[_o >> %d]" % CHUNK_SHIFT
+        if chain:
             self.emit(indent, "_o = %s" % o)
-            self.emit(indent, "if 0 <= _o < %s%s:" % (hex(cfg.ram_size - size + 1), align))
-            self.emit(indent + 1, "%s = %s%s" % (dn, _ram_load(view, size, "_o", cfg.struct_memory), mask))
+            prev = chain[0][0]
+            for k, (base, wsize, sfx, _) in enumerate(chain):
+                align = " and not _o & %d" % (size - 1) if size > 1 else ""
+                if cfg.watch_loads:
+                    align += " and not WL%s[_o >> %d]" % (sfx, CHUNK_SHIFT)
+                if amo:
+                    # the read of an AMO (or SC) is also its write: where a store
+                    # would leave the inline path (a watched chunk), so does it
+                    align += " and not CP%s[_o >> %d]" % (sfx, CHUNK_SHIFT)
+                if k == 0:
+                    self.emit(indent, "if 0 <= _o < %s%s:" % (hex(wsize - size + 1), align))
+                else:
+                    # the next window: the offset from its base
+                    self.emit(indent, "elif 0 <= (_o := %s) < %s%s:" % (_plus("_o", prev - base),
+                                                                          hex(wsize - size + 1), align))
+                prev = base
+                self.emit(indent + 1, "%s = %s%s" % (dn, _ram_load(view, size, "_o", cfg.struct_memory, sfx), mask))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         else:
@@ -379,7 +424,8 @@ class _Emitter:
     def store(self, indent: int, op: Op, pc: int) -> None:
         addr, value, size, kind = op.args
         cfg = self.cfg
-        a, o = self.address(addr)
+        chain = self.chain(size, True) if cfg.fast_memory and not isinstance(addr, int) else []
+        a, o = self.address(addr, chain[0][0] if chain else 0)
         v = self.val(value)
         if isinstance(value, int):
             v = _lit(value & ((1 << (8 * size)) - 1))
@@ -390,21 +436,29 @@ class _Emitter:
         signed_store = cfg.signed64 and size == 8 and not isinstance(value, int)
         slow = "cpu.budget = b - %d; st_slow(cpu, %s, %s, %d, %r, %s)" % (
             self.cur_retired, a, v, size, kind, _lit(pc))
-        const = self._ram_const(addr, size)
+        const = self._ram_const(addr, size, True)
         if const is not None:
-            self.emit(indent, "if not CP[%s]:" % _lit(const >> CHUNK_SHIFT))
+            (_, _, sfx, _), off = const
+            self.emit(indent, "if not CP%s[%s]:" % (sfx, _lit(off >> CHUNK_SHIFT)))
             if cfg.struct_memory:
-                self.emit(indent + 1, _ram_store(size, _lit(const), fast_v, True, signed_store))
+                self.emit(indent + 1, _ram_store(size, _lit(off), fast_v, True, signed_store, sfx))
             else:
-                self.emit(indent + 1, "%s%d[%s] = %s" % ("S" if signed_store else "U", size,
-                                                       _lit(const // size), fast_v))
+                self.emit(indent + 1, "%s%d%s[%s] = %s" % ("S" if signed_store else "U", size, sfx,
+                                                         _lit(off // size), fast_v))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
-        elif cfg.fast_memory and not isinstance(addr, int):
-            align = " and not _o & %d" % (size - 1) if size > 1 else ""
+        elif chain:
             self.emit(indent, "_o = %s" % o)
-            self.emit(indent, "if 0 <= _o < %s%s and not CP[_o >> %d]:" % (hex(cfg.ram_size - size + 1), align, CHUNK_SHIFT))
-            self.emit(indent + 1, _ram_store(size, "_o", fast_v, cfg.struct_memory, signed_store))
+            prev = chain[0][0]
+            for k, (base, wsize, sfx, _) in enumerate(chain):
+                align = " and not _o & %d" % (size - 1) if size > 1 else ""
+                test = "0 <= _o < %s%s and not CP%s[_o >> %d]" % (hex(wsize - size + 1), align, sfx, CHUNK_SHIFT)
+                if k == 0:
+                    self.emit(indent, "if %s:" % test)
+                else:
+                    self.emit(indent, "elif 0 <= (_o := %s) < %s:" % (_plus("_o", prev - base), test[len("0 <= _o < "):]))
+                prev = base
+                self.emit(indent + 1, _ram_store(size, "_o", fast_v, cfg.struct_memory, signed_store, sfx))
             self.emit(indent, "else:")
             self.emit(indent + 1, slow)
         else:
@@ -573,40 +627,52 @@ class TBCode:
     the translation cache keeps, so that retranslating the same guest code
     costs an exec() instead of the translator, the optimizer and compile()."""
 
-    __slots__ = ("code", "source", "name", "helpers", "exits", "info")
+    __slots__ = ("code", "source", "name", "helpers", "exits", "info", "windows")
 
     def __init__(self, code, source: str, name: str, helpers: Set[str], exits: List[int],
-                 info: Dict[int, Tuple[int, int]]) -> None:
+                 info: Dict[int, Tuple[int, int]], windows: Optional[Dict[int, int]] = None) -> None:
         self.code = code
         self.source = source
         self.name = name
         self.helpers = helpers
         self.exits = exits
         self.info = info
+        # guest pc -> the windows (bits of CodegenConfig.windows) its inline accesses try
+        self.windows = windows if windows is not None else {}
+
+
+def _emitter(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
+             depth: Optional[Dict[int, int]], hints: Optional[Dict[int, int]],
+             default_mask: Optional[int]) -> Tuple[_Emitter, str]:
+    if depth is None:
+        depth = {pc: i for i, (pc, _) in enumerate(insns)}
+    em = _Emitter(ops, tb_pc, depth, cfg, hints, default_mask)
+    return em, em.generate("tb_%x" % tb_pc)
 
 
 def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
-                    depth: Optional[Dict[int, int]] = None) -> Tuple[str, Set[str], List[int]]:
+                    depth: Optional[Dict[int, int]] = None, hints: Optional[Dict[int, int]] = None,
+                    default_mask: Optional[int] = None) -> Tuple[str, Set[str], List[int]]:
     """The TB's source, the helpers it calls and its chain slots' target pcs.
     ``depth`` maps each guest pc to the instructions retired before it on
-    any path through the TB (default: the position in ``insns``)."""
-    if depth is None:
-        depth = {pc: i for i, (pc, _) in enumerate(insns)}
-    em = _Emitter(ops, tb_pc, depth, cfg)
-    name = "tb_%x" % tb_pc
-    return em.generate(name), em.helpers, em.exits
+    any path through the TB (default: the position in ``insns``); ``hints``
+    each guest pc to the windows its accesses were seen to use (bits of
+    ``cfg.windows``; an access without one tries ``default_mask``)."""
+    em, source = _emitter(ops, tb_pc, insns, cfg, depth, hints, default_mask)
+    return source, em.helpers, em.exits
 
 
 def build_tb_code(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
-                  depth: Optional[Dict[int, int]] = None) -> TBCode:
+                  depth: Optional[Dict[int, int]] = None, hints: Optional[Dict[int, int]] = None,
+                  default_mask: Optional[int] = None) -> TBCode:
     """Generate and compile one TB (not yet bound to a runtime)."""
     if depth is None:
         depth = {pc: i for i, (pc, _) in enumerate(insns)}
-    source, used_helpers, exits = generate_source(ops, tb_pc, insns, cfg, depth)
+    em, source = _emitter(ops, tb_pc, insns, cfg, depth, hints, default_mask)
     info = {pc: (depth[pc], pc + length) for pc, length in insns}
     info.setdefault(tb_pc, (0, tb_pc))
     code = compile(source, "<tb 0x%x>" % tb_pc, "exec")
-    return TBCode(code, source, "tb_%x" % tb_pc, used_helpers, exits, info)
+    return TBCode(code, source, "tb_%x" % tb_pc, em.helpers, em.exits, info, em.window_masks)
 
 
 def bind_tb(tb_code: TBCode, runtime: Dict[str, Any], helpers: Dict[str, Any]) -> CompiledTB:

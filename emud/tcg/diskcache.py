@@ -33,7 +33,7 @@ from .backend_py import TBCode
 from .tb import CachedTranslation
 
 #: the record layout below; bump it when it changes
-FORMAT = 1
+FORMAT = 2
 _PLAIN = (int, str, bytes, bool, type(None), float)
 
 
@@ -64,13 +64,13 @@ def _record(entry: CachedTranslation) -> tuple:
     code = entry.code
     return (code.code, code.source, code.name, sorted(code.helpers), list(code.exits), dict(code.info),
             list(entry.insns), entry.depth, entry.max_path, entry.blocks, entry.end, list(entry.spans),
-            tuple(entry.bps), entry.bp_lo, entry.bp_hi)
+            tuple(entry.bps), entry.bp_lo, entry.bp_hi, dict(code.windows))
 
 
 def _entry(record: tuple) -> CachedTranslation:
     (code_obj, source, name, helpers, exits, info, insns, depth, max_path, blocks, end, spans,
-     bps, bp_lo, bp_hi) = record
-    code = TBCode(code_obj, source, name, set(helpers), list(exits), dict(info))
+     bps, bp_lo, bp_hi, windows) = record
+    code = TBCode(code_obj, source, name, set(helpers), list(exits), dict(info), dict(windows))
     return CachedTranslation(code, [tuple(i) for i in insns], depth, max_path, blocks, end,
                              [tuple(s) for s in spans], tuple(bps), bp_lo, bp_hi)
 

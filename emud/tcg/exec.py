@@ -13,6 +13,7 @@ the link stubs, ``debug_stop``) is defined here.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..memory import AddressSpace, BusError, RamRegion
@@ -23,7 +24,7 @@ from .optimize import optimize
 from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_WINDOW, translate_region
 from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
                  block_end, code_spans)
-from .translator import (MAX_TB_INSNS, DebugStop, ExitRequest, Frontend, GuestTrap,
+from .translator import (MAX_TB_INSNS, PAGE_SHIFT, DebugStop, ExitRequest, Frontend, GuestTrap,
                          TranslationFault, guarded_fetch, translate_block)
 
 DEFAULT_TB_SIZE_MIB = 32
@@ -86,6 +87,47 @@ CHUNK_WATCHED = 2
 #: dirty pages by write-protecting them)
 CHUNK_CLEAN = 4
 _MARK_CLEAN = bytes(b | CHUNK_CLEAN for b in range(256))
+_CLEAR_CLEAN = bytes(b & ~CHUNK_CLEAN for b in range(256))
+_CLEAR_WATCHED = bytes(b & ~CHUNK_WATCHED for b in range(256))
+
+
+class RamMaps:
+    """One RAM or ROM region the inline path serves, with its chunk maps
+    (one byte per ``CHUNK_SHIFT`` chunk of the region, shared by every
+    mapping of it, so that a store through an alias sees code and
+    watchpoints too): ``cp`` (``CP<suffix>`` in generated code: CHUNK_* bits)
+    and ``wl`` (``WL<suffix>``: 1 where a read watchpoint lies)."""
+    __slots__ = ("region", "suffix", "cp", "wl", "windows", "writable")
+
+    def __init__(self, region: RamRegion, suffix: str) -> None:
+        self.region = region
+        self.suffix = suffix
+        self.cp = bytearray((region.size >> CHUNK_SHIFT) + 1)
+        self.wl = bytearray(len(self.cp))
+        self.windows: List[int] = []        # the guest bases it is served at
+        self.writable = region.kind == "ram"
+
+
+def _ram_windows(bus: AddressSpace) -> Tuple[List[RamMaps], List[Tuple[int, RamMaps]]]:
+    """The regions of the inline RAM path and its windows, (base, maps): every
+    mapping of a RAM or ROM region that is visible whole and starts on a
+    chunk boundary. The largest RAM region comes first (the main RAM: its
+    names in generated code carry no suffix), then by size, ROM last."""
+    mappings = [(base, r) for base, r in bus.ram_regions() if r.kind in ("ram", "rom")]
+    regions: List[RamMaps] = []
+    by_id: Dict[int, RamMaps] = {}
+    windows: List[Tuple[int, RamMaps]] = []
+    for base, r in sorted(mappings, key=lambda br: (br[1].kind != "ram", -br[1].size, br[0])):
+        hit = bus.find(base)
+        if hit is None or hit[0] is not r or hit[1] != 0 or hit[2] < r.size or base & ((1 << CHUNK_SHIFT) - 1):
+            continue
+        maps = by_id.get(id(r))
+        if maps is None:
+            maps = by_id[id(r)] = RamMaps(r, "_%d" % len(regions) if regions else "")
+            regions.append(maps)
+        maps.windows.append(base)
+        windows.append((base, maps))
+    return regions, windows
 
 
 class Watchpoint:
@@ -186,29 +228,52 @@ class TBEngine:
         # callables(cpu, cause, epc or None, is_interrupt) for every trap taken
         self.trap_listeners: List[Callable[..., None]] = []
 
-        # the main RAM gets the inline fast path
-        rams = [(base, r) for base, r in bus.ram_regions() if r.kind == "ram"]
-        base, ram = max(rams, key=lambda br: br[1].size) if rams else (None, None)
-        self.ram_base: Optional[int] = base
+        # every RAM and ROM mapping gets an inline fast path (a window); an
+        # access tries the windows its instruction was seen to use (hints)
+        self.ram_maps, windows = _ram_windows(bus)
+        self.windows: List[Tuple[int, int, RamMaps]] = [(b, m.region.size, m) for b, m in windows]
+        self.window_spec = tuple((b, n, m.suffix, m.writable) for b, n, m in self.windows)
+        by_base = sorted(range(len(self.windows)), key=lambda k: self.windows[k][0])
+        self._win_starts = [self.windows[k][0] for k in by_base]
+        self._win_ends = [self.windows[k][0] + self.windows[k][1] for k in by_base]
+        self._win_bits = [1 << k for k in by_base]
+        self._win_maps = [self.windows[k][2] for k in by_base]
+        # guest pc -> bit k set when its accesses reached window k (seen by
+        # ld_slow/st_slow: tier 0, or a compiled access that missed its windows)
+        self.access_windows: Dict[int, int] = {}
+        self.active_windows = 0          # all bits seen: what an access with no hint tries
+        # every guest base of each aliased RAM region (a region mapped more than once)
+        self._alias_bases: Dict[int, List[int]] = {}
+        bases_of: Dict[int, List[int]] = {}
+        for b, r in bus.ram_regions():
+            bases_of.setdefault(id(r), []).append(b)
+        self._alias_bases = {k: sorted(v) for k, v in bases_of.items() if len(v) > 1}
+        main = self.ram_maps[0] if self.ram_maps and self.ram_maps[0].writable else None
+        ram = main.region if main is not None else None
+        self.ram_base: Optional[int] = main.windows[0] if main is not None else None
         self.ram: Optional[RamRegion] = ram
-        # one byte per code chunk of RAM: 1 if translated code lies there (the
-        # inline store path checks it and leaves such stores to st_slow)
-        self.code_pages = bytearray((ram.size >> CHUNK_SHIFT) + 1 if ram else 1)
-        # the same for loads, used only by code translated while a read or
+        # the main RAM's chunk maps (each region has its own, RamMaps): one
+        # byte per code chunk, CHUNK_HAS_CODE where translated code lies (the
+        # inline store path checks it and leaves such stores to st_slow) ...
+        self.code_pages = main.cp if main is not None else bytearray(1)
+        # ... and for loads, used only by code translated while a read or
         # access watchpoint exists: 1 where one watches
-        self.watched_loads = bytearray(len(self.code_pages))
+        self.watched_loads = main.wl if main is not None else bytearray(1)
         self.cache.chunk_listeners.append(self._chunk_changed)
         bus.ram_write_listeners.append(self._ram_written)
-        # the chunk numbers (address >> CHUNK_SHIFT, any RAM) written since
-        # take_dirty_chunks(), or None while dirty logging is off
+        # the chunk numbers (address >> CHUNK_SHIFT, any RAM, every address a
+        # written byte is mapped at) written since take_dirty_chunks(), or
+        # None while dirty logging is off
         self.dirty_chunks: Optional[Set[int]] = None
         self.runtime: Dict[str, Any] = {
             "ld_slow": self.ld_slow, "st_slow": self.st_slow, "CP": self.code_pages, "WL": self.watched_loads,
             "CHUNK_SHIFT": CHUNK_SHIFT,
             "LOG_EXEC": self._log_exec, "STATS": self.stats.tb_execs,
         }
-        if ram is not None:
-            self.runtime.update(ram_views(ram.data))
+        for maps in self.ram_maps:
+            self.runtime.update(ram_views(maps.region.data, maps.suffix))
+            self.runtime["CP" + maps.suffix] = maps.cp
+            self.runtime["WL" + maps.suffix] = maps.wl
         self.helpers: Dict[str, Callable] = dict(frontend.helpers)
         self.helpers["debug_stop"] = self._debug_stop
 
@@ -219,7 +284,7 @@ class TBEngine:
         # where the cpu's data_guard checks it
         checked = flags is not None and self.frontend.checks_memory(flags)
         return CodegenConfig(
-            self.xlen, self.ram_base, self.ram.size if self.ram else 0, fast_memory=not checked,
+            self.xlen, windows=self.window_spec, fast_memory=not checked,
             chaining=self.chaining, watch_loads=any(w.watches_loads for w in self.watchpoints),
             count_execs=self.count_execs, log_exec=bool(log and log.enabled("exec")))
 
@@ -266,28 +331,64 @@ class TBEngine:
         self.watchpoints = list(self.gdb_watchpoints)
         for more in self.trigger_ranges.values():
             self.watchpoints += more
-        cp, wl = self.code_pages, self.watched_loads
-        for i in range(len(cp)):
-            cp[i] &= ~CHUNK_WATCHED
-        wl[:] = bytes(len(wl))
+        for maps in self.ram_maps:
+            maps.cp[:] = maps.cp.translate(_CLEAR_WATCHED)
+            maps.wl[:] = bytes(len(maps.wl))
         for w in self.watchpoints:
-            for idx in self._ram_chunks(w.addr, w.length):
+            for maps, idx in self._ram_chunks(w.addr, w.length):
                 if w.watches_stores:
-                    cp[idx] |= CHUNK_WATCHED
+                    maps.cp[idx] |= CHUNK_WATCHED
                 if w.watches_loads:
-                    wl[idx] = 1
+                    maps.wl[idx] = 1
         if loads_before != any(w.watches_loads for w in self.watchpoints):
             self.flush()
 
-    def _ram_chunks(self, addr: int, length: int) -> range:
-        """The indices into code_pages of the main-RAM chunks [addr, addr + length) touches."""
-        if self.ram_base is None or length <= 0:
-            return range(0)
-        lo = max(addr, self.ram_base) - self.ram_base
-        hi = min(addr + length, self.ram_base + self.ram.size) - self.ram_base
-        if hi <= lo:
-            return range(0)
-        return range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1)
+    def _ram_chunks(self, addr: int, length: int) -> List[Tuple[RamMaps, int]]:
+        """(region maps, chunk index) of every window chunk [addr, addr + length) touches."""
+        out: List[Tuple[RamMaps, int]] = []
+        if length <= 0:
+            return out
+        for base, size, maps in self.windows:
+            lo = max(addr, base) - base
+            hi = min(addr + length, base + size) - base
+            if lo < hi:
+                out += [(maps, i) for i in range(lo >> CHUNK_SHIFT, ((hi - 1) >> CHUNK_SHIFT) + 1)]
+        return out
+
+    def _window_at(self, addr: int) -> int:
+        """The index (into the base-ordered tables) of the window holding ``addr``, or -1."""
+        i = bisect_right(self._win_starts, addr) - 1
+        return i if i >= 0 and addr < self._win_ends[i] else -1
+
+    def _hint(self, pc: int, addr: int) -> bool:
+        """An access of the instruction at ``pc`` reached ``addr`` through the
+        slow path: remember its window. True when compiled code at ``pc``
+        does not try that window: the caller then invalidates it (once per
+        window and pc), to be translated again with it."""
+        i = self._window_at(addr)
+        if i < 0:
+            return False
+        bit = self._win_bits[i]
+        seen = self.access_windows.get(pc, 0)
+        if seen & bit:
+            return False
+        self.access_windows[pc] = seen | bit
+        self.active_windows |= bit
+        for tb in self.cache.by_page.get(pc >> PAGE_SHIFT, ()):
+            tried = tb.windows.get(pc) if tb.windows is not None else None
+            if tried is not None and not tried & bit and tb.overlaps(pc, pc + 1):
+                return True
+        return False
+
+    def _aliases(self, addr: int) -> List[int]:
+        """``addr`` and every other address its byte is mapped at (a RAM mirror)."""
+        if self._alias_bases:
+            hit = self.bus.find(addr)
+            if hit is not None:
+                bases = self._alias_bases.get(id(hit[0]))
+                if bases is not None:
+                    return [b + hit[1] for b in bases]
+        return [addr]
 
     # -- code cache maintenance --------------------------------------------------------
     def flush(self) -> None:
@@ -318,20 +419,28 @@ class TBEngine:
         pred.namespace["C%d" % slot] = self._link_stub(pred, slot)
 
     def _chunk_changed(self, chunk: int, has_code: bool) -> None:
-        if self.ram_base is None:
+        addr = chunk << CHUNK_SHIFT
+        i = self._window_at(addr)
+        if i < 0:
             return
-        idx = chunk - (self.ram_base >> CHUNK_SHIFT)
-        if 0 <= idx < len(self.code_pages):
-            cp = self.code_pages
-            cp[idx] = (cp[idx] & ~CHUNK_HAS_CODE) | (CHUNK_HAS_CODE if has_code else 0)
+        maps = self._win_maps[i]
+        off = addr - self._win_starts[i]
+        if not has_code:
+            # code at another mapping of the same bytes keeps the mark
+            chunks = self.cache.chunks
+            has_code = any((b + off) >> CHUNK_SHIFT in chunks for b in maps.windows)
+        idx = off >> CHUNK_SHIFT
+        cp = maps.cp
+        cp[idx] = (cp[idx] & ~CHUNK_HAS_CODE) | (CHUNK_HAS_CODE if has_code else 0)
 
     # -- dirty logging (time travel's incremental checkpoints) ---------------------
     def start_dirty_log(self) -> None:
         """Log every RAM chunk written from now on, whoever writes it (the
-        guest inline or through a device, a debugger, a loader)."""
+        guest inline or through a device, a debugger, a loader). A chunk of
+        a region mapped more than once is logged at each of its addresses."""
         self.dirty_chunks = set()
-        cp = self.code_pages
-        cp[:] = cp.translate(_MARK_CLEAN)
+        for maps in self.ram_maps:
+            maps.cp[:] = maps.cp.translate(_MARK_CLEAN)
 
     def take_dirty_chunks(self) -> Set[int]:
         """The chunks written since the log started or was last taken; the
@@ -339,33 +448,31 @@ class TBEngine:
         if self.dirty_chunks is None:
             raise RuntimeError("dirty logging is off")
         taken, self.dirty_chunks = self.dirty_chunks, set()
-        cp = self.code_pages
-        cp[:] = cp.translate(_MARK_CLEAN)
+        for maps in self.ram_maps:
+            maps.cp[:] = maps.cp.translate(_MARK_CLEAN)
         return taken
 
     def stop_dirty_log(self) -> None:
         self.dirty_chunks = None
-        cp = self.code_pages
-        cp[:] = cp.translate(bytes(b & ~CHUNK_CLEAN for b in range(256)))
+        for maps in self.ram_maps:
+            maps.cp[:] = maps.cp.translate(_CLEAR_CLEAN)
 
     def _log_dirty(self, addr: int, size: int) -> None:
         first, last = addr >> CHUNK_SHIFT, (addr + max(1, size) - 1) >> CHUNK_SHIFT
         self.dirty_chunks.update(range(first, last + 1))
-        if self.ram_base is not None:
-            base = self.ram_base >> CHUNK_SHIFT
-            cp = self.code_pages
-            for idx in range(max(first - base, 0), min(last - base + 1, len(cp))):
-                cp[idx] &= ~CHUNK_CLEAN
+        for maps, idx in self._ram_chunks(addr, max(1, size)):
+            maps.cp[idx] &= ~CHUNK_CLEAN
 
     def _ram_written(self, addr: int, size: int) -> None:
         """A RAM write that did not take the inline path: log it when dirty
-        logging, drop code it overwrote."""
-        if self.dirty_chunks is not None:
-            self._log_dirty(addr, size)
-        # (a capped TB's code is always part of a cached TB's: see _capped)
-        if self.cache.range_has_code(addr, addr + max(1, size)):
-            if self.invalidate(addr, size) and self.current_cpu is not None:
-                self.current_cpu.exit_request = True
+        logging, drop code it overwrote (at every address its bytes are mapped at)."""
+        for at in (self._aliases(addr) if self._alias_bases else (addr,)):
+            if self.dirty_chunks is not None:
+                self._log_dirty(at, size)
+            # (a capped TB's code is always part of a cached TB's: see _capped)
+            if self.cache.range_has_code(at, at + max(1, size)):
+                if self.invalidate(at, size) and self.current_cpu is not None:
+                    self.current_cpu.exit_request = True
 
     # -- translation -------------------------------------------------------------------
     def _fetch(self, addr: int, size: int) -> int:
@@ -404,6 +511,10 @@ class TBEngine:
         breakpoints around it, same guest bytes."""
         if entry.bps != self._breakpoints_in(entry.bp_lo, entry.bp_hi):
             return False
+        seen = self.access_windows
+        for pc, tried in entry.code.windows.items():
+            if seen.get(pc, 0) & ~tried:
+                return False        # an access there reached a window that code does not try
         for start, blob in entry.spans:
             hit = self.bus.find(start)
             if hit is not None and isinstance(hit[0], RamRegion) and hit[2] >= len(blob):
@@ -464,7 +575,8 @@ class TBEngine:
                                                  self.breakpoints, ignore_bp_at_start=ignore_bp)
                 ops = builder.ops
             opt = optimize(ops)
-            code = build_tb_code(opt, pc, insns, cfg, depth=depth)
+            code = build_tb_code(opt, pc, insns, cfg, depth=depth, hints=self.access_windows,
+                                 default_mask=self.active_windows)
             end = block_end(pc, insns)
             # the breakpoints that shaped it: inside it, at its end (it stopped
             # there), and for a region everywhere it may have looked
@@ -485,7 +597,8 @@ class TBEngine:
             runtime["JC"] = jc
             compiled = bind_tb(entry.code, runtime, self.helpers)
         tb = TranslationBlock(pc, flags, entry.end, entry.insns, compiled.fn, compiled.namespace, compiled.source,
-                              exits=compiled.exits, max_path=entry.max_path, blocks=entry.blocks)
+                              exits=compiled.exits, max_path=entry.max_path, blocks=entry.blocks,
+                              windows=entry.code.windows)
         entry.bound = (compiled, tb)
         for slot in range(len(tb.exits)):
             tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
@@ -751,6 +864,9 @@ class TBEngine:
     # -- slow paths called from generated code ----------------------------------------------------
     def ld_slow(self, cpu, addr: int, size: int, signed: bool, kind: str, pc: int) -> int:
         addr &= self.mask
+        if self._win_starts and self._hint(pc, addr):
+            # (the running code goes on: it is only slower than the next)
+            self.invalidate(pc, 1)
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
@@ -769,6 +885,18 @@ class TBEngine:
 
     def st_slow(self, cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
         addr &= self.mask
+        if self._win_starts and self._hint(pc, addr):
+            try:
+                self._store(cpu, addr, value, size, kind, pc)
+            finally:
+                # after the write, whose check for overwritten code must still see this TB
+                self.invalidate(pc, 1)
+        else:
+            self._store(cpu, addr, value, size, kind, pc)
+        if cpu.exit_request:
+            raise ExitRequest(pc)
+
+    def _store(self, cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
@@ -780,8 +908,6 @@ class TBEngine:
             trap = cpu.mem_fault(kind, addr, pc, False)
             if trap is not None:
                 raise trap from None
-        if cpu.exit_request:
-            raise ExitRequest(pc)
 
     def _check_watch(self, cpu, addr: int, size: int, kind: str, pc: int) -> None:
         """Stop before the access of the instruction at ``pc`` if a watchpoint

@@ -23,12 +23,17 @@ CHUNK_SHIFT = 7
 
 class TranslationBlock:
     __slots__ = ("pc", "flags", "end", "insns", "fn", "namespace", "source", "pages",
-                 "incoming", "valid", "cached", "size_bytes", "exits", "max_path", "blocks", "interpreted")
+                 "incoming", "valid", "cached", "size_bytes", "exits", "max_path", "blocks", "interpreted",
+                 "windows")
 
     def __init__(self, pc: int, flags, end: int, insns: List[Tuple[int, int]], fn, namespace, source: str,
                  exits: Sequence[int] = (), max_path: Optional[int] = None, blocks: int = 1,
-                 interpreted: bool = False, size_bytes: Optional[int] = None) -> None:
+                 interpreted: bool = False, size_bytes: Optional[int] = None,
+                 windows: Optional[Dict[int, int]] = None) -> None:
         self.pc = pc
+        # compiled code: guest pc -> the RAM windows its inline accesses try
+        # (backend_py.TBCode.windows); None for an interpreted TB
+        self.windows = windows
         self.exits = list(exits)            # chain slot k -> the guest pc that exit goes to
         # the most instructions one call can retire before it checks the budget
         # (a region's longest path; a plain TB's length)
