@@ -33,6 +33,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional
 
 from ..cpu.arm import excnum as X
+from ..memory import BusError
 from .base import Device, IrqLine
 
 CPUID_M3 = 0x410FC231
@@ -41,6 +42,8 @@ CCR_RESET = 0x200                  # STKALIGN
 CCR_WRITABLE = 0x31B               # NONBASETHRDENA USERSETMPEND UNALIGN_TRP DIV_0_TRP BFHFNMIGN STKALIGN
 VECTKEY = 0x05FA
 MPU_REGIONS = 8
+RASR_WRITABLE = 0x173FFF3F         # QEMU: DRACR (XN, AP, TEX, S, C, B) << 16 | DRSR (SRD, SIZE, ENABLE)
+SCR_V7M_MASK = ~0xC & 0xFFFFFFFF   # QEMU keeps every bit but SLEEPDEEP(S) (RAZ/WI: no deep sleep)
 
 #: ID_PFR0 .. ID_ISAR5 at 0xD40, as qemu-system-arm 7.2 reads them for cortex-m3
 ID_REGS_M3 = (0x30, 0x200, 0x100000, 0, 0x30, 0, 0, 0,
@@ -108,6 +111,7 @@ class ArmV7MNvic(Device):
         self.mpu_ctrl = self.mpu_rnr = 0
         self.mpu_rbar = [0] * MPU_REGIONS
         self.mpu_rasr = [0] * MPU_REGIONS
+        self.cpu.mpu_changed()
         for exc in (X.RESET, X.NMI, X.HARD_FAULT, X.SVCALL, X.PENDSV, X.SYSTICK):
             self.enabled[exc] = 1
         for i, level in enumerate(self.levels):
@@ -201,7 +205,18 @@ class ArmV7MNvic(Device):
         return 1 if self.v6m else (self.ccr >> 9) & 1
 
     # -- registers ------------------------------------------------------------------------------
+    def _user_refused(self, offset: int, write: bool) -> bool:
+        """QEMU's nvic_user_access_ok: an unprivileged access (the CPU's data guard
+        marked it) is a bus error, except STIR when CCR.USERSETMPEND allows it."""
+        cpu = self.cpu
+        if not cpu.scs_user:
+            return False
+        cpu.scs_user = False
+        return not (write and offset == 0xF00 and self.ccr & 2)
+
     def read(self, offset: int, size: int) -> int:
+        if self.cpu.scs_user and self._user_refused(offset, False):
+            raise BusError(offset, size, False, "unprivileged access to the SCS")
         if 0x10 <= offset < 0x100:
             return self.systick.read(offset - 0x10, size) if self.systick is not None else 0
         if 0x400 <= offset < 0x5F0 or 0xD18 <= offset < 0xD24:
@@ -257,7 +272,7 @@ class ArmV7MNvic(Device):
         if offset == 0xD0C:
             return (0xFA05 << 16) | (self.prigroup << 8)
         if offset == 0xD10:
-            return self.scr
+            return 0 if self.v6m else self.scr
         if offset == 0xD14:
             return self.ccr
         if offset == 0xD24:
@@ -316,6 +331,8 @@ class ArmV7MNvic(Device):
         return v
 
     def write(self, offset: int, size: int, value: int) -> None:
+        if self.cpu.scs_user and self._user_refused(offset, True):
+            raise BusError(offset, size, True, "unprivileged access to the SCS")
         if 0x10 <= offset < 0x100:
             if self.systick is not None:
                 self.systick.write(offset - 0x10, size, value)
@@ -366,7 +383,8 @@ class ArmV7MNvic(Device):
         elif offset == 0xD0C:
             self._write_aircr(value)
         elif offset == 0xD10:
-            self.scr = value & 0x16
+            if not self.v6m:            # QEMU 7.2: no SCR without ARMv7 (a bad offset)
+                self.scr = value & SCR_V7M_MASK
         elif offset == 0xD14 and not self.v6m:
             self.ccr = value & CCR_WRITABLE
             self._changed()
@@ -382,24 +400,41 @@ class ArmV7MNvic(Device):
             self.mmfar = value
         elif offset == 0xD38:
             self.bfar = value
-        elif offset == 0xD94:
-            self.mpu_ctrl = value & 7
-        elif offset == 0xD98:
-            if value < MPU_REGIONS:
-                self.mpu_rnr = value
-        elif offset in (0xD9C, 0xDA4, 0xDAC, 0xDB4):
-            if value & 0x10:                  # VALID: REGION selects the region
-                region = value & 0xF
-                if region >= MPU_REGIONS:
-                    return
-                self.mpu_rnr = region
-            self.mpu_rbar[self.mpu_rnr] = value & 0xFFFFFFE0
-        elif offset in (0xDA0, 0xDA8, 0xDB0, 0xDB8):
-            self.mpu_rasr[self.mpu_rnr] = value & 0x173F073F
+        elif 0xD94 <= offset < 0xDBC:
+            self._write_mpu(offset, value)
         elif offset == 0xF00:
             exc = X.FIRST_IRQ + (value & 0x1FF)
             if exc < self.num_exc:
                 self.set_pending(exc)
+
+    def _write_mpu(self, offset: int, value: int) -> None:
+        """MPU_CTRL, MPU_RNR, MPU_RBAR/RASR and their A1-A3 aliases (which on
+        ARMv7-M are the same registers), as QEMU's nvic_writel; Cortex-M0 has
+        no regions (QEMU's pmsav7_dregion 0): only CTRL keeps what is written."""
+        regions = 0 if self.v6m else MPU_REGIONS
+        if offset == 0xD94:
+            self.mpu_ctrl = value & 7
+        elif offset == 0xD98:
+            if value < regions:
+                self.mpu_rnr = value
+            return
+        elif offset in (0xD9C, 0xDA4, 0xDAC, 0xDB4):
+            region = self.mpu_rnr
+            if value & 0x10:                  # VALID: REGION selects the region (and sets RNR)
+                region = value & 0xF
+                if region >= regions:
+                    return
+                self.mpu_rnr = region
+            if region >= regions:
+                return
+            self.mpu_rbar[region] = value & 0xFFFFFFE0
+        elif offset in (0xDA0, 0xDA8, 0xDB0, 0xDB8):
+            if self.mpu_rnr >= regions:
+                return
+            self.mpu_rasr[self.mpu_rnr] = value & RASR_WRITABLE
+        else:
+            return
+        self.cpu.mpu_changed()
 
     def _write_icsr(self, value: int) -> None:
         if value >> 31 & 1:
@@ -429,6 +464,7 @@ class ArmV7MNvic(Device):
     def load_state(self, state: Dict[str, Any]) -> None:
         super().load_state(state)
         self._changed()
+        self.cpu.mpu_changed()
 
     def info(self) -> Dict[str, Any]:
         d = super().info()

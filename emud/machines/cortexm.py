@@ -71,6 +71,7 @@ class CortexMMachine(Machine):
         cpu = ArmCPU(0, self.profile)
         cpu.bus = self.bus
         cpu.ignore_memory_transaction_failures = self.ignore_memory_transaction_failures
+        cpu.log = log
         self.cpus = [cpu]
         self.systick = ArmV7MSysTick(self.clock, cpu_hz=self.cpu_hz, ref_hz=self.refclk_hz or None)
         self.nvic = ArmV7MNvic(cpu, num_irq=self.num_irq, prio_bits=self.prio_bits, systick=self.systick,

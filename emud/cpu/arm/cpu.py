@@ -15,6 +15,7 @@ from ...tcg.translator import GuestTrap
 from ..base import CPUState
 from . import excnum as X
 from . import m_helper
+from . import mpu as MPU
 from .registers import REGISTER_NAMES, debug_register_infos
 from .regs import CF, ITSTATE, LR, M32, NF, NUM_REGS, QF, SP, VF, ZF
 
@@ -25,6 +26,15 @@ FLAG_HANDLER = 1 << 8        # Handler mode: EXC_RETURN checks on BX-style branc
 FLAG_UNALIGN_TRP = 1 << 9    # CCR.UNALIGN_TRP
 FLAG_DIV0_TRP = 1 << 10      # CCR.DIV_0_TRP
 FLAG_NOT_THUMB = 1 << 11     # EPSR.T clear: every instruction faults (INVSTATE)
+FLAG_MPU = 1 << 12           # the MPU applies: loads and stores take the slow path (data_guard)
+MPU_VIEW_SHIFT = 16          # ... and the MpuView's id from here (fetch checks at translation)
+
+#: QEMU's exception indexes and arm_log_exception names, for -d int
+QEMU_EXCP = {"udef": (1, "Undefined Instruction"), "svc": (2, "SVC"), "pabort": (3, "Prefetch Abort"),
+             "dabort": (4, "Data Abort"), "irq": (5, "IRQ"), "bkpt": (7, "Breakpoint"),
+             "exit": (8, "QEMU v7M exception exit"), "semihost": (16, "Semihosting call"),
+             "nocp": (17, "v7M NOCP UsageFault"), "invstate": (18, "v7M INVSTATE UsageFault"),
+             "divbyzero": (23, "v7M DIVBYZERO UsageFault")}
 
 
 class ArmTrap(GuestTrap):
@@ -63,6 +73,9 @@ class ArmCPU(CPUState):
         # a bus error (the load reads 0, the store is dropped); stacking and vector
         # reads still fault (QEMU checks those transactions itself)
         self.ignore_memory_transaction_failures = False
+        self.log: Any = None    # the -d log (QEMU's CPU_LOG_INT lines go there as they happen)
+        self.mpu: Optional[MPU.MpuConfig] = None    # None: the MPU is off
+        self.scs_user = False   # set by the data guard just before an unprivileged SCS access
         self._reset_state()
 
     # -- state -----------------------------------------------------------------------------
@@ -95,20 +108,70 @@ class ArmCPU(CPUState):
             sp, pc = self.bus.read(base, 4), self.bus.read(base + 4, 4)
         except Exception:       # no memory at the table: QEMU starts from zeros
             sp = pc = 0
+        self.log_int("Loaded reset SP 0x%x PC 0x%x from vector table\n" % (sp, pc))
         self.x[SP] = sp & ~3
         self.pc = pc & ~1
         self.thumb = pc & 1
+
+    def log_int(self, text: str) -> None:
+        """A QEMU CPU_LOG_INT line (-d int), written as it happens."""
+        log = self.log
+        if log is not None and log.enabled("int"):
+            log.write(text)
+
+    def log_exception(self, kind: str) -> None:
+        """QEMU's arm_log_exception line."""
+        log = self.log
+        if log is not None and log.enabled("int"):
+            n, what = QEMU_EXCP[kind]
+            log.write("Taking exception %d [%s] on CPU %d\n" % (n, what, self.hart_id))
 
     def handler_mode(self) -> bool:
         return self.ipsr != 0
 
     def tb_flags(self) -> int:
+        """ITSTATE, mode and CCR bits; with the MPU on, FLAG_MPU and the view's id.
+        Keeps ``data_guard`` current: the view's check, or in unprivileged Thread
+        mode the SCS check (QEMU's NVIC refuses unprivileged accesses)."""
         f = self.x[ITSTATE] | self.ccr_flags
         if self.ipsr:
             f |= FLAG_HANDLER
         if not self.thumb:
             f |= FLAG_NOT_THUMB
-        return f
+        user = not self.ipsr and self.control & 1
+        cfg = self.mpu
+        view = None if cfg is None else cfg.views[(bool(user), self.negpri())]
+        if view is None:
+            self.data_guard = MPU.user_guard if user else None
+            return f
+        self.data_guard = view.guard
+        return f | FLAG_MPU | (view.id << MPU_VIEW_SHIFT)
+
+    # -- the MPU (mpu.py) ------------------------------------------------------------------
+    def negpri(self) -> bool:
+        """QEMU's armv7m_nvic_neg_prio_requested: FAULTMASK set, or HardFault or NMI active."""
+        if self.faultmask:
+            return True
+        active = self.nvic.active if self.nvic is not None else None
+        return bool(active and (active[X.HARD_FAULT] or active[X.NMI]))
+
+    def mpu_changed(self) -> None:
+        """The NVIC's MPU registers were written: the rules from the next TB on."""
+        nvic = self.nvic
+        self.mpu = None if self.profile == V6M else MPU.config_for(nvic.mpu_ctrl, nvic.mpu_rbar, nvic.mpu_rasr)
+        self.exit_request = True
+
+    def mpu_view(self, user: bool, negpri: bool) -> Optional[MPU.MpuView]:
+        """The MPU as an access of this kind sees it (None: the default map)."""
+        cfg = self.mpu
+        return None if cfg is None else cfg.views[(bool(user), bool(negpri))]
+
+    def current_mpu_view(self) -> Optional[MPU.MpuView]:
+        return self.mpu_view(not self.ipsr and self.control & 1, self.negpri())
+
+    def mpu_fault(self, pc: int, addr: int) -> ArmTrap:
+        """A data access the MPU refused: MemManage DACCVIOL with MMFAR."""
+        return ArmTrap(pc, X.MEM_MANAGE, X.CFSR_DACCVIOL | X.CFSR_MMARVALID, address=addr & M32)
 
     def privileged(self) -> bool:
         return bool(self.ipsr) or not self.control & 1
@@ -189,6 +252,8 @@ class ArmCPU(CPUState):
         if not isinstance(trap, ArmTrap):
             trap = ArmTrap(trap.pc, trap.cause)
         nvic = self.nvic
+        if self.log is not None and self.log.enabled("int"):
+            self._log_trap(trap)
         if trap.cfsr:
             m_helper.pend_fault(self, trap.cfsr, trap.address)
         else:
@@ -201,7 +266,51 @@ class ArmCPU(CPUState):
             return
         m_helper.take_exception(self, trap.ret)
 
+    def _log_trap(self, trap: ArmTrap) -> None:
+        """QEMU's lines for a synchronous exception, as arm_v7m_cpu_do_interrupt logs them."""
+        cfsr = trap.cfsr
+        if trap.exc == X.SVCALL:
+            self.log_exception("svc")
+        elif trap.exc == X.DEBUG_MONITOR:
+            self.log_exception("bkpt")
+        elif cfsr & (X.CFSR_IBUSERR | X.CFSR_IACCVIOL):
+            self.log_exception("pabort")
+            self.log_int("...at fault address 0x%x\n" % (trap.pc & M32))
+            self.log_int("...with CFSR.%s\n" % ("IBUSERR" if cfsr & X.CFSR_IBUSERR else "IACCVIOL"))
+        elif cfsr & (X.CFSR_PRECISERR | X.CFSR_DACCVIOL):
+            self.log_exception("dabort")
+            self.log_int("...at fault address 0x%x\n" % (trap.address or 0))
+            if cfsr & X.CFSR_PRECISERR:
+                self.log_int("...with CFSR.PRECISERR and BFAR 0x%x\n" % (trap.address or 0))
+            else:
+                self.log_int("...with CFSR.DACCVIOL and MMFAR 0x%x\n" % (trap.address or 0))
+        elif cfsr & X.CFSR_UNALIGNED:
+            # QEMU: generic code's alignment check, a Data Abort (its address is not kept here)
+            self.log_exception("dabort")
+            self.log_int("...really UsageFault with UFSR.UNALIGNED\n")
+        elif cfsr & X.CFSR_DIVBYZERO:
+            self.log_exception("divbyzero")
+        elif cfsr & X.CFSR_INVSTATE:
+            self.log_exception("invstate")
+        elif cfsr & X.CFSR_NOCP:
+            self.log_exception("nocp")
+        else:
+            self.log_exception("udef")
+
     def fetch_fault(self, pc: int) -> ArmTrap:
+        """An instruction fetch that failed at ``pc``: IACCVIOL when the MPU (or,
+        with it off, the default map's execute-never regions) forbids it, else IBUSERR."""
+        view = self.current_mpu_view()
+        allowed = view.fetch_allowed if view is not None else MPU.default_fetch_allowed
+        size = 2
+        if allowed(pc, 2):
+            try:
+                if (self.bus.read(pc, 2) >> 11) in (0x1D, 0x1E, 0x1F):
+                    size = 4            # a 32-bit instruction: its second halfword may be the one
+            except Exception:
+                pass
+        if not allowed(pc, size):
+            return ArmTrap(pc, X.MEM_MANAGE, X.CFSR_IACCVIOL)
         return ArmTrap(pc, X.BUS_FAULT, X.CFSR_IBUSERR)
 
     def mem_fault(self, kind: str, addr: int, pc: int, misaligned: bool = False) -> Optional[ArmTrap]:
@@ -237,11 +346,15 @@ class ArmCPU(CPUState):
             return None
         if self.lockup and nvic.pending_exception() != X.NMI:
             return None
+        exc = nvic.pending_exception()
+        if exc is None or nvic.group_priority(exc) >= m_helper.execution_priority(self):
+            return None
+        self.log_exception("irq")
         return m_helper.take_exception(self, self.pc)
 
     def trap_log_line(self, cause: int) -> str:
-        """The ``-d int`` line, in QEMU's arm_log_exception spirit."""
-        return "Taking exception %d [%s] -> pc 0x%08x\n" % (cause, X.name(cause), self.pc)
+        """Nothing: QEMU's -d int lines were written as the exception was taken (log_int)."""
+        return ""
 
     # -- debugger access ---------------------------------------------------------------------
     def register_names(self) -> List[str]:
@@ -271,6 +384,7 @@ class ArmCPU(CPUState):
     # -- snapshots ------------------------------------------------------------------------------
     _SAVED = ("pc", "other_sp", "control", "primask", "faultmask", "basepri", "ipsr", "thumb",
               "lockup", "excl_addr", "excl_value", "halted", "profile")
+    # (the MPU's registers are the NVIC's; its load_state calls mpu_changed)
 
     def save_state(self) -> Dict[str, Any]:
         state: Dict[str, Any] = {k: getattr(self, k) for k in self._SAVED}

@@ -12,14 +12,17 @@ of the instruction that comes next (gen.it_exit).
 """
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 from ...tcg.translator import DisasContext
 from ..frontend_util import TableFrontend, collect_translators
 from . import excnum as X
 from . import insn_bits, insn_branch, insn_dp, insn_ldst, insn_mul, insn_sys
-from .cpu import FLAG_HANDLER, FLAG_NOT_THUMB, V7M
+from .cpu import FLAG_HANDLER, FLAG_MPU, FLAG_NOT_THUMB, MPU_VIEW_SHIFT, V7M
 from .decode import ThumbDecoder, insn_length
 from .gen import gen_skip_unless, gen_trap, gen_undef
 from .helpers import HELPERS
+from .mpu import view_by_id
 from .regs import ITSTATE, M32, it_advance
 
 
@@ -38,6 +41,17 @@ class ThumbFrontend(TableFrontend):
         self.profile = profile
         # decode(insn, length): ``insn`` is a halfword, or the two halfwords as ``hw1 << 16 | hw2``
         self.setup(ThumbDecoder(profile), HELPERS)
+
+    # -- the MPU (cpu.tb_flags, mpu.py) ----------------------------------------------------------
+    def checks_memory(self, flags: int) -> bool:
+        return bool(flags & FLAG_MPU)
+
+    def fetch_allowed(self, flags: int) -> Optional[Callable[[int, int], bool]]:
+        """Under the MPU, each instruction fetched is checked as the TB's view says;
+        with it off, a fetch only fails where nothing is (cpu.fetch_fault tells IACCVIOL)."""
+        if not flags & FLAG_MPU:
+            return None
+        return view_by_id(flags >> MPU_VIEW_SHIFT).fetch_allowed
 
     def translate_insn(self, ctx: DisasContext) -> None:
         flags = ctx.flags

@@ -18,9 +18,19 @@ choice is observable by firmware and the manual leaves it open; the choices:
 * A synchronous exception is made pending and then the highest-priority
   pending exception is taken, which is the fault unless a higher one is
   pending (late arrival), as QEMU's armv7m_nvic_acknowledge_irq does.
-* A fault while stacking (STKERR/MSTKERR) makes BusFault/MemManage pending
-  and entry continues; a fault while unstacking (UNSTKERR) abandons the
-  return with the frame left on the stack and takes the fault.
+* A fault while stacking (STKERR, or MSTKERR when the MPU refuses the write
+  for the interrupted context) stops the stacking at that word and makes
+  BusFault/MemManage pending (escalated against the priority before entry),
+  then the highest-priority pending exception is taken: the derived fault
+  if it outranks the original, which then stays pending (QEMU's
+  v7m_push_stack + v7m_exception_taken, "overridden exceptions pended").
+* A fault while unstacking (UNSTKERR, or MUNSTKERR under the MPU of the
+  context returned to) stops at that word (the registers read before it are
+  loaded, as QEMU's reads go straight to them), leaves SP and the frame, and
+  takes the fault on the existing frame, LR = EXC_RETURN.
+* Vector reads ignore the MPU (QEMU's arm_v7m_load_vector reads physically).
+* ``-d int``: QEMU's CPU_LOG_INT lines, written as the steps happen
+  (cpu.log_int).
 
 The vCPU (cpu.py) owns registers and masks, the NVIC (devices/armv7m_nvic.py)
 owns the per-exception enabled/pending/active/priority state and the fault
@@ -57,12 +67,18 @@ def execution_priority(cpu) -> int:
 
 # -- stacking ----------------------------------------------------------------------------------
 
-def _write_frame(cpu, frame: int, values) -> int:
-    """Store the eight words; returns the CFSR bits of a failed store (0: none)."""
+def _write_frame(cpu, frame: int, values, view) -> int:
+    """Store the eight words under the MPU ``view`` (None: unchecked); the CFSR
+    bits of the first failed store (0: none), the words after it not written."""
     for i, v in enumerate(values):
+        addr = (frame + 4 * i) & M32
+        if view is not None and not view.allows(addr, 2):       # W
+            cpu.log_int("...MemManageFault with CFSR.MSTKERR\n")
+            return X.CFSR_MSTKERR
         try:
-            cpu.bus.write(frame + 4 * i, 4, v & M32)
+            cpu.bus.write(addr, 4, v & M32)
         except BusError:
+            cpu.log_int("...BusFault with BFSR.STKERR\n")
             return X.CFSR_STKERR
     return 0
 
@@ -77,7 +93,8 @@ def push_stack(cpu, ret_addr: int) -> int:
     cpu.x[SP] = sp
     psr = (cpu.xpsr() & ~(1 << 9)) | (frameptralign << 9)
     x = cpu.x
-    fault = _write_frame(cpu, sp, (x[0], x[1], x[2], x[3], x[12], x[LR], ret_addr & ~1, psr))
+    view = cpu.mpu_view(not cpu.ipsr and cpu.control & 1, cpu.negpri())   # the interrupted context's
+    fault = _write_frame(cpu, sp, (x[0], x[1], x[2], x[3], x[12], x[LR], ret_addr & ~1, psr), view)
     if cpu.handler_mode():
         x[LR] = EXC_RETURN_HANDLER
     else:
@@ -88,8 +105,12 @@ def push_stack(cpu, ret_addr: int) -> int:
 def exception_taken(cpu, exc: int) -> None:
     """ExceptionTaken(): Handler mode on the main stack, the vector's pc."""
     nvic = cpu.nvic
+    cpu.log_int("...taking pending nonsecure exception %d\n" % exc)
+    table = (nvic.vtor & ~0x7F) + 4 * exc
+    cpu.log_int("...loading from element %d of non-secure vector table at 0x%x\n" % (exc, table))
     try:
-        vector = cpu.bus.read((nvic.vtor & ~0x7F) + 4 * exc, 4)
+        vector = cpu.bus.read(table, 4)
+        cpu.log_int("...loaded new PC 0x%x\n" % vector)
     except BusError:
         vector = 0
         nvic.hfsr |= X.HFSR_VECTTBL
@@ -105,13 +126,17 @@ def exception_taken(cpu, exc: int) -> None:
 
 
 def exception_entry(cpu, exc: int, ret_addr: int) -> None:
-    """ExceptionEntry(): stack the context and take ``exc``."""
+    """ExceptionEntry(): stack the context and take ``exc``, or the derived
+    fault of a failed stacking when that one outranks it (QEMU's choice)."""
     fault = push_stack(cpu, ret_addr)
-    exception_taken(cpu, exc)
     if fault:
-        # derived exception: pending now, taken after this one's first instruction
-        # at the earliest (its priority decides), as QEMU does
-        pend_fault(cpu, fault)
+        pend_fault(cpu, fault)          # escalated against the priority before entry
+        if cpu.lockup:
+            return
+        pending = cpu.nvic.pending_exception()
+        if pending is not None:
+            exc = pending
+    exception_taken(cpu, exc)
 
 
 # -- synchronous exceptions and escalation -------------------------------------------------------
@@ -173,6 +198,7 @@ def _return_fault(cpu, exc_return: int, returning: int) -> int:
     cpu.x[LR] = (0xF0000000 + (exc_return & 0x0FFFFFFF)) & M32
     nvic.cfsr |= X.CFSR_INVPC
     pend_sync(cpu, X.USAGE_FAULT)
+    cpu.log_int("...taking UsageFault on existing stackframe: failed exception return integrity check\n")
     _take_now(cpu, stack=False)
     return cpu.pc
 
@@ -197,6 +223,8 @@ def exception_return(cpu, exc_return: int) -> int:
     Returns the pc to go on at."""
     nvic = cpu.nvic
     returning = cpu.ipsr
+    cpu.log_exception("exit")
+    cpu.log_int("Exception return: magic PC %x previous exception %d\n" % (exc_return & M32, returning))
     nested = nvic.active_count()
     if not nvic.is_active(returning) or (exc_return & 0x0FFFFFF0) != 0x0FFFFFF0:
         return _return_fault(cpu, exc_return, returning)
@@ -217,40 +245,62 @@ def exception_return(cpu, exc_return: int) -> int:
         # tail-chaining: the pending exception preempts what we return to (the
         # execution priority is already that one's); its handler runs on the
         # same frame, nothing unstacked, LR this EXC_RETURN (QEMU: the same)
+        cpu.log_int("...tailchaining to pending exception\n")
         cpu.x[LR] = exc_return & M32
         exception_taken(cpu, pending)
         cpu.tail_chain = pending
         return cpu.pc
+    # the frame is read as the context returned to reads memory (QEMU's mmu_idx)
+    view = cpu.mpu_view(not to_handler and cpu.control & 1, cpu.negpri())
     cpu.set_mode(handler=to_handler, spsel=spsel)
-    if not pop_stack(cpu):
-        nvic.cfsr |= X.CFSR_UNSTKERR
-        pend_sync(cpu, X.BUS_FAULT)
-        _take_now(cpu, stack=False)
+    fault = pop_stack(cpu, view)
+    if fault:
+        nvic.cfsr |= fault
+        pend_sync(cpu, X.fault_of(fault))
+        cpu.log_int("...derived exception on unstacking\n")
+        if _take_now(cpu, stack=False):
+            cpu.x[LR] = exc_return | 0xFF000000
         return cpu.pc
     if to_handler == (cpu.ipsr == 0):
         # the frame's IPSR contradicts the mode: INVPC, with the frame pushed again
         nvic.cfsr |= X.CFSR_INVPC
         pend_sync(cpu, X.USAGE_FAULT)
+        cpu.log_int("...taking UsageFault on new stackframe: failed exception return integrity check\n")
         if _take_now(cpu, stack=True):
             cpu.x[LR] = (0xF0000000 + (exc_return & 0x0FFFFFFF)) & M32
         return cpu.pc
     cpu.clear_exclusive()
     cpu.exit_request = True
+    cpu.log_int("...successful exception return\n")
     return cpu.pc
 
 
-def pop_stack(cpu) -> bool:
-    """PopStack(): registers, pc and xPSR from the frame; False on a bus fault
-    (nothing changed then, the frame stays)."""
+#: the frame's words in order: r0 r1 r2 r3 r12 lr pc xpsr
+_FRAME_REGS = (0, 1, 2, 3, 12, LR)
+
+
+def pop_stack(cpu, view=None) -> int:
+    """PopStack(): registers, pc and xPSR from the frame under the MPU ``view``.
+    The CFSR bits of the first failed read (0: none); the registers read
+    before it are loaded, SP, pc and xPSR are not."""
     sp = cpu.x[SP]
-    try:
-        words = [cpu.bus.read(sp + 4 * i, 4) for i in range(8)]
-    except BusError:
-        return False
     x = cpu.x
-    x[0], x[1], x[2], x[3], x[12], x[LR] = words[0], words[1], words[2], words[3], words[4], words[5]
+    words = []
+    for i in range(8):
+        addr = (sp + 4 * i) & M32
+        if view is not None and not view.allows(addr, 1):       # R
+            cpu.log_int("...MemManageFault with CFSR.MUNSTKERR\n")
+            return X.CFSR_MUNSTKERR
+        try:
+            w = cpu.bus.read(addr, 4)
+        except BusError:
+            cpu.log_int("...BusFault with BFSR.UNSTKERR\n")
+            return X.CFSR_UNSTKERR
+        if i < 6:
+            x[_FRAME_REGS[i]] = w
+        words.append(w)
     psr = words[7]
     x[SP] = ((sp + 0x20) | ((psr >> 9 & 1 & cpu.nvic.ccr_stkalign()) << 2)) & M32
     cpu.pc = words[6] & ~1
     cpu.set_xpsr(psr)
-    return True
+    return 0

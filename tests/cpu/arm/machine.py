@@ -35,6 +35,7 @@ class CortexMTestMachine(Machine):
         self.bus.map(SRAM_BASE, RamRegion("sram", RAM_SIZE // 2))
         cpu = ArmCPU(0, profile)
         cpu.bus = self.bus
+        cpu.log = log
         self.systick = ArmV7MSysTick(self.clock, cpu_hz=25_000_000, ref_hz=1_000_000)
         self.nvic = ArmV7MNvic(cpu, num_irq=32, prio_bits=8, systick=self.systick,
                                on_reset_request=self.request_guest_reset, on_pending=self.kick)

@@ -11,7 +11,8 @@ void __attribute__((weak)) pendsv_handler(void) {}
 void __attribute__((weak)) systick_handler(void) {}
 void __attribute__((weak)) irq_handler(void) {}
 
-volatile uint32_t fault_count, last_cfsr, last_hfsr, last_fault_pc;
+volatile uint32_t fault_count, last_cfsr, last_hfsr, last_fault_pc, fault_resume;
+void (*volatile fault_hook)(void);
 
 __attribute__((section(".vectors"), used)) void (*const vectors[32])(void) = {
     (void (*)(void))&__stack_top, reset_handler, fault_handler, fault_handler,
@@ -53,9 +54,20 @@ void fault_c(uint32_t *frame) {
     fault_count++;
     last_cfsr = scb[0x28 / 4];
     last_hfsr = scb[0x2C / 4];
-    last_fault_pc = frame[6];
     scb[0x28 / 4] = last_cfsr;          /* write one to clear */
     scb[0x2C / 4] = last_hfsr;
+    if (fault_hook) {                    /* the frame may be unreadable: the hook decides */
+        void (*hook)(void) = fault_hook;
+        fault_hook = 0;
+        hook();
+        return;
+    }
+    last_fault_pc = frame[6];
+    if (fault_resume) {                  /* a fetch fault: no insn to skip; 1: return to the caller */
+        frame[6] = fault_resume == 1 ? frame[5] & ~1u : fault_resume;
+        fault_resume = 0;
+        return;
+    }
     uint16_t hw = *(uint16_t *)frame[6];
     frame[6] += (hw >> 11) >= 0x1D ? 4 : 2;   /* skip it */
 }
