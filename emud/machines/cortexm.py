@@ -89,6 +89,9 @@ class CortexMMachine(Machine):
         self.frontend = ThumbFrontend(self.profile)
         self.accel = TcgAccelerator(self.frontend, self.bus, log=log, options=accel_options)
         self.finish_init()
+        # QEMU resets the core once as the machine is built, before the loader puts the
+        # image in memory (-d int: "Loaded reset SP 0x0 PC 0x0"); load_image resets it again
+        cpu.reset()
 
     def connect_clocks(self) -> None:
         """A board whose processor clock changes connects SysTick to it here."""
