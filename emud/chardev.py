@@ -380,14 +380,21 @@ class Chardev:
         fe = self.frontend
         if fe is None:
             return
+        # time travel (emud/timetravel) puts a gate on a frontend whose input
+        # it logs: it holds input back while history replays, and otherwise
+        # stamps each chunk with the instruction count it arrives at
+        gate = getattr(fe, "input_gate", None)
         while self._pending_in:
-            n = fe.can_receive()
+            n = fe.can_receive() if gate is None else gate.can_receive(fe)
             if n <= 0:
                 break
             chunk = bytes(self._pending_in[:n])
             del self._pending_in[:n]
             self.bytes_received += len(chunk)
-            fe.receive(chunk)
+            if gate is None:
+                fe.receive(chunk)
+            else:
+                gate.receive(fe, chunk)
 
     def _push_input(self, data: bytes) -> None:
         self._pending_in += data

@@ -39,7 +39,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 #: -icount shift=auto: the first shift (125 MIPS, QEMU's guess), the largest
 #: (1 MIPS), the differences between guest and real time taken for noise, and
@@ -327,6 +327,68 @@ class VirtualClock:
             return None
         left = d - self.now_ns()
         return max(1, (left + MAX_NS_PER_INSN - 1) // MAX_NS_PER_INSN)
+
+    # -- time travel ----------------------------------------------------------------
+    def pin_icount(self, shift: int) -> dict:
+        """From now on guest time is the instruction count at a fixed
+        ``shift`` (time travel's determinism: not adaptive, idle time left to
+        the caller), continuing from the guest time of now. Returns what
+        :meth:`unpin_icount` needs to put the previous mode back."""
+        saved = {"shift": self.icount_shift, "adaptive": self.icount_adaptive}
+        now = self.now_ns()
+        self._account_warp(end=True)
+        self._warp_from = None
+        self.icount_shift = shift
+        self.icount_adaptive = False
+        self._offset_ns = now - (self._retired() << shift)
+        return saved
+
+    def unpin_icount(self, saved: dict) -> None:
+        """Back to the mode :meth:`pin_icount` left, from the guest time of now."""
+        now = self.now_ns()
+        shift = saved["shift"]
+        self.icount_shift = shift
+        self.icount_adaptive = saved["adaptive"] and shift is not None
+        if shift is not None:
+            self._offset_ns = now - (self._retired() << shift)
+        else:
+            behind = now - self.host_ns()
+            if behind > 0:         # (realtime never lets guest time pass the host's: no going back)
+                self._host_ns += behind
+            self._anchor_ns = now
+            self._anchor_insns = self._retired()
+            self._anchor_host_ns = self.host_ns()
+
+    def timers(self) -> List[Tuple[int, Callable[[], None]]]:
+        """The armed timers in the order they fire: (deadline ns, callback)."""
+        return [(d, t.callback) for d, _, t in sorted(self._heap, key=lambda e: (e[0], e[1]))
+                if not t.cancelled]
+
+    def retime(self, order: List[Tuple[int, str]], key: Callable[[Callable[[], None]], str]) -> None:
+        """Time travel: give the armed timers the deadlines and the firing
+        order of ``order`` ([(deadline, key)...], as :meth:`timers` and
+        ``key(callback)`` described them when the state was saved), matched
+        by key. Devices re-arm their timers in ``load_state`` from the time of
+        the load, and a timer armed between two ticks (the ACLINT's, as
+        QEMU's) then falls due a little earlier or later than it did."""
+        live = [t for _, _, t in sorted(self._heap, key=lambda e: (e[0], e[1])) if not t.cancelled]
+        by_key: Dict[str, List[Timer]] = {}
+        for t in live:
+            by_key.setdefault(key(t.callback), []).append(t)
+        heap: List[Tuple[int, int, Timer]] = []
+        placed = set()
+        for deadline, k in order:
+            matches = by_key.get(k)
+            if matches:
+                t = matches.pop(0)
+                t.deadline = deadline
+                heap.append((deadline, next(self._seq), t))
+                placed.add(id(t))
+        for t in live:
+            if id(t) not in placed:
+                heap.append((t.deadline, next(self._seq), t))
+        heapq.heapify(heap)
+        self._heap = heap
 
     # -- snapshots ------------------------------------------------------------------
     def save_state(self) -> dict:

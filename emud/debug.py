@@ -82,7 +82,17 @@ class StopEvent:
     or range step finished), "interrupt" (stop() / Ctrl-C), "prelaunch" (held
     by -S before the first instruction), "reset" (a reset while stopped),
     "exited" (guest exit; ``exit_code`` set), "trap" (a stop on a
-    trap requested by a front end).
+    trap requested by a front end); with time travel (see
+    :meth:`DebugTarget.record_start`): "history-begin" (a reverse run reached
+    the start of history: gdb's ``replaylog:begin``), "history-end" (a
+    forward replay reached the present with ``stop_at_history_end`` set:
+    ``replaylog:end``), "divergence" (a replay did not match its recording;
+    ``detail`` names the instruction count and pc), "seek" (``seek()``).
+
+    ``direction`` is "reverse" for the stops of :meth:`DebugTarget.reverse_resume`.
+    A watchpoint found in reverse is reported after its access
+    (``access_done``, pc past the accessing instruction), so that gdb's own
+    step back over it lands on that instruction.
     """
 
     reason: str
@@ -97,6 +107,7 @@ class StopEvent:
     access_done: bool = False
     old_value: Optional[bytes] = None
     new_value: Optional[bytes] = None
+    direction: str = "forward"
 
 
 def watch_values(ev: StopEvent) -> Dict[str, int]:
@@ -221,3 +232,101 @@ class DebugTarget:
     def save_snapshot(self) -> Any: raise NotImplementedError               # plain data: dict, list, int, str, bool, None, bytes (CPUs, RAM, devices, clock)
     def restore_snapshot(self, snapshot: Any) -> None: raise NotImplementedError
     def uart_listeners(self) -> List[Any]: raise NotImplementedError        # append callables(bytes) to see UART output
+
+    # -- time travel ------------------------------------------------------------------------
+    # A *position* is the machine's instruction count over all harts (the
+    # sum of their retired instructions, kept growing across snapshot
+    # loads). History is the span of positions from its first checkpoint to
+    # the present (the furthest position reached). Every method raises
+    # DebugError with one line for the user when it cannot act (not
+    # recording, the machine running, a position outside history).
+
+    def record_start(self, size_limit: Optional[int] = None) -> None:
+        """Start recording at the current position. From here guest time is
+        the instruction count (the machine's ``-icount shift=N`` if it has a
+        fixed one, else ``emud.timetravel.DEFAULT_ICOUNT_SHIFT``; a
+        ``shift=auto`` is pinned at its current shift), several harts run in
+        fixed turns, every input from outside is logged at its position, and
+        a checkpoint (harts, devices, clock and the RAM chunks written since
+        the previous one) is taken every ``emud.timetravel.DEFAULT_INTERVAL``
+        instructions. ``size_limit``: bytes history may use (default
+        ``emud.timetravel.DEFAULT_SIZE_LIMIT``, 512 MiB); beyond it history
+        is thinned, then its oldest part goes. Works stopped or running;
+        recording again restarts history here."""
+        raise NotImplementedError
+
+    def record_stop(self) -> None:
+        """Stop recording and forget history; the machine stays where it is
+        (in the past, that is the new present: what followed is dropped) and
+        guest time goes back to the clock mode the machine had."""
+        raise NotImplementedError
+
+    def record_info(self) -> Dict[str, Any]:
+        """{"mode": "off" | "record" | "replay", "begin": first position of
+        history, "end": the present, "position": now, "begin_ns"/"end_ns":
+        guest time at both ends, "span_ns", "checkpoints", "bytes" (memory
+        history uses), "limit" (its size limit), "interval" (instructions
+        between checkpoints), "icount_shift", "inputs" (logged inputs),
+        "diverged" (None or the divergence's line)}. "record" is at the
+        present, "replay" behind it. Off: {"mode": "off"} only."""
+        raise NotImplementedError
+
+    def history_position(self) -> int:
+        """The current position (the instruction count over all harts)."""
+        raise NotImplementedError
+
+    def reverse_resume(self, action: "ResumeAction" = CONTINUE, hart: Optional[int] = None) -> None:
+        """Run backwards (stopped machine, recording on); completes through
+        :meth:`wait_for_stop` like :meth:`resume`, with a StopEvent whose
+        ``direction`` is "reverse". ``action.kind`` "step": back ``count``
+        instructions of ``hart`` (default the first hart): the state just
+        before it retired them, every hart shown as it was then.
+        "continue": back to the last breakpoint or watchpoint hit before
+        now (as exact as forward: a breakpoint stops at its pc, not yet
+        executed; a watchpoint stops past its access, see StopEvent). Either
+        stops at the start of history with reason "history-begin".
+        :meth:`request_stop` ends a reverse-continue where it started
+        (reason "interrupt"). Forward :meth:`resume` from the past replays
+        history (its inputs fed back, live input held) up to the present and
+        goes on live."""
+        raise NotImplementedError
+
+    def seek(self, position: int) -> None:
+        """Go to ``position`` (between the first position of history and the
+        present), synchronously, in its canonical state: right after that
+        many instructions retired, before anything else happens (an
+        interrupt pending there is taken when the machine resumes)."""
+        raise NotImplementedError
+
+    def export_recording(self) -> Dict[str, Any]:
+        """History as plain data (dicts with str keys, lists, int, str,
+        bytes, bool, None: what emud.snapshot_file can store): {"format": 1,
+        "machine", "harts", "icount_shift", "interval", "turn", "begin",
+        "end", "initial": the state at ``begin`` (Machine.save_snapshot's
+        dict: "machine", "cpus", "memory" [(base, bytes)...], "devices",
+        "clock", "exit_code"; plus "timetravel": {"turns", "pos_offset",
+        "semihosting"}), "log": {"pushed": [[position, kind, data]...],
+        "pulled": [...]}, "checks": [[position, pc of the first hart,
+        digest]...] (the harts' state digest at each checkpoint)}. Input
+        kinds: pushed "serial" [uart index, bytes], "reg" [hart, name,
+        value], "mem" [addr, bytes], "reset" [], "snapshot" (a snapshot
+        dict); pulled "host-clock" (int ns), "semihosting" (a dict)."""
+        raise NotImplementedError
+
+    def start_replay(self, recording: Dict[str, Any]) -> None:
+        """Replay a recording (what :meth:`export_recording` gave, possibly
+        from another process or runtime) on this stopped machine, built
+        with the same machine options: the machine takes the recording's
+        initial state and position, and each resume runs it exactly, its
+        inputs fed back at their positions and live input held back, checking
+        the recorded digests (a mismatch: a "divergence" stop and a
+        HISTORY event at once). Guest output is produced as in the recording.
+        At its end the machine goes on live, recording (or stops there with
+        "history-end" when ``stop_at_history_end`` is set). History builds
+        as it replays, so reverse execution works within it. A recording
+        for another machine or hart count is refused (DebugError)."""
+        raise NotImplementedError
+
+    #: a forward run replaying history stops at the present ("history-end")
+    #: instead of going on live
+    stop_at_history_end: bool = False

@@ -23,7 +23,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import time
-from typing import Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from emud.memory import BusError
 
@@ -110,6 +110,9 @@ class Semihosting:
         self.cmdline = cmdline
         self.allow_host_files = allow_host_files
         self.heapinfo = heapinfo
+        # time travel (emud/timetravel) while it records or replays: calls
+        # that touch the host go through its log, output it mutes in replay
+        self.time_travel: Any = None
         self.reset()
 
     def reset(self) -> None:
@@ -166,10 +169,69 @@ class Semihosting:
         handler = _HANDLERS.get(op & 0xFFFFFFFF)
         if handler is None:
             return self._fail(_errno.ENOSYS)
+        tt = self.time_travel
+        if tt is not None and self._touches_host(op & 0xFFFFFFFF, param):
+            return tt.semihosting_call(self, op & 0xFFFFFFFF, lambda: self._run(handler, param))
+        return self._run(handler, param)
+
+    def _run(self, handler, param: int) -> int:
         try:
             return handler(self, param)
         except _Fault:
             return self._fail(_errno.EFAULT)
+
+    def _touches_host(self, op: int, param: int) -> bool:
+        """Whether the call's outcome depends on the host (its clock, files,
+        console input): what time travel logs and replays."""
+        if op in (SYS_TIME, SYS_READC, SYS_REMOVE, SYS_RENAME):
+            return True
+        try:
+            if op == SYS_OPEN:
+                name_ptr, mode, length = (self._field(param, i) for i in range(3))
+                return self._read(name_ptr, length) not in (b":tt", b":semihosting-features")
+            if op in (SYS_CLOSE, SYS_WRITE, SYS_READ, SYS_ISTTY, SYS_SEEK, SYS_FLEN):
+                f = self.files.get(self._field(param, 0))
+                return isinstance(f, int) or (op == SYS_READ and isinstance(f, _Console))
+        except _Fault:
+            return False
+        return False
+
+    def _console(self, data: bytes, err: bool = False) -> None:
+        tt = self.time_travel
+        if tt is not None and tt.output_muted():
+            return      # replaying history: shown already
+        (self.console_err if err else self.console_out)(data)
+
+    # -- state (time travel's checkpoints) -------------------------------------------------
+    def save_state(self) -> Dict[str, Any]:
+        files: List[Any] = []
+        for fd, f in sorted(self.files.items()):
+            if isinstance(f, _Console):
+                files.append([fd, "console", f.which])
+            elif isinstance(f, _Static):
+                files.append([fd, "static", f.data, f.pos])
+            else:
+                files.append([fd, "host", f])
+        return {"errno": self.errno, "start_ns": self.start_ns, "exit_code": self.exit_code, "files": files}
+
+    def load_state(self, state: Dict[str, Any]) -> None:
+        """Host files keep their descriptors (time travel never moves a host
+        file: calls on it come from its log while it replays)."""
+        self.errno = state["errno"]
+        self.start_ns = state["start_ns"]
+        self.exit_code = state["exit_code"]
+        files: Dict[int, object] = {}
+        for entry in state["files"]:
+            fd, kind = int(entry[0]), entry[1]
+            if kind == "console":
+                files[fd] = _Console(entry[2])
+            elif kind == "static":
+                obj = _Static(bytes(entry[2]))
+                obj.pos = int(entry[3])
+                files[fd] = obj
+            else:
+                files[fd] = int(entry[2])
+        self.files = files
 
     def _signed(self, value: int) -> int:
         bits = self._xlen
@@ -215,14 +277,14 @@ class Semihosting:
 
     def _sys_writec(self, param: int) -> int:
         try:
-            self.console_out(self._read(param, 1))
+            self._console(self._read(param, 1))
         except _Fault:
             pass
         return DEAD_VALUE
 
     def _sys_write0(self, param: int) -> int:
         try:
-            self.console_out(self._strlen_read(param))
+            self._console(self._strlen_read(param))
         except _Fault:
             pass            # QEMU: nothing written, errno untouched
         return DEAD_VALUE
@@ -238,7 +300,7 @@ class Semihosting:
             if f.which == "in":
                 self.errno = _errno.EBADF
                 return length
-            (self.console_err if f.which == "err" else self.console_out)(data)
+            self._console(data, err=f.which == "err")
             return 0
         if isinstance(f, _Static):
             self.errno = _errno.EBADF

@@ -42,6 +42,18 @@ class Accelerator:
     def set_log_items(self, items: Sequence[str]) -> None:
         pass
 
+    #: dirty logging's granularity: chunk number = guest address >> this (0: none)
+    dirty_chunk_shift = 0
+
+    def dirty_log(self, action: str) -> Set[int]:
+        """Dirty logging of guest RAM, for time travel's incremental
+        checkpoints: ``"start"`` (log every RAM chunk written from now on,
+        whoever writes it), ``"take"`` (the chunks written since the start or
+        the last take, as ``address >> dirty_chunk_shift``; the log starts
+        afresh), ``"stop"``. Returns the chunks for "take", else an empty set.
+        An accelerator without it raises NotImplementedError."""
+        raise NotImplementedError("this accelerator has no dirty logging")
+
     def statistics(self) -> Dict[str, Any]:
         return {"accelerator": self.name}
 

@@ -5,6 +5,7 @@ from typing import Any, Dict, Optional, Sequence, Set
 
 from ..tcg.diskcache import DiskStore
 from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TIER_UP_CALLS, TBEngine, Watchpoint
+from ..tcg.tb import CHUNK_SHIFT
 from .base import AccelError, Accelerator
 
 
@@ -66,6 +67,22 @@ class TcgAccelerator(Accelerator):
 
     def invalidate_code(self, addr: int, length: int) -> int:
         return self.engine.invalidate(addr, length)
+
+    dirty_chunk_shift = CHUNK_SHIFT
+
+    def dirty_log(self, action: str) -> Set[int]:
+        """The engine's dirty log (TBEngine.start_dirty_log, take_dirty_chunks,
+        stop_dirty_log): see Accelerator.dirty_log."""
+        engine = self.engine
+        if action == "start":
+            engine.start_dirty_log()
+        elif action == "take":
+            return engine.take_dirty_chunks()
+        elif action == "stop":
+            engine.stop_dirty_log()
+        else:
+            raise ValueError("dirty_log: unknown action %r" % action)
+        return set()
 
     def set_log_items(self, items: Sequence[str]) -> None:
         if self.log is not None:

@@ -83,6 +83,9 @@ class Machine(DebugTarget):
         self._running_cpu = None      # the hart inside accel.execute, if any
         self._stop_pending = False    # request_stop() arrived during a quantum
         self._pending_reset = False   # the guest asked for a reset (sifive_test 0x7777)
+        # time travel (emud/timetravel): the recorder while recording or replaying
+        self.timetravel: Any = None
+        self._reversing = False       # a reverse run's task is working
 
     # -- construction helpers ----------------------------------------------------
     def map_device(self, name: str, base: int, device, size: Optional[int] = None) -> None:
@@ -148,6 +151,9 @@ class Machine(DebugTarget):
 
     def uart_output(self, data: bytes) -> None:
         """Called by the board's UART output hook."""
+        tt = self.timetravel
+        if tt is not None and tt.output_muted():
+            return      # replaying history: the user saw this output already
         for listener in list(self._uart_listeners):
             listener(data)
 
@@ -161,6 +167,8 @@ class Machine(DebugTarget):
     def notify_trap(self, hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
         """A hart took a trap (pc: the trapping instruction, or where an
         interrupt arrived): TRAP events and `run until trap`."""
+        if self.timetravel is not None and self.timetravel.silent:
+            return
         for listener in list(self.trap_listeners):
             listener(hart, cause, pc, is_interrupt)
         if self.events.has_subscribers():
@@ -223,6 +231,15 @@ class Machine(DebugTarget):
     async def _vcpu_loop(self, cpu) -> None:
         hart = cpu.hart_id
         while True:
+            tt = self.timetravel
+            if tt is not None:
+                # recording or replaying: the first hart's task runs every
+                # hart, in the fixed turns of emud/timetravel/scheduler.py
+                if cpu is not self.cpus[0] or self._state != "running" or not self._runs:
+                    await self._changed.wait()
+                else:
+                    await tt.drive()
+                continue
             run = self._runs.get(hart)
             if self._state != "running" or run is None or run.done:
                 await self._changed.wait()
@@ -233,6 +250,8 @@ class Machine(DebugTarget):
                 else:
                     await self._idle(cpu)
                     continue
+            if self.timetravel is not None:
+                continue
             self._run_quantum(cpu, run)
             await trio.lowlevel.checkpoint()
 
@@ -282,6 +301,69 @@ class Machine(DebugTarget):
             if reason == "trap" or not (action.start <= cpu.pc < action.end):
                 self._stop(StopEvent("step", cpu.hart_id, cpu.pc))
 
+    def _exact_quantum(self, cpu, budget: int, single: bool) -> str:
+        """Run exactly ``budget`` instructions at most (fewer up to the next
+        timer), interrupts taken: the time-travel quanta."""
+        clock = self.clock
+        cap = clock.insns_until_deadline()
+        if cap is not None:
+            budget = max(1, min(budget, cap))
+        clock.run_quantum()
+        self._running_cpu = cpu
+        try:
+            reason = self.accel.execute(cpu, budget, single, True, exact=True)
+        finally:
+            self._running_cpu = None
+        clock.run_expired()
+        return reason
+
+    def _tt_quantum(self, cpu, run: Optional[_HartRun], budget: int) -> int:
+        """One quantum of a recorded or replayed run (emud/timetravel): an
+        exact budget; steps take pending interrupts, as free runs do (QEMU's
+        stub in replay mode offers no NOIRQ either), and a step is done when
+        its hart retired an instruction, so that every step stops at a
+        position's canonical state. Returns the instructions retired."""
+        action = run.action if run is not None else CONTINUE
+        kind = action.kind
+        single = kind in ("step", "range") and not run.done
+        if single:
+            budget = min(budget, run.remaining) if kind == "step" else 1
+        before = cpu.instructions_retired()
+        reason = self._exact_quantum(cpu, budget, single)
+        if cpu.stop_request or reason in ("exit", "debug"):
+            if self._handle_exit(cpu, reason):
+                return cpu.instructions_retired() - before
+        retired = cpu.instructions_retired() - before
+        if retired and single:
+            if kind == "step":
+                run.remaining -= retired
+                if run.remaining <= 0:
+                    self._stop(StopEvent("step", cpu.hart_id, cpu.pc))
+            elif not (action.start <= cpu.pc < action.end):
+                self._stop(StopEvent("step", cpu.hart_id, cpu.pc))
+        return retired
+
+    def _silent_quantum(self, cpu, budget: int) -> str:
+        """One quantum of a silent replay (seek, reverse search): no events,
+        no stops; returns "watch" or "debug" at a watchpoint or breakpoint
+        (the hart left there, as a forward stop leaves it), "exited",
+        "reset", or the engine's reason."""
+        reason = self._exact_quantum(cpu, budget, False)
+        if cpu.stop_request or reason in ("exit", "debug"):
+            cpu.stop_request = cpu.exit_request = False
+            self._stop_pending = False
+            if self.exit_code is not None:
+                return "exited"
+            if self._pending_reset:
+                self._pending_reset = False
+                self._do_reset(keep_running=True)
+                return "reset"
+            if cpu.watch_hit is not None:
+                return "watch"
+            if reason == "debug":
+                return "debug"
+        return reason
+
     def _handle_exit(self, cpu, reason: str) -> bool:
         """True when the run ended or stopped here; False when the quantum
         was only cut short (a new icount deadline): the run goes on."""
@@ -294,7 +376,7 @@ class Machine(DebugTarget):
             return True
         if self._pending_reset:
             self._pending_reset = False
-            self.reset(keep_running=True)
+            self._do_reset(keep_running=True)
             return True
         if self._stop_pending:
             self._stop_pending = False
@@ -419,6 +501,9 @@ class Machine(DebugTarget):
         the next boundary and the stop reports the pc it reached there."""
         if self._state != "running":
             return
+        if self._reversing:
+            self.timetravel.abort = True     # the reverse run ends where it started
+            return
         if self._running_cpu is not None:
             self._stop_pending = True
             cpu = self._running_cpu
@@ -436,6 +521,12 @@ class Machine(DebugTarget):
 
     def reset(self, keep_running: bool = False) -> None:
         """System reset: harts, devices, the loaded image re-copied, code cache flushed."""
+        if self.timetravel is not None:
+            self.timetravel.user_input("reset", [])
+        self._do_reset(keep_running)
+
+    def _do_reset(self, keep_running: bool = False) -> None:
+        silent = self.timetravel is not None and self.timetravel.silent
         for addr, data in self._reload_segments:
             self.bus.write_bytes(addr, data)
         for dev, _, _ in self.devices_by_name.values():
@@ -446,7 +537,8 @@ class Machine(DebugTarget):
             cpu.exit_request = cpu.stop_request = False
         self.board_reset()
         self.accel.flush_code_cache()
-        self._publish("RESET", {})
+        if not silent:
+            self._publish("RESET", {})
         if not keep_running and self._state == "exited":
             self._state = "stopped"
             self.exit_code = None
@@ -491,7 +583,12 @@ class Machine(DebugTarget):
 
     def write_register(self, hart: int, reg: Any, value: int) -> None:
         try:
-            self._cpu(hart).set_register(self._reg_name(reg), value)
+            cpu = self._cpu(hart)
+            name = self._reg_name(reg)
+            if self.timetravel is not None:
+                cpu.get_register(name)        # (an unknown name is refused before it is logged)
+                self.timetravel.user_input("reg", [hart, name, int(value)])
+            cpu.set_register(name, value)
         except KeyError:
             raise DebugError("unknown register %r" % (reg,)) from None
 
@@ -503,6 +600,9 @@ class Machine(DebugTarget):
 
     def write_memory(self, addr: int, data: bytes) -> None:
         try:
+            if self.timetravel is not None:
+                self.bus.read_bytes(addr, len(data))     # (unmapped: refused before it is logged)
+                self.timetravel.user_input("mem", [addr, bytes(data)])
             self.bus.write_bytes(addr, bytes(data))
         except BusError as e:
             raise DebugError("cannot access memory at 0x%x" % e.addr) from None
@@ -628,6 +728,17 @@ class Machine(DebugTarget):
         }
 
     def restore_snapshot(self, snapshot: Dict[str, Any]) -> None:
+        tt = self.timetravel
+        if tt is None:
+            self._restore_snapshot_now(snapshot)
+            return
+        self._check_snapshot(snapshot)
+        tt.user_input("snapshot", snapshot)
+        before = self._total_retired()
+        self._restore_snapshot_now(snapshot)
+        tt.pos_offset += before - self._total_retired()
+
+    def _check_snapshot(self, snapshot: Dict[str, Any]) -> None:
         if snapshot.get("machine") != self.name:
             raise DebugError("snapshot is for machine %r, not %r" % (snapshot.get("machine"), self.name))
         # check everything before changing anything: a refused snapshot leaves the machine as it was
@@ -641,6 +752,10 @@ class Machine(DebugTarget):
             region = regions.get(base)
             if region is None or region.size != len(data):
                 raise DebugError("snapshot memory layout does not match this machine")
+
+    def _restore_snapshot_now(self, snapshot: Dict[str, Any]) -> None:
+        self._check_snapshot(snapshot)
+        regions = dict(self.bus.ram_regions())
         for base, data in snapshot["memory"]:
             self._restore_region(base, regions[base], data)
         for cpu, state in zip(self.cpus, snapshot["cpus"]):
@@ -663,3 +778,164 @@ class Machine(DebugTarget):
             if cur[off:off + PAGE] != new[off:off + PAGE]:
                 region.data[off:off + PAGE] = new[off:off + PAGE]
                 self.accel.invalidate_code(base + off, PAGE)
+                if self.timetravel is not None:      # the dirty log sees it
+                    for listener in self.bus.ram_write_listeners:
+                        listener(base + off, PAGE)
+
+    # -- time travel (DebugTarget; emud/timetravel does the work) -------------------------------------------
+    def _recorder(self):
+        tt = self.timetravel
+        if tt is None:
+            raise DebugError("not recording (start with: record start)")
+        return tt
+
+    def _require_stopped(self, what: str) -> None:
+        if self._state == "running":
+            raise DebugError("%s: the machine is running (stop it first)" % what)
+
+    def record_start(self, size_limit: Optional[int] = None, interval: Optional[int] = None) -> None:
+        from ..timetravel import DEFAULT_INTERVAL, TimeTravel
+        if size_limit is not None and size_limit < (1 << 20):
+            raise DebugError("record size must be at least 1 MiB")
+        if not getattr(self.accel, "dirty_chunk_shift", 0):
+            raise DebugError("recording needs an accelerator with dirty logging (tcg)")
+        if self.timetravel is not None:
+            self.record_stop()
+        tt = TimeTravel(self, size_limit, interval or DEFAULT_INTERVAL)
+        self.timetravel = tt
+        tt.start(None)
+        self._publish("HISTORY", {"what": "record-start", "position": tt.position()})
+        self._notify_change()
+
+    def record_stop(self) -> None:
+        tt = self._recorder()
+        if self._reversing:
+            raise DebugError("record stop: a reverse run is under way (stop it first)")
+        if tt.mode == "replay":
+            tt.truncate_here()
+        tt.stop()
+        self.timetravel = None
+        self._publish("HISTORY", {"what": "record-stop", "position": self._total_retired()})
+        self._notify_change()
+
+    def record_info(self) -> Dict[str, Any]:
+        tt = self.timetravel
+        if tt is None:
+            return {"mode": "off"}
+        history = tt.history
+        begin_ns = history.first.state["clock"]["accumulated_ns"]
+        end_ns = self.clock.now_ns() if tt.mode == "record" else tt.end_ns
+        return {
+            "mode": tt.mode, "begin": history.first.position, "end": tt.end, "position": tt.position(),
+            "begin_ns": begin_ns, "end_ns": end_ns, "span_ns": end_ns - begin_ns,
+            "checkpoints": len(history.checkpoints), "bytes": history.nbytes() + tt.log.nbytes(),
+            "limit": history.size_limit, "interval": tt.interval, "icount_shift": self.clock.icount_shift,
+            "inputs": len(tt.log.pushed) + len(tt.log.pulled), "diverged": tt.diverged,
+        }
+
+    def history_position(self) -> int:
+        tt = self.timetravel
+        return tt.position() if tt is not None else self._total_retired()
+
+    def reverse_resume(self, action: ResumeAction = CONTINUE, hart: Optional[int] = None) -> None:
+        from ..timetravel import reverse
+        tt = self._recorder()
+        self._require_stopped("reverse")
+        kind = action.kind if isinstance(action, ResumeAction) else str(action)
+        cpu = self._cpu(self.cpus[0].hart_id if hart is None else hart)
+        if kind == "step":
+            work = reverse.reverse_step(tt, cpu, action.count if isinstance(action, ResumeAction) else 1)
+        elif kind == "continue":
+            work = reverse.reverse_continue(tt, cpu.hart_id)
+        else:
+            raise DebugError("reverse %s: only step and continue run backwards" % kind)
+        if self._state == "exited":
+            self._state = "stopped"
+        self._state = "running"
+        self._runs = {}
+        self._stopped = trio.Event()
+        self._reversing = True
+        tt.abort = False
+        self._notify_change()
+        self._publish("RESUME", {"direction": "reverse"})
+        if self.nursery is not None:
+            self.nursery.start_soon(self._reverse_task, work)
+            return
+        from ..timetravel import Divergence
+        try:
+            event = self._run_work(work)
+        except Divergence as e:
+            self._reversing = False
+            tt.report_divergence(str(e))
+            return
+        self._finish_reverse(event)
+
+    @staticmethod
+    def _run_work(work) -> StopEvent:
+        while True:
+            try:
+                next(work)
+            except StopIteration as done:
+                return done.value
+
+    async def _reverse_task(self, work) -> None:
+        from ..timetravel import Divergence
+        event: Optional[StopEvent] = None
+        try:
+            while True:
+                try:
+                    next(work)
+                except StopIteration as done:
+                    event = done.value
+                    break
+                await trio.lowlevel.checkpoint()
+        except Divergence as e:
+            self._reversing = False
+            self.timetravel.report_divergence(str(e))
+            return
+        except Exception as exc:    # a bug of ours: one line, and the machine stays usable
+            from ..internal import report_internal_error
+            report_internal_error("reverse execution", exc)
+            cpu = self.cpus[0]
+            event = StopEvent("interrupt", cpu.hart_id, cpu.pc, detail="internal error", direction="reverse")
+        self._finish_reverse(event)
+
+    def _finish_reverse(self, event: StopEvent) -> None:
+        self._reversing = False
+        tt = self.timetravel
+        self.clock.stop()
+        if self._state != "running":
+            return      # (a divergence stopped it, reported)
+        if event.reason == "history-begin" and tt is not None:
+            self._publish("HISTORY", {"what": "begin", "position": tt.position()})
+        self._stop(event)
+
+    def seek(self, position: int) -> None:
+        tt = self._recorder()
+        self._require_stopped("seek")
+        position = int(position)
+        first, end = tt.history.first.position, tt.end
+        if not first <= position <= end:
+            raise DebugError("position %d is outside history (%d-%d)" % (position, first, end))
+        from ..timetravel import Divergence
+        try:
+            tt.seek_state(position)
+        except Divergence as e:
+            tt.report_divergence(str(e))
+            raise DebugError(tt.diverged) from None
+        self.clock.stop()
+        if self._state == "exited" and self.exit_code is None:
+            self._state = "stopped"
+        cpu = self.cpus[0]
+        self._last_stop = StopEvent("seek", cpu.hart_id, cpu.pc)
+        self._notify_change()
+
+    def export_recording(self) -> Dict[str, Any]:
+        from ..timetravel.recording import export
+        return export(self._recorder())
+
+    def start_replay(self, recording: Dict[str, Any]) -> None:
+        from ..timetravel.recording import start_replay
+        self._require_stopped("replay")
+        start_replay(self, recording)
+        self._notify_change()
