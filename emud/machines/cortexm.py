@@ -18,6 +18,14 @@ from .base import Machine
 from .semihosting_setup import attach_semihosting
 
 NVIC_BASE = 0xE000E000
+#: the machine properties QEMU 7.2 gives every machine (qemu-system-arm -M mps2-an385,help):
+#: accepted on these boards, none changes them; the booleans must be on or off
+QEMU_MACHINE_PROPERTIES = ("append", "boot", "confidential-guest-support", "dt-compatible", "dtb",
+                           "dump-guest-core", "dumpdtb", "firmware", "graphics", "initrd", "kernel", "mem-merge",
+                           "memory-backend", "memory-encryption", "memory", "phandle-start", "smp",
+                           "suppress-vmdesc", "usb")
+#: (graphics= is read by vl.c itself, which takes any value)
+QEMU_BOOL_PROPERTIES = ("dump-guest-core", "mem-merge", "suppress-vmdesc", "usb")
 #: -cpu names emud's core can be (QEMU's lm3s6965evb takes any M core)
 CPU_PROFILES = {"cortex-m3": "v7m", "cortex-m0": "v6m"}
 
@@ -127,6 +135,26 @@ class CortexMMachine(Machine):
         if name not in cls.cpu_models:
             raise ValueError("This board can only be used with CPU %s-arm-cpu" % cls.cpu_models[0])
         return {"profile": CPU_PROFILES[name]}
+
+    #: the RAM size -m must name (QEMU's MPS2 boards check it), None: -m is ignored (lm3s)
+    fixed_ram_size: Optional[int] = None
+
+    @classmethod
+    def check_ram_size(cls, size: Optional[int]) -> None:
+        """-m SIZE (None: not given) as QEMU's board init takes it: ValueError with its line."""
+        if size and cls.fixed_ram_size is not None and size != cls.fixed_ram_size:
+            raise ValueError("Invalid RAM size, should be %d MiB" % (cls.fixed_ram_size >> 20))
+
+    @classmethod
+    def check_machine_property(cls, name: str, value: str) -> None:
+        """-M BOARD,NAME=VALUE as QEMU 7.2 takes it: its generic machine properties are
+        accepted (and change nothing here), anything else refused with QEMU's line."""
+        if name not in QEMU_MACHINE_PROPERTIES:
+            raise ValueError("Property '%s-machine.%s' not found" % (cls.name, name))
+        if name in QEMU_BOOL_PROPERTIES and value not in ("on", "off", "yes", "no", "true", "false"):
+            raise ValueError("Parameter '%s' expects 'on' or 'off'" % name)
+        if name == "memory-backend":
+            raise ValueError("Memory backend '%s' not found" % value)
 
     def set_kernel(self, next_addr: int) -> None:
         """Nothing to point at the kernel: the core starts from its vector table."""

@@ -18,3 +18,4 @@ class Mps2An385Machine(CortexMMachine):
     refclk_hz = REFCLK_HZ
     cpu_models = ("cortex-m3",)       # QEMU's mps2 refuses any other
     ram_base, ram_size = 0x0, 0x400000
+    fixed_ram_size = 16 << 20         # QEMU: "Invalid RAM size, should be 16 MiB" for any other -m
