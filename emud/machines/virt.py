@@ -143,6 +143,10 @@ class VirtMachine(Machine):
         self.uart = Uart16550(serial, self.clock)
         self.map_device("serial", UART_BASE, self.uart, UART_SIZE)
         self.uart.output_listeners.append(self.uart_output)
+        # -d guest_errors: the devices and the bus report bad accesses to the log
+        for device, _, _ in self.devices_by_name.values():
+            device.guest_log = log
+        bus.guest_log = log
 
         for cpu in self.cpus:
             h = cpu.hart_id
