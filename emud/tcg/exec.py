@@ -72,6 +72,11 @@ LOOP_REGIONS_DEFAULT = not PYPY
 #: of dhry's run 5 times or fewer) and compiling one costs ~1 ms, far more
 #: than interpreting it that often. 0 compiles every block at once.
 TIER_UP_CALLS = 32
+#: an access with no hint of its own tries the window that serves the most
+#: instructions and those serving at least 1/DEFAULT_WINDOW_SHARE of that
+#: and DEFAULT_WINDOW_PCS (not a boot ROM's two loads)
+DEFAULT_WINDOW_SHARE = 16
+DEFAULT_WINDOW_PCS = 8
 #: what an interpreted TB counts against the code cache, per IR op (its
 #: footprint: the op list it keeps instead of generated source)
 INTERPRETED_OP_BYTES = 32
@@ -241,7 +246,11 @@ class TBEngine:
         # guest pc -> bit k set when its accesses reached window k (seen by
         # ld_slow/st_slow: tier 0, or a compiled access that missed its windows)
         self.access_windows: Dict[int, int] = {}
-        self.active_windows = 0          # all bits seen: what an access with no hint tries
+        # what an access with no hint tries: the windows used by many
+        # instructions (not a boot ROM's few loads); pcs seen per window
+        # (before anything is seen: the main RAM)
+        self.default_windows = 1 if self.windows and self.windows[0][2].writable else 0
+        self._win_pcs = [0] * len(self.windows)
         # every guest base of each aliased RAM region (a region mapped more than once)
         self._alias_bases: Dict[int, List[int]] = {}
         bases_of: Dict[int, List[int]] = {}
@@ -373,7 +382,11 @@ class TBEngine:
         if seen & bit:
             return False
         self.access_windows[pc] = seen | bit
-        self.active_windows |= bit
+        pcs = self._win_pcs
+        pcs[i] += 1
+        top = max(pcs)
+        self.default_windows = sum(b for b, n in zip(self._win_bits, pcs)
+                                   if n == top or (n * DEFAULT_WINDOW_SHARE >= top and n >= DEFAULT_WINDOW_PCS))
         for tb in self.cache.by_page.get(pc >> PAGE_SHIFT, ()):
             tried = tb.windows.get(pc) if tb.windows is not None else None
             if tried is not None and not tried & bit and tb.overlaps(pc, pc + 1):
@@ -576,7 +589,7 @@ class TBEngine:
                 ops = builder.ops
             opt = optimize(ops)
             code = build_tb_code(opt, pc, insns, cfg, depth=depth, hints=self.access_windows,
-                                 default_mask=self.active_windows)
+                                 default_mask=self.default_windows)
             end = block_end(pc, insns)
             # the breakpoints that shaped it: inside it, at its end (it stopped
             # there), and for a region everywhere it may have looked
