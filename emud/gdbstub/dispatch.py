@@ -24,6 +24,13 @@ Optional features are ``support_*()`` checks on what the target implements;
 the qSupported reply and the routing table are both built from them, so the
 stub never advertises a packet it does not route.
 
+Reverse execution: ``bs`` and ``bc`` are routed when the target has time
+travel (``reverse_resume``) and answered with an E reply while it is not
+recording; qSupported offers ReverseStep+/ReverseContinue+ while it records.
+A stop at the start of history carries ``replaylog:begin`` (gdb prints "No
+more reverse-execution history"); watchpoints found backwards are reported
+past their access, so gdb's own step back over them lands on the access.
+
 Threads are harts: thread id = hart id + 1 (thread 0 and -1 mean "any" and
 "all" in the protocol). Run control is all-stop.
 """
@@ -35,7 +42,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-from emud.debug import (CONTINUE, STAY, DebugError, DebugTarget, RegisterInfo,
+from emud.debug import (CONTINUE, STAY, STEP, DebugError, DebugTarget, RegisterInfo,
                         ResumeAction, StopEvent)
 from emud.gdbstub import xmldesc
 from emud.gdbstub.builtin_monitor import run_builtin
@@ -184,6 +191,15 @@ class Dispatcher:
     def support_range_step(self) -> bool:
         return True   # ResumeAction("range") is part of the contract
 
+    def support_reverse(self) -> bool:
+        """Reverse execution (bs, bc): a target with time travel, recording."""
+        if not _implements(self.target, "reverse_resume"):
+            return False
+        try:
+            return self.target.record_info().get("mode", "off") != "off"
+        except NotImplementedError:
+            return False
+
     def supported_features(self) -> List[str]:
         features = ["PacketSize=%x" % self.packet_size, "QStartNoAckMode+"]
         if self.support_breakpoints():
@@ -195,6 +211,8 @@ class Dispatcher:
         if self.support_threads():
             features.append("qXfer:threads:read+")
         features += ["vContSupported+", "error-message+", "binary-upload+"]
+        if self.support_reverse():
+            features += ["ReverseStep+", "ReverseContinue+"]
         return features
 
     def vcont_actions(self) -> bytes:
@@ -244,6 +262,10 @@ class Dispatcher:
             b"qqemu.PhyMemMode": lambda a: b"%d" % self.phy_mem_mode,
             b"Qqemu.PhyMemMode:": self._set_phy_mem_mode,
         }
+        if _implements(self.target, "reverse_resume"):
+            # routed whenever the target can: recording may start after qSupported
+            routes[b"bs"] = self._reverse_step
+            routes[b"bc"] = self._reverse_continue
         if self.support_breakpoints():
             routes[b"Z"] = self._insert_breakpoint
             routes[b"z"] = self._remove_breakpoint
@@ -401,6 +423,10 @@ class Dispatcher:
         return b"".join(parts)
 
     def _stop_reason(self, event: StopEvent) -> bytes:
+        if event.reason == "history-begin":
+            return b"replaylog:begin;"       # gdb: "No more reverse-execution history."
+        if event.reason == "history-end":
+            return b"replaylog:end;"
         if event.reason == "breakpoint" and "swbreak" in self.client_features:
             return b"swbreak:;"
         if event.reason == "hw-breakpoint" and "hwbreak" in self.client_features:
@@ -607,6 +633,22 @@ class Dispatcher:
         action = self.step_action(signal=_parse_hex(sig))
         self._set_pc_from(addr, self.c_hart)
         return self._resume({self.c_hart: action}, STAY)
+
+    def _reverse(self, action: ResumeAction) -> List[Action]:
+        if not self.support_reverse():
+            return [Reply(self._error(EPERM, "reverse execution needs a recording: monitor record start"))]
+        if self.target.run_state == "exited" and not _implements(self.target, "seek"):
+            return [Reply(self._stop_status(b""))]
+        self.target.reverse_resume(action, hart=self.c_hart)
+        self.state = RUNNING
+        return [WaitForStop()]
+
+    def _reverse_step(self, args: bytes) -> List[Action]:
+        # gdb's reverse-stepi, and every step of its reverse-step/next/finish
+        return self._reverse(STEP)
+
+    def _reverse_continue(self, args: bytes) -> List[Action]:
+        return self._reverse(CONTINUE)
 
     def _parse_vcont_action(self, text: bytes) -> ResumeAction:
         op = text[:1]
