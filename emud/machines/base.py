@@ -457,7 +457,10 @@ class Machine(DebugTarget):
 
     def resume(self, actions: Optional[Dict[int, ResumeAction]] = None, default: ResumeAction = CONTINUE) -> None:
         if self._state == "exited":
-            raise DebugError("the guest has exited")
+            tt = self.timetravel
+            if tt is None or tt.mode != "replay":
+                raise DebugError("the guest has exited")
+            # replaying history past an exit the user reset or reloaded from
         actions = actions or {}
         self._runs = {}
         for cpu in self.cpus:

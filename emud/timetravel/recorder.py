@@ -383,6 +383,7 @@ class TimeTravel:
             m.accel.invalidate_code(int(data[0]), len(data[1]))
         elif kind == "reset":
             m._do_reset()
+            m.exit_code = None       # (a reset of an exited guest revived it)
         elif kind == "snapshot":
             before = m._total_retired()
             m._restore_snapshot_now(data)
@@ -565,16 +566,17 @@ class TimeTravel:
                 self.arrive(pos)
                 if pos >= target or m.exit_code is not None:
                     return None
-                cpu, room = self.turns.pick(cpus)
-                if cpu is None:
+                index, room = self.turns.choose(cpus)
+                if index is None:
                     deadline = m.clock.next_deadline()
                     if deadline is None:
                         return None
                     m.clock.warp_to(deadline)
                     m.clock.run_expired()
                     continue
-                if hart is not None and cpu is hart and cpu.instructions_retired() >= hart_target:
-                    return None
+                if hart is not None and cpus[index] is hart and hart.instructions_retired() >= hart_target:
+                    return None       # (as it was before this hart was chosen: not woken yet)
+                cpu = self.turns.commit(cpus, index, room)
                 budget = self.limit(pos, min(room, target - pos))
                 if hart is not None and cpu is hart:
                     budget = min(budget, hart_target - cpu.instructions_retired())

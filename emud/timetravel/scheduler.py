@@ -32,19 +32,15 @@ class TurnState:
     def load(self, state: List[int]) -> None:
         self.hart, self.left = int(state[0]), int(state[1])
 
-    def pick(self, cpus: List[Any]) -> Tuple[Optional[Any], int]:
-        """(hart to run, most it may retire in this turn), or (None, 0) when
-        every hart waits for an interrupt. Wakes a hart whose interrupt is pending."""
+    def choose(self, cpus: List[Any]) -> Tuple[Optional[int], int]:
+        """Which hart runs next (its index, or None when every hart waits
+        for an interrupt) and how much of a turn it has; changes nothing."""
         n = len(cpus)
         if n == 1:
             cpu = cpus[0]
-            if cpu.halted:
-                if not cpu.interrupt_pending():
-                    return None, 0
-                cpu.halted = False
-            return cpu, 1 << 62
-        # (nothing changes while every hart waits: an idle machine may be
-        # asked any number of times, in recording and in replay alike)
+            if cpu.halted and not cpu.interrupt_pending():
+                return None, 0
+            return 0, 1 << 62
         for k in range(n + 1):
             i = (self.hart + k) % n
             cpu = cpus[i]
@@ -52,11 +48,26 @@ class TurnState:
                 continue            # its turn is over: the others first, then a new turn
             if cpu.halted and not cpu.interrupt_pending():
                 continue
-            cpu.halted = False
-            if k:
-                self.hart, self.left = i, TURN
-            return cpu, self.left
+            return i, self.left if k == 0 else TURN
         return None, 0
+
+    def commit(self, cpus: List[Any], index: int, room: int) -> Any:
+        """Make ``choose``'s choice: the hart's turn, the hart woken."""
+        if len(cpus) > 1:
+            self.hart, self.left = index, room
+        cpu = cpus[index]
+        cpu.halted = False          # (a pending interrupt wakes it, as the vCPU loop does)
+        return cpu
+
+    def pick(self, cpus: List[Any]) -> Tuple[Optional[Any], int]:
+        """(hart to run, most it may retire in this turn), or (None, 0) when
+        every hart waits for an interrupt. Nothing changes while every hart
+        waits: an idle machine may be asked any number of times, in recording
+        and in replay alike."""
+        index, room = self.choose(cpus)
+        if index is None:
+            return None, 0
+        return self.commit(cpus, index, room), room
 
     def ran(self, cpus: List[Any], cpu: Any, retired: int) -> None:
         if len(cpus) > 1:

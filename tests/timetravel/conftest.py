@@ -18,6 +18,12 @@ def stray_elf(build_firmware):
     return build_firmware([FIRMWARE / "stray.c"], opt="-O0", cflags=["-g"], name="stray")
 
 
+@pytest.fixture(scope="session")
+def two_harts_elf(build_firmware):
+    start = Path(__file__).resolve().parents[1] / "gdbstub" / "firmware" / "start.S"
+    return build_firmware([start, FIRMWARE / "two_harts.c"], runtime=False, opt="-O1", name="two_harts")
+
+
 def recording_command(elf, port, extra=()):
     """emud recording from the start, waiting for gdb on ``port``."""
     return [sys.executable, "-m", "tests.timetravel.recording_emud", "-M", "virt", "-bios", "none",
