@@ -109,6 +109,7 @@ class TimeTravel:
         self._rtc_saved: List[Tuple[Any, Callable[[], int]]] = []
         self._semihosting: List[Any] = []
         self._names: Dict[int, str] = {}
+        self._applying = False
 
     # -- starting and stopping -------------------------------------------------------------
     def start(self, shift: Optional[int]) -> None:
@@ -213,6 +214,13 @@ class TimeTravel:
         return "|".join(parts)
 
     def apply(self, state: Dict[str, Any]) -> None:
+        self._applying = True        # (a device reading the host clock as it loads: not the guest's read)
+        try:
+            self._apply(state)
+        finally:
+            self._applying = False
+
+    def _apply(self, state: Dict[str, Any]) -> None:
         m = self.m
         for cpu, cs in zip(m.cpus, state["cpus"]):
             cpu.load_state(cs)
@@ -298,6 +306,8 @@ class TimeTravel:
     def pulled(self, kind: str, source: Callable[[], Any]) -> Any:
         """A value from the host the guest asks for now: logged while
         recording, the logged one in replay."""
+        if self._applying:
+            return source()
         pos = self.position()
         if self.mode == "replay":
             try:

@@ -11,7 +11,7 @@ import trio
 from emud.chardev import open_chardev, parse_chardev
 from emud.debug import CONTINUE, ResumeAction
 from emud.netutil import free_port
-from tests.timetravel.conftest import EXAMPLES
+from tests.timetravel.conftest import EXAMPLES, FIRMWARE
 from tests.timetravel.harness import build, run_steps, state, straight_states
 
 
@@ -241,3 +241,25 @@ async def _reference_smp(path, steps):
             out[m.history_position()] = state(m)
         m.request_quit()
     return out
+
+
+async def test_host_clock_and_semihosting_reads_replay_as_they_were_read(build_firmware):
+    path = build_firmware([FIRMWARE / "host_inputs.c"], name="host_inputs")
+    kw = {"semihosting": {}}
+    m, serial = build(path, **kw)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)
+        m.record_start()
+        m.resume(None, CONTINUE)
+        with trio.fail_after(30):
+            stop = await m.wait_for_stop()
+        assert stop.reason == "exited"
+        recorded, output = state(m), bytes(serial.output)
+        recording = m.export_recording()
+        m.request_quit()
+    pulled = [e[1] for e in recording["log"]["pulled"]]
+    assert pulled.count("host-clock") >= 2 and pulled.count("semihosting") == 1   # (SYS_CLOCK is guest time)
+    await trio.sleep(1.1)               # the host's clock moves on; the replay's does not
+    replayed, replay_output, stop = await _replay(path, recording, **kw)
+    assert stop.reason == "exited"
+    assert replay_output == output and replayed == recorded
