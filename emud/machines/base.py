@@ -227,6 +227,8 @@ class Machine(DebugTarget):
     def _notify_change(self) -> None:
         old, self._changed = self._changed, trio.Event()
         old.set()
+        if self.timetravel is not None:
+            self._kick.set()     # (time travel's idle wait ends too: a seek may have moved the machine)
 
     async def _vcpu_loop(self, cpu) -> None:
         hart = cpu.hart_id
@@ -456,6 +458,8 @@ class Machine(DebugTarget):
         return self._state
 
     def resume(self, actions: Optional[Dict[int, ResumeAction]] = None, default: ResumeAction = CONTINUE) -> None:
+        if self._reversing:
+            raise DebugError("a reverse run is under way (stop it first)")
         if self._state == "exited":
             tt = self.timetravel
             if tt is None or tt.mode != "replay":

@@ -503,6 +503,7 @@ class TimeTravel:
                 cpu = cpus[0]
                 m._stop(StopEvent("history-end", cpu.hart_id, cpu.pc))
                 break
+            self.release_held_input()          # (at the present: what waited goes in now)
             cpu, room = self.turns.pick(cpus)
             if cpu is None:
                 await self._idle(pos)

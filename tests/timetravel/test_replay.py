@@ -263,3 +263,36 @@ async def test_host_clock_and_semihosting_reads_replay_as_they_were_read(build_f
     replayed, replay_output, stop = await _replay(path, recording, **kw)
     assert stop.reason == "exited"
     assert replay_output == output and replayed == recorded
+
+
+async def test_back_from_an_idle_guest_and_forward_again_waits_for_live_input():
+    """A guest asleep waiting for UART input: stop, step back, continue: the
+    replay reaches the present without showing its output again, then the
+    guest waits live, and takes the next input."""
+    m, serial = build(EXAMPLES / "uart-echo-rv32.elf")
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)
+        m.record_start()
+        m.resume(None, CONTINUE)
+        await trio.sleep(0.2)
+        serial.feed(b"ab")
+        with trio.fail_after(30):
+            while b"ab" not in serial.output:
+                await trio.sleep(0.01)
+        await trio.sleep(0.1)
+        m.request_stop()
+        await m.wait_for_stop()
+        present = m.history_position()
+        m.reverse_resume(ResumeAction("step", count=20))
+        await m.wait_for_stop()
+        assert m.record_info()["mode"] == "replay"
+        serial.feed(b"c")                       # held back while history replays
+        m.resume(None, CONTINUE)
+        await trio.sleep(0.3)
+        assert m.history_position() > present    # past the present, live: "c" went in
+        serial.feed(b"q")
+        with trio.fail_after(30):
+            stop = await m.wait_for_stop()
+        assert stop.reason == "exited"
+        assert bytes(serial.output).count(b"ab") == 1 and b"c" in bytes(serial.output).split(b"ab", 1)[1]
+        m.request_quit()
