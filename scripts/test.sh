@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
               gcc-arm-none-eabi picolibc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-              gdb-multiarch device-tree-compiler pypy3 pypy3-venv)
+              gdb-multiarch device-tree-compiler pypy3 pypy3-venv clang)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
