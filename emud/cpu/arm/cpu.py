@@ -158,7 +158,8 @@ class ArmCPU(CPUState):
     def mpu_changed(self) -> None:
         """The NVIC's MPU registers were written: the rules from the next TB on."""
         nvic = self.nvic
-        self.mpu = None if self.profile == V6M else MPU.config_for(nvic.mpu_ctrl, nvic.mpu_rbar, nvic.mpu_rasr)
+        # (Cortex-M0 has no regions, as QEMU's: its MPU_CTRL still turns the background fault on)
+        self.mpu = MPU.config_for(nvic.mpu_ctrl, nvic.mpu_rbar, nvic.mpu_rasr)
         self.exit_request = True
 
     def mpu_view(self, user: bool, negpri: bool) -> Optional[MPU.MpuView]:
