@@ -212,6 +212,8 @@ class ArmV7MNvic(Device):
         if not cpu.scs_user:
             return False
         cpu.scs_user = False
+        if cpu.privileged():
+            return False        # a mark left by an access that never came (a debugger stop between)
         return not (write and offset == 0xF00 and self.ccr & 2)
 
     def read(self, offset: int, size: int) -> int:
