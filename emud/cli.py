@@ -37,6 +37,9 @@ examples:
   gdb-multiarch fw.elf -ex 'target remote :1234'
   emud -kernel fw.elf -nographic -monitor tcp::4444,server,nowait -qmp unix:qmp.sock,server,nowait
   emud -kernel fw.elf -d in_asm,op,op_opt,out_asm -D tb.log      # follow each TB through the pipeline
+  emud -kernel fw.elf -nographic -s -S -record                   # gdb's reverse-continue, reverse-stepi
+  emud -kernel fw.elf -nographic -record file=run.rr             # record a run (CI) ...
+  emud -kernel fw.elf -nographic -replay file=run.rr -s -S       # ... and replay it exactly, with gdb
 
 exit status: the guest's exit code (sifive_test 0x5555 -> 0, (code<<16)|0x3333 -> code,
 semihosting SYS_EXIT), 1 for a usage or load error.
@@ -95,6 +98,7 @@ def build_machine(args):
     wiring = wire(args)
     if args.monitor_script and not os.path.isfile(args.monitor_script):
         raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
+    record, replay = _time_travel_options(args)
 
     image = None
     if args.kernel:
@@ -127,18 +131,98 @@ def build_machine(args):
         _mux_monitor(machine, serial)
     machine.serial = serial
     machine.attach_serial(serial)
+    images = []
     if image is not None:
         machine.load_image(image)
         machine.set_kernel(image.low_addr)
+        images.append(image)
     for ld in loaders:
         raw = load_raw(ld["file"], ld["addr"])
         machine.load_image(raw)
+        images.append(raw)
         if ld["cpu"] is not None:
             machine.start_hart_at(ld["cpu"], ld["addr"])
     machine.wiring = wiring
+    _start_time_travel(machine, args, images, record, replay)
     machine.guest_name = guest_name.guest      # QMP query-name
     machine.process_name = guest_name.process
     return machine, serial
+
+
+def _time_travel_options(args):
+    """-record / -replay, read and checked before anything is built (a
+    recording that could not be written at the end is refused now)."""
+    from . import option_values as ov
+    from .timetravel import record_file
+    if args.record is not None and args.replay is not None:
+        raise UsageError("-record and -replay cannot be used together (a replay keeps its own history: "
+                         "reverse execution works within it)")
+    record = ov.parse_record(args.record) if args.record is not None else None
+    replay = ov.parse_replay(args.replay) if args.replay is not None else None
+    if record is not None and record.file is not None:
+        try:
+            record_file.check_writable(record.file)
+        except OSError as e:
+            raise UsageError("-record file=%s: cannot write there: %s" % (record.file, e.strerror or e)) from None
+    if replay is not None and not os.path.isfile(replay):
+        raise UsageError("-replay file=%s: no such file" % replay)
+    return record, replay
+
+
+def _start_time_travel(machine, args, images, record, replay) -> None:
+    """-record: recording from the first instruction; -replay: the
+    recording read, checked against this run and put in place."""
+    from .debug import DebugError
+    from .timetravel import record_file
+    machine.record_setting = record
+    machine.replaying_file = replay
+    machine.images = images              # what a recording's file names as its program
+    if record is None and replay is None:
+        return
+    machine.run_options = record_file.run_options(args)
+    if record is not None:
+        try:
+            machine.record_start(record.size)
+        except DebugError as e:
+            raise UsageError("-record: %s" % e) from None
+        return
+    try:
+        recording = record_file.read(replay, machine, machine.run_options, images)
+    except record_file.RecordFileError as e:
+        raise UsageError("-replay file=%s: %s" % (replay, e)) from None
+    except OSError as e:
+        raise UsageError("-replay file=%s: %s" % (replay, e.strerror or e)) from None
+    try:
+        machine.start_replay(recording)
+    except DebugError as e:
+        raise UsageError("-replay file=%s: %s" % (replay, e)) from None
+    machine.stop_at_history_end = True
+
+
+def write_recording(machine) -> None:
+    """-record file=F: the recording, written (atomically) as emud ends;
+    problems are one line, the exit status stays the guest's."""
+    from .internal import report_internal_error, stderr_line
+    from .timetravel import record_file
+    setting = getattr(machine, "record_setting", None)
+    if setting is None or setting.file is None:
+        return
+    if machine.timetravel is None:
+        stderr_line("-record file=%s: recording was stopped (record stop): nothing written" % setting.file)
+        return
+    try:
+        recording = machine.export_recording()
+        meta = record_file.describe(machine, machine.run_options, machine.images, recording)
+        size = record_file.write(setting.file, meta, recording)
+    except OSError as e:
+        stderr_line("-record file=%s: cannot write: %s" % (setting.file, e.strerror or e))
+        return
+    except Exception as e:      # noqa: BLE001 -- a bug of ours must not hide the guest's exit status
+        stderr_line("-record file=%s: not written: internal error: %s"
+                    % (setting.file, report_internal_error("writing the recording", e)))
+        return
+    stderr_line("-record: instructions %d-%d written to %s (%d KiB)"
+                % (recording["begin"], recording["end"], setting.file, (size + 1023) // 1024))
 
 
 def _mux_monitor(machine, terminal) -> None:
@@ -193,6 +277,12 @@ async def _exit_when_guest_exits(machine, has_clients: bool) -> None:
             # give the gdb stub, the monitor and QMP a moment to tell their clients
             await trio.sleep(0.2 if has_clients else 0)
             machine.request_quit(event.exit_code or 0)
+            return
+        if event.reason == "history-end" and not has_clients and getattr(machine, "replaying_file", None):
+            # -replay with nobody to hand the machine to: the recording ended here (a quit, a signal)
+            sys.stderr.write("%s: -replay: the recording ends here (instruction %d)\n"
+                             % (PROG, machine.history_position()))
+            machine.request_quit(0)
             return
         await machine._changed.wait()
 
@@ -321,6 +411,7 @@ def _run(args, machine, serial, signals) -> int:
             _die(_user_message(user_errors[0]))
         raise
     finally:
+        write_recording(machine)
         log = getattr(machine.accel, "log", None)
         if log is not None:
             log.close()

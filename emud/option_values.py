@@ -56,14 +56,19 @@ def parse_size(text: str) -> int:
             raise OptionValueError("-m %s: memory hotplug (%s=) is not supported by virt" % (text, key))
         else:
             raise OptionValueError("-m %s: unknown option '%s'" % (text, key))
+    return _mib_size(size_text, "-m %s: invalid RAM size" % text)
+
+
+def _mib_size(text: str, error: str) -> int:
+    """'512M', '1G', '64k' -> bytes; a plain number is MiB."""
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    t = size_text.strip().lower().rstrip("b").rstrip("i")
+    t = text.strip().lower().rstrip("b").rstrip("i")
     try:
         if t and t[-1] in units:
             return int(float(t[:-1]) * units[t[-1]])
         return int(t) << 20
-    except ValueError:
-        raise OptionValueError("-m %s: invalid RAM size" % text) from None
+    except (ValueError, OverflowError):
+        raise OptionValueError(error) from None
 
 
 def parse_smp(text: str) -> int:
@@ -134,7 +139,8 @@ def parse_icount(text: str) -> Optional[Icount]:
         elif key == "align":
             align = _switch(where, key, value)
         elif key == "rr":
-            raise OptionValueError("%s: record/replay is not supported" % where)
+            raise OptionValueError("%s: emud records and replays with -record file=F and -replay file=F "
+                                   "(no rr=, rrfile=)" % where)
         else:
             raise OptionValueError("%s: unknown option '%s'" % (where, key))
     if align and not shift_given:
@@ -241,6 +247,48 @@ def parse_name(text: str) -> GuestName:
         else:
             raise OptionValueError("%s: Invalid parameter '%s'" % (where, key))
     return name
+
+
+@dataclass
+class Record:
+    """-record [size=SIZE][,file=FILE]: history's memory bound (None: the
+    default) and the file the recording is written to at the end (None: none)."""
+    size: Optional[int] = None
+    file: Optional[str] = None
+
+
+#: the least memory -record size= may give history
+MIN_RECORD_SIZE = 1 << 20
+
+
+def parse_record(text: str) -> Record:
+    where = "-record %s" % text if text else "-record"
+    setting = Record()
+    for key, value in _pairs(text, "-record"):
+        if key == "size":
+            setting.size = _mib_size(value, "%s: invalid size %r (e.g. size=512M)" % (where, value))
+            if setting.size < MIN_RECORD_SIZE:
+                raise OptionValueError("%s: size must be at least 1M" % where)
+        elif key == "file":
+            if not value:
+                raise OptionValueError("%s: file= needs a path" % where)
+            setting.file = value
+        else:
+            raise OptionValueError("%s: unknown option '%s' (size=SIZE, file=FILE)" % (where, key))
+    return setting
+
+
+def parse_replay(text: str) -> str:
+    """-replay file=FILE: the file."""
+    path = None
+    for key, value in _pairs(text, "-replay", implied="file"):
+        if key == "file" and value:
+            path = value
+        else:
+            raise OptionValueError("-replay %s: expected file=FILE" % text)
+    if path is None:
+        raise OptionValueError("-replay needs file=FILE")
+    return path
 
 
 def split_accel(text: str) -> str:

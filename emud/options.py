@@ -24,6 +24,7 @@ class Option(NamedTuple):
     metavar: Optional[str]      # None: a flag (no argument)
     help: str
     repeat: bool = False        # every occurrence kept, in order (else the last one wins)
+    optional_arg: bool = False  # the argument may be left out ("" then): taken when the next word is no option
 
 
 _FLAG = None
@@ -83,6 +84,14 @@ OPTIONS: Tuple[Option, ...] = (
     Option(("global",), "globals", "DRIVER.PROP=VALUE",
            "device property defaults: only for devices emud's virt leaves out (virtio-mmio...)", repeat=True),
     Option(("pidfile",), "pidfile", "FILE", "write emud's process id to FILE (removed at exit)"),
+    Option(("record",), "record", "[size=SIZE][,file=FILE]",
+           "time travel: record from the first instruction (guest time is the instruction count), so that gdb's "
+           "reverse-continue/reverse-stepi and the monitor's rewind work; size= bounds history's memory "
+           "(default 512M, the oldest history goes first); file= writes the recording to FILE when emud ends "
+           "(guest exit, quit, Ctrl-A x, SIGTERM/SIGINT)", optional_arg=True),
+    Option(("replay",), "replay", "file=FILE",
+           "replay a -record file=FILE recording from its start, exactly (same program and machine options "
+           "required); with -s -S gdb can attach and run backwards within it"),
     Option(("L",), "data_dir", "DIR", "accepted: firmware directory (emud loads no firmware)"),
 )
 
@@ -133,6 +142,8 @@ class OptionParser:
                 raise OptionError("%s: invalid option" % word)
             if opt.metavar is None:
                 value = True
+            elif opt.optional_arg and (i >= len(words) or words[i].startswith("-")):
+                value = ""
             else:
                 if i >= len(words):
                     raise OptionError("%s: requires an argument" % word)
