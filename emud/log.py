@@ -2,7 +2,10 @@
 
 Items: in_asm (guest code of each new TB), op (IR), op_opt (IR after the
 optimizer), out_asm (generated Python), exec (each TB executed), int (every
-trap and interrupt taken), nochain (turn TB chaining off; not a log stream).
+trap and interrupt taken), nochain (turn TB chaining off; not a log stream),
+guest_errors (the guest's invalid accesses, as QEMU's LOG_GUEST_ERROR: a
+device reports a bad register access through ``Device.guest_error``, the bus
+an access it refuses, both with QEMU 7.2's message texts).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ LOG_ITEMS = {
     "exec": "show each translated block as it executes",
     "int": "show traps and interrupts",
     "nochain": "do not chain translated blocks",
-    "guest_errors": "accepted for QEMU scripts (emud's devices log nothing under it yet)",
+    "guest_errors": "log when the guest OS does something invalid (eg accessing a non-existent register)",
 }
 
 

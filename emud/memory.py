@@ -9,7 +9,9 @@ the translator can emit an inline fast path for the main RAM; everything else
 
 Failures are values for the guest: an access to an unmapped address or of a
 width a device does not accept raises :class:`BusError`, which the CPU turns
-into the guest's access-fault trap.
+into the guest's access-fault trap. With ``-d guest_errors`` the bus also
+logs each such guest access as QEMU 7.2's memory_region_access_valid() does
+(see :meth:`AddressSpace.log_invalid_access`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ class BusError(Exception):
         self.size = size
         self.is_write = is_write
         self.reason = reason
+
+
+# QEMU 7.2's memory_region_access_valid() message (HWADDR_PRIX: upper case)
+_INVALID_ACCESS = "Invalid %s at addr 0x%X, size %d, region '%s', reason: %s\n"
 
 
 class Region:
@@ -112,6 +118,12 @@ class AddressSpace:
         # through the translator's fast path: the TB cache listens here to
         # invalidate code that was overwritten.
         self.ram_write_listeners: List[Callable[[int, int], None]] = []
+        # -d guest_errors: the -d/-D log (emud.log.Log) the machine wires in
+        self.guest_log = None
+        # QEMU's TARGET_PAGE_BITS for the guest (riscv: 12; M-profile Arm: 10):
+        # a refused access in a page that no one region covers whole is
+        # logged a second time, as QEMU's "subpage" container refuses it too
+        self.page_bits = 12
 
     # -- building --------------------------------------------------------------
     def map(self, base: int, region: Region, priority: int = 0) -> Region:
@@ -170,18 +182,24 @@ class AddressSpace:
     def read(self, addr: int, size: int) -> int:
         hit = self.find(addr)
         if hit is None:
+            if self.guest_log is not None:
+                self.log_invalid_access(addr, size, False)
             raise BusError(addr, size, False, "no device or memory mapped here")
         region, offset, left = hit
         if left < size:
             return self._split_read(addr, size)
         if region.kind == "io":
             if size not in region.access_sizes:
+                if self.guest_log is not None:
+                    self.log_invalid_access(addr, size, False)
                 raise BusError(addr, size, False, "%s does not accept %d-byte accesses" % (region.name, size))
         return region.read(offset, size)
 
     def write(self, addr: int, size: int, value: int) -> None:
         hit = self.find(addr)
         if hit is None:
+            if self.guest_log is not None:
+                self.log_invalid_access(addr, size, True)
             raise BusError(addr, size, True, "no device or memory mapped here")
         region, offset, left = hit
         if left < size:
@@ -189,6 +207,8 @@ class AddressSpace:
             return
         if region.kind == "io":
             if size not in region.access_sizes:
+                if self.guest_log is not None:
+                    self.log_invalid_access(addr, size, True)
                 raise BusError(addr, size, True, "%s does not accept %d-byte accesses" % (region.name, size))
             region.write(offset, size, value)
             return
@@ -196,6 +216,48 @@ class AddressSpace:
         if region.kind == "ram":
             for listener in self.ram_write_listeners:
                 listener(addr, size)
+
+    # -- -d guest_errors ---------------------------------------------------------------
+    def log_invalid_access(self, addr: int, size: int, is_write: bool) -> None:
+        """Log a guest access the bus refuses (unmapped, or of a width the
+        device does not accept) in QEMU 7.2's words, when guest_errors is on.
+
+        QEMU's memory_region_access_valid() names the region and the offset
+        in it: an unmapped address is an offset in its nameless
+        "unassigned" region, which refuses everything ("rejected"); a device
+        refuses a width outside its [min, max] ("invalid size"). When the
+        page holding ``addr`` is not covered whole by one region, QEMU
+        reaches it through a nameless "subpage" region, which then refuses
+        the access too, at the offset in the page: a second line."""
+        log = self.guest_log
+        if log is None or not log.enabled("guest_errors"):
+            return
+        what = "write" if is_write else "read"
+        hit = self.find(addr)
+        if hit is None:
+            lines = [_INVALID_ACCESS % (what, addr, size, "(null)", "rejected")]
+        else:
+            region, offset, _ = hit
+            sizes = region.access_sizes
+            name = getattr(getattr(region, "device", None), "region_name", None) or region.name
+            lines = [_INVALID_ACCESS % (what, offset, size, name,
+                                        "invalid size (min:%d max:%d)" % (min(sizes), max(sizes)))]
+        page = (1 << self.page_bits) - 1
+        if self._in_subpage(addr & ~page, (addr & ~page) + page + 1):
+            lines.append(_INVALID_ACCESS % (what, addr & page, size, "(null)", "rejected"))
+        log.write("".join(lines))
+
+    def _in_subpage(self, lo: int, hi: int) -> bool:
+        """Is [lo, hi) partly mapped, or mapped by more than one span?"""
+        i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+        spans = []
+        while i < len(self._spans) and self._spans[i].base < hi:
+            if self._spans[i].end > lo:
+                spans.append(self._spans[i])
+            i += 1
+        if not spans:
+            return False
+        return not (len(spans) == 1 and spans[0].base <= lo and spans[0].end >= hi)
 
     def _split_read(self, addr: int, size: int) -> int:
         value = 0

@@ -46,12 +46,29 @@ class Device:
 
     ``state_fields`` names the attributes that make up the device's state for
     snapshots; the default :meth:`save_state`/:meth:`load_state` copy them.
+
+    A bad register access is reported with :meth:`guest_error`, in QEMU's
+    words; ``region_name`` is the name QEMU gives the device's MemoryRegion,
+    which the bus's messages about refused accesses quote.
     """
 
     name = "device"
     size = 0x1000
     access_sizes: Tuple[int, ...] = (1, 2, 4, 8)
     state_fields: Tuple[str, ...] = ()
+    region_name: Optional[str] = None     # None: the name the machine maps it under
+    # the -d/-D log (emud.log.Log), wired in by the machine; None: not logging
+    guest_log: Any = None
+
+    def guest_error(self, fmt: str, *args: Any) -> None:
+        """QEMU's ``qemu_log_mask(LOG_GUEST_ERROR, fmt, args)``: ``fmt % args``
+        goes to the log while its guest_errors item is on (``-d``, or the
+        monitor's ``log`` later), with QEMU's text, newline and all (some of
+        QEMU's messages have none). Only error paths call this, and nothing
+        is formatted while the item is off."""
+        log = self.guest_log
+        if log is not None and log.enabled("guest_errors"):
+            log.write(fmt % args)
 
     def read(self, offset: int, size: int) -> int:
         return 0
