@@ -14,6 +14,14 @@ either raises MTIP at once (compare value already reached) or lowers it and
 arms a clock timer for the guest instant the compare value is reached. Reset
 writes mtime=0, so mtimecmp=0 makes MTIP pending straight away (mip=0x80 at
 reset, as QEMU shows).
+
+-d guest_errors: QEMU 7.2's MTIMER logs (LOG_GUEST_ERROR) an 8-byte write to
+the high word of mtimecmp or of mtime ("aclint-mtimer: invalid timecmp_hi
+write: %08x", "aclint-mtimer: invalid time_hi write: %08x", with no newline);
+QEMU's CPU never makes one (it splits a misaligned store into bytes, which
+the bus refuses), emud's can. Both devices also log an access for a hart that
+does not exist, which cannot happen on virt; the registers they do not have
+are LOG_UNIMP (QEMU's -d unimp, not an emud item), so no other message.
 """
 from __future__ import annotations
 
@@ -36,6 +44,7 @@ class AclintSwi(Device):
     """MSWI: one ``msip`` word per hart; bit 0 drives the hart's MSIP (mip bit 3)."""
 
     name = "aclint-swi"
+    region_name = "riscv.aclint.swi"
     size = SWI_SIZE
     access_sizes = (4,)
 
@@ -85,6 +94,7 @@ class AclintSswi(Device):
     in hardware."""
 
     name = "aclint-sswi"
+    region_name = "riscv.aclint.swi"
     size = SWI_SIZE
     access_sizes = (4,)
 
@@ -107,6 +117,7 @@ class AclintMtimer(Device):
     """MTIMER: ``mtime`` and one ``mtimecmp`` per hart; drives MTIP (mip bit 7)."""
 
     name = "aclint-mtimer"
+    region_name = "riscv.aclint.mtimer"
     size = MTIMER_SIZE
     access_sizes = (4, 8)
 
@@ -185,9 +196,12 @@ class AclintMtimer(Device):
             cur = self.timecmp[hart]
             if offset & 7 == 0:
                 self._write_timecmp(hart, (cur & ~0xFFFFFFFF) | value if size == 4 else value)
-            elif offset & 7 == 4 and size == 4:
-                self._write_timecmp(hart, (value << 32) | (cur & 0xFFFFFFFF))
-            # other offsets and 8-byte writes to the high half: ignored, as QEMU
+            elif offset & 7 == 4:
+                if size == 4:
+                    self._write_timecmp(hart, (value << 32) | (cur & 0xFFFFFFFF))
+                else:
+                    self.guest_error("aclint-mtimer: invalid timecmp_hi write: %08x", offset)
+            # other offsets: ignored, as QEMU (LOG_UNIMP)
             return
         if offset == self.time_base or offset == self.time_base + 4:
             rtc = self.read_time()
@@ -195,6 +209,8 @@ class AclintMtimer(Device):
                 self._set_time((rtc & ~0xFFFFFFFF) | value if size == 4 else value)
             elif size == 4:
                 self._set_time((value << 32) | (rtc & 0xFFFFFFFF))
+            else:
+                self.guest_error("aclint-mtimer: invalid time_hi write: %08x", offset)
 
     def reset(self) -> None:
         # ACLINT spec: mtime clears on reset (QEMU writes mtime=0); mtimecmp

@@ -22,7 +22,12 @@ a source at complete (and any source whose line is high then).
 
 Priorities: QEMU 7.2 maps source 1's priority at +4 (source 0 has none and
 reads 0); the word for "source 96" at +0x180 stores a value but there is no
-such source (riscv,ndev = 96, 96 sources counting 0).
+such source (riscv,ndev = 96, 96 sources counting 0). The pending words span
+num_sources / 8 bytes in QEMU 7.2 (12 with 96 sources: +0x100c is no register).
+
+-d guest_errors: an access to no register logs QEMU 7.2's messages
+("sifive_plic_read: Invalid register read 0x...", and for writes the
+register write, pending write, enable write and context write ones).
 """
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ def parse_hart_config(config: str) -> List[Tuple[int, str]]:
 
 class Plic(Device):
     name = "plic"
+    region_name = "riscv.sifive.plic"
     access_sizes = (4,)
     state_fields = ("source_priority", "target_priority", "pending", "claimed", "enable", "levels",
                     "repend")
@@ -138,21 +144,22 @@ class Plic(Device):
     def read(self, offset: int, size: int) -> int:
         if PRIORITY_BASE + 4 <= offset < PRIORITY_BASE + 4 + 4 * self.num_sources:
             return self.source_priority[(offset - PRIORITY_BASE) >> 2]
-        if PENDING_BASE <= offset < PENDING_BASE + ((self.num_sources + 31) >> 3):
-            word = (offset - PENDING_BASE) >> 2
-            return self.pending[word] if word < self.words else 0
+        if PENDING_BASE <= offset < PENDING_BASE + (self.num_sources >> 3):
+            return self.pending[(offset - PENDING_BASE) >> 2]
         n = len(self.contexts)
         if ENABLE_BASE <= offset < ENABLE_BASE + n * ENABLE_STRIDE:
             ctx = (offset - ENABLE_BASE) // ENABLE_STRIDE
             word = (offset & (ENABLE_STRIDE - 1)) >> 2
-            return self.enable[ctx * self.words + word] if word < self.words else 0
-        if CONTEXT_BASE <= offset < CONTEXT_BASE + n * CONTEXT_STRIDE:
+            if word < self.words:
+                return self.enable[ctx * self.words + word]
+        elif CONTEXT_BASE <= offset < CONTEXT_BASE + n * CONTEXT_STRIDE:
             ctx = (offset - CONTEXT_BASE) // CONTEXT_STRIDE
             reg = offset & (CONTEXT_STRIDE - 1)
             if reg == 0:
                 return self.target_priority[ctx]
             if reg == 4:
                 return self.claim(ctx)
+        self.guest_error("sifive_plic_read: Invalid register read 0x%x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -163,8 +170,10 @@ class Plic(Device):
                 self.source_priority[(offset - PRIORITY_BASE) >> 2] = prio
                 self._update()
             return
-        if PENDING_BASE <= offset < PENDING_BASE + ((self.num_sources + 31) >> 3):
-            return      # pending bits are read-only
+        if PENDING_BASE <= offset < PENDING_BASE + (self.num_sources >> 3):
+            # pending bits are read-only (QEMU's message has no newline)
+            self.guest_error("sifive_plic_write: invalid pending write: 0x%x", offset)
+            return
         n = len(self.contexts)
         if ENABLE_BASE <= offset < ENABLE_BASE + n * ENABLE_STRIDE:
             ctx = (offset - ENABLE_BASE) // ENABLE_STRIDE
@@ -174,6 +183,8 @@ class Plic(Device):
                 # QEMU re-evaluates only on the next event; we do it now,
                 # which can only make an interrupt visible sooner
                 self._update()
+            else:
+                self.guest_error("sifive_plic_write: Invalid enable write 0x%x\n", offset)
             return
         if CONTEXT_BASE <= offset < CONTEXT_BASE + n * CONTEXT_STRIDE:
             ctx = (offset - CONTEXT_BASE) // CONTEXT_STRIDE
@@ -185,6 +196,10 @@ class Plic(Device):
                     self._update()
             elif reg == 4:
                 self.complete(ctx, value)
+            else:
+                self.guest_error("sifive_plic_write: Invalid context write 0x%x\n", offset)
+            return
+        self.guest_error("sifive_plic_write: Invalid register write 0x%x\n", offset)
 
     def claim(self, ctx: int) -> int:
         irq = self._best(ctx)

@@ -5,7 +5,9 @@ the emulation. A write to offset 0 of
   (code << 16) | 0x3333  -> fail: ``on_exit(code)``
   0x7777                 -> ``on_reset()`` (system reset request)
 
-Anything else is ignored. Reads return 0. 2- and 4-byte accesses only.
+Anything else is ignored, and logged under -d guest_errors as QEMU 7.2 logs
+it ("sifive_test_write: write: addr=0x4 val=0x0000000000001234"). Reads
+return 0. 2- and 4-byte accesses only.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ FINISHER_RESET = 0x7777
 
 class SifiveTest(Device):
     name = "sifive_test"
+    region_name = "riscv.sifive.test"
     size = 0x1000
     access_sizes = (2, 4)
 
@@ -34,18 +37,21 @@ class SifiveTest(Device):
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
-        if offset != 0:
-            return
-        status = value & 0xFFFF
-        code = (value >> 16) & 0xFFFF
-        if status == FINISHER_FAIL:
-            self._exit(code)
-        elif status == FINISHER_PASS:
-            self._exit(0)
-        elif status == FINISHER_RESET:
-            self.last_status = status
-            if self.on_reset is not None:
-                self.on_reset()
+        if offset == 0:
+            status = value & 0xFFFF
+            code = (value >> 16) & 0xFFFF
+            if status == FINISHER_FAIL:
+                self._exit(code)
+                return
+            if status == FINISHER_PASS:
+                self._exit(0)
+                return
+            if status == FINISHER_RESET:
+                self.last_status = status
+                if self.on_reset is not None:
+                    self.on_reset()
+                return
+        self.guest_error("sifive_test_write: write: addr=0x%x val=0x%016x\n", offset, value)
 
     def _exit(self, code: int) -> None:
         self.last_status = code
