@@ -119,10 +119,11 @@ class Api:
 
     @_op
     def run_until(self, pc: Any = None, uart: Optional[str] = None, insns: Optional[int] = None, trap: bool = False,
-                  exit: bool = False, timeout: Optional[float] = None) -> Op:
+                  exit: bool = False, timeout: Optional[float] = None, reverse: bool = False) -> Op:
         """Run until ONE condition: pc (address or symbol), uart (regex),
         insns (count), trap or exit. The result's "condition" says which
-        fired ("timeout" when the timeout expired first)."""
+        fired ("timeout" when the timeout expired first). ``reverse=True``
+        (recording): backwards to pc, or insns instructions back."""
         conds = [(k, v) for k, v in (("pc", pc), ("uart", uart), ("insns", insns)) if v is not None]
         conds += [(k, None) for k, v in (("trap", trap), ("exit", exit)) if v]
         if len(conds) != 1:
@@ -131,7 +132,46 @@ class Api:
         if kind == "uart":
             value = "/%s/" % value
         cond = kind if value is None else "%s %s" % (kind, value)
-        return "emud-run-until", _drop_none(condition=cond, timeout=timeout), None
+        return "emud-run-until", _drop_none(condition=cond, timeout=timeout, reverse=reverse or None), None
+
+    # -- time travel (recording: history to go back in) --
+    @_op
+    def record_start(self, size: Any = None) -> Op:
+        """Start recording here; ``size`` bounds history's memory ("512M", or bytes). The record info."""
+        if isinstance(size, int) and not isinstance(size, bool):
+            size = "%dk" % -(-size // 1024)
+        return "emud-record-start", _drop_none(size=size), None
+
+    @_op
+    def record_stop(self) -> Op:
+        """Stop recording and forget history."""
+        return "emud-record-stop", {}, None
+
+    @_op
+    def record_info(self) -> Op:
+        """{"mode", "position", "begin", "end", "instructions", "span_ns", "checkpoints", "bytes", "limit", ...}
+        ({"mode": "off"} when not recording)."""
+        return "emud-query-record", {}, None
+
+    @_op
+    def rewind(self, count: int = 1) -> Op:
+        """Go back ``count`` instructions (all harts); {"position", "pc", ...}."""
+        return "emud-rewind", {"count": count}, None
+
+    @_op
+    def seek(self, icount: int) -> Op:
+        """Go to instruction count ``icount`` within history."""
+        return "emud-seek", {"icount": icount}, None
+
+    @_op
+    def reverse_continue(self, timeout: Optional[float] = None) -> Op:
+        """Back to the last breakpoint or watchpoint hit; the result's "stop" says why it stopped."""
+        return "emud-reverse-continue", _drop_none(timeout=timeout), None
+
+    @_op
+    def reverse_step(self, count: int = 1) -> Op:
+        """Back ``count`` instructions of the current hart."""
+        return "emud-reverse-step", {"count": count}, None
 
     @_op
     def break_at(self, where: Any) -> Op:

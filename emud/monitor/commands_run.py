@@ -84,12 +84,18 @@ def register(reg: Registry) -> None:
         result["insn"] = disassemble_one(session, result["pc"])
         return result
 
-    @reg.command("run until", ConditionArg("condition"), Option("timeout", Float("seconds")), group="run",
+    @reg.command("run until", ConditionArg("condition"), Option("timeout", Float("seconds")),
+                 Flag("reverse", "reverse", help="backwards in recorded history (pc and insns)"), group="run",
                  aliases=("until",))
-    async def run_until_(session: Any, condition: Condition, timeout: Optional[float]) -> Dict[str, Any]:
+    async def run_until_(session: Any, condition: Condition, timeout: Optional[float], reverse: bool) -> Dict[str, Any]:
         """Run until pc ADDR|SYMBOL, uart /REGEX/, insns N, trap or exit (timeout T: stop after T seconds).
-        The reply says which condition fired."""
-        result = await run_until(session, [condition], timeout=timeout)
+        The reply says which condition fired. With `reverse` (while recording): back to the last time
+        pc ADDR was about to run, or N instructions back."""
+        if reverse:
+            from emud.monitor.commands_timetravel import run_until_reverse
+            result = await run_until_reverse(session, condition, timeout)
+        else:
+            result = await run_until(session, [condition], timeout=timeout)
         result["insn"] = disassemble_one(session, result["pc"])
         return result
 

@@ -132,7 +132,7 @@ def run_result(data: Dict[str, Any]) -> str:
         head = "condition %s fired: stopped at %s" % (cond, where)
     else:
         head = _stop_line(data["stop"]) if data.get("stop") else "stopped at %s" % where
-    lines = [head, "icount %d (+%d)" % (data["icount"], data["retired"])]
+    lines = [head, "icount %d (%+d)" % (data["icount"], data["retired"])]
     if data.get("insn"):
         lines.append(insn_line(data["insn"]).rstrip())
     return "\n".join(lines) + "\n"
@@ -269,6 +269,59 @@ def gdbserver(data: Dict[str, Any]) -> str:
     return "%s\n" % data["message"]
 
 
+def record_info(data: Dict[str, Any]) -> str:
+    """`info record`, `record start`."""
+    if data.get("mode") == "off":
+        return "mode: off (record start begins recording)\n"
+    span = data["span_ns"]
+    shift = data.get("icount_shift")
+    lines = ["mode: %s" % data["mode"], "position: %d" % data["position"],
+             "history: %d-%d (%d instructions, %s of guest time)"
+             % (data["begin"], data["end"], data["instructions"], _ns(span)),
+             "checkpoints: %d (every %d instructions)" % (data["checkpoints"], data["interval"]),
+             "memory: %s (limit: %s)" % (_bytes(data["bytes"]), _bytes(data["limit"])),
+             "inputs: %d" % data["inputs"]]
+    if shift is not None:
+        lines.append("guest time: %d ns per instruction (-icount shift=%d)" % (1 << shift, shift))
+    if data.get("diverged"):
+        lines.append("diverged: %s" % data["diverged"])
+    return "\n".join(lines) + "\n"
+
+
+def _ns(ns: int) -> str:
+    for unit, scale in (("s", 10 ** 9), ("ms", 10 ** 6), ("us", 10 ** 3)):
+        if ns >= scale:
+            return "%.3f %s" % (ns / scale, unit)
+    return "%d ns" % ns
+
+
+def _bytes(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            value = n / (1 << shift)
+            return ("%d %s" if value == int(value) else "%.1f %s") % (value, unit)
+    return "%d bytes" % n
+
+
+def position(data: Dict[str, Any]) -> str:
+    """`rewind`, `replay seek`: where the machine is now."""
+    return "position %d: hart %d at %s, icount %d\n" % (data["position"], data["hart"], _where(data["pc"], data.get("symbol")),
+                                                       data["icount"])
+
+
+def reverse_result(data: Dict[str, Any]) -> str:
+    """`reverse-continue`, `reverse-step`."""
+    stop = data["stop"]
+    if stop.get("reason") == "history-begin":
+        head = "no more reverse-execution history: at the start of history, %s hart %d" % (
+            _where(stop["pc"], stop.get("symbol")), stop["hart"])
+    elif data.get("timeout") is not None:
+        head = "timeout after %gs: back where it started, %s" % (data["timeout"], _where(data["pc"], data.get("symbol")))
+    else:
+        head = _stop_line(stop) + " (reverse)"
+    return "%s\nposition %d (%+d)\n" % (head, data["position"], data["moved"])
+
+
 RENDERERS: Dict[str, Callable[[Any], str]] = {
     "help": help_,
     "info registers": registers,
@@ -304,4 +357,11 @@ RENDERERS: Dict[str, Callable[[Any], str]] = {
     "delvm": lambda d: "deleted snapshot %s\n" % d["deleted"],
     "info snapshots": snapshots,
     "gdbserver": gdbserver,
+    "record start": record_info,
+    "info record": record_info,
+    "record stop": lambda d: "recording stopped at position %d; history forgotten\n" % d["position"],
+    "rewind": position,
+    "replay seek": position,
+    "reverse-continue": reverse_result,
+    "reverse-step": reverse_result,
 }

@@ -464,9 +464,12 @@ def _check_log(log: Any, machine: Any, initial: Dict[str, Any], begin: int, end:
                     _int(data[2], where, -(1 << 63), MAX_INT)
                 elif kind == "mem":
                     _list(data, where, 2)
-                    _int(data[0], where)
+                    addr = _int(data[0], where)
                     if not isinstance(data[1], bytes):
                         raise _bad(where, "not bytes")
+                    if not any(r.start <= addr and addr + len(data[1]) <= r.start + r.size
+                               for r in machine.memory_map()):
+                        raise _bad(where, "a write outside this machine's memory")
                 elif kind == "reset":
                     _list(data, where, 0)
                 elif kind == "snapshot":

@@ -221,6 +221,7 @@ def test_hostile_files_are_refused(recorded, tmp_path):
     (["log", "pushed"], [[5, "serial", [9, {"b": [1, 0, []]}]]], "log.pushed[0] (uart): not a number in range"),
     (["log", "pushed"], [[5, "reg", [0, "nosuch", 1]]], "no such hart or register"),
     (["log", "pushed"], [[9999, "reset", []]], "log.pushed[0]: not a number in range"),
+    (["log", "pushed"], [[5, "mem", [0x20000000, {"b": [4, 0, []]}]]], "a write outside this machine's memory"),
     (["log", "pulled"], [[5, "host-clock", "now"]], "log.pulled[0]: not a number"),
     (["log", "pulled"], [[5, "semihosting", {"d": {"op": 1}}]], "missing 'result'"),
     (["initial", "cpus"], [], "initial state does not fit this machine"),
