@@ -241,6 +241,10 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["timetravel"]:      # python -m emud.bench timetravel: emud/bench_timetravel.py
+        from .bench_timetravel import main as timetravel_main
+        return timetravel_main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m emud.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("workloads", nargs="*", default=[], metavar="NAME",
                    help="workloads to run (%s; default: all)" % ", ".join(WORKLOADS))
