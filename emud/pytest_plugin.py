@@ -16,6 +16,11 @@ Options: ``args=[...]`` (extra emud flags, e.g. ``["-icount", "shift=0"]``),
 ``freeze=False`` (start running), ``python=`` (the interpreter, default
 ``$EMUD_PYTHON`` or this one), ``timeout=`` (seconds to wait for QMP).
 
+``pytest --emud-record-failures DIR`` records every machine the fixture
+starts (``-record``) and keeps the recordings of the tests that fail in DIR
+(``<test name>-<n>.rr``, named in the test's report), for replaying the very
+run at a desk: ``emud -kernel fw.elf -replay file=DIR/...rr -s -S``.
+
 Enabled with ``-p emud.pytest_plugin`` or the ``pytest11`` entry point
 ``emud = "emud.pytest_plugin"``.
 """
@@ -149,14 +154,32 @@ class EmudProcess(EmudRun):
         return code
 
 
+def pytest_addoption(parser: Any) -> None:
+    parser.getgroup("emud").addoption(
+        "--emud-record-failures", metavar="DIR", default=None,
+        help="record every emud_machine run (-record) and keep the recordings of failed tests in DIR")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.emud_failed = report.failed       # (the fixture's teardown reads it)
+
+
 @pytest.fixture
-def emud_machine() -> Iterator[Any]:
+def emud_machine(request: Any) -> Iterator[Any]:
     """``emud_machine(kernel, args=(), freeze=True) -> emud.client.Machine``
     (with ``.process`` the :class:`EmudProcess` and ``.serial_output()``)."""
     started: List[EmudProcess] = []
+    keep_dir = request.config.getoption("--emud-record-failures", None)
+    record_dir = tempfile.mkdtemp(prefix="emud-record-") if keep_dir else None
 
     def start(kernel: Any, args: Sequence[str] = (), freeze: bool = True, python: Optional[str] = None,
               timeout: float = 30.0) -> Machine:
+        if record_dir is not None:
+            args = list(args) + ["-record", "file=%s" % os.path.join(record_dir, "%d.rr" % len(started))]
         proc = EmudProcess(str(kernel), args, freeze, python, timeout)
         started.append(proc)
         m = proc.machine
@@ -166,4 +189,24 @@ def emud_machine() -> Iterator[Any]:
 
     yield start
     for proc in started:
-        proc.close()
+        proc.close()            # (emud writes its recording as it ends)
+    if record_dir is not None:
+        if getattr(request.node, "emud_failed", False):
+            _keep_recordings(request.node, record_dir, keep_dir, len(started))
+        shutil.rmtree(record_dir, ignore_errors=True)
+
+
+def _keep_recordings(node: Any, record_dir: str, keep_dir: str, count: int) -> None:
+    os.makedirs(keep_dir, exist_ok=True)
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in node.name)
+    kept = []
+    for i in range(count):
+        source = os.path.join(record_dir, "%d.rr" % i)
+        if os.path.exists(source):
+            target = os.path.join(keep_dir, "%s-%d.rr" % (stem, i))
+            shutil.move(source, target)
+            kept.append(target)
+    if kept:
+        node.add_report_section("teardown", "emud recordings", "\n".join(
+            "%s  (replay: emud -kernel ... -replay file=%s -s -S)" % (k, k) for k in kept))
+        node.user_properties.append(("emud_recordings", kept))

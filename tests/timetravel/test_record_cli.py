@@ -236,3 +236,25 @@ def test_cortex_m_systick_records_and_replays(tmp_path):
     other = emud(["-M", "lm3s6965evb", "-cpu", "cortex-m3", "-nographic", "-semihosting", "-kernel",
                   EXAMPLES / "cortexm-systick-lm3s6965evb.elf", "-replay", "file=%s" % rr])
     assert other.returncode == 1 and b"recorded with -M mps2-an385, this run has -M lm3s6965evb" in other.stderr
+
+
+def test_pytest_keeps_the_recording_of_a_failed_test(tmp_path):
+    """pytest --emud-record-failures DIR: the failing test's run is in DIR
+    and replays; the passing test leaves nothing."""
+    (tmp_path / "test_fw.py").write_text(
+        "KERNEL = %r\n"
+        "def test_passes(emud_machine):\n"
+        "    assert emud_machine(KERNEL).run_until(exit=True)['condition'] == 'exit'\n"
+        "def test_fails(emud_machine):\n"
+        "    m = emud_machine(KERNEL)\n"
+        "    m.run_until(exit=True)\n"
+        "    assert m.serial_output() == b'tock'\n" % str(TIMER))
+    kept = tmp_path / "kept"
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "--emud-record-failures", str(kept), str(tmp_path / "test_fw.py")],
+                       capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert "1 failed, 1 passed" in r.stdout, r.stdout + r.stderr
+    assert sorted(p.name for p in kept.iterdir()) == ["test_fails-0.rr"]
+    assert "emud recordings" in r.stdout and str(kept / "test_fails-0.rr") in r.stdout
+    replay = emud(["-kernel", TIMER, "-nographic", "-replay", "file=%s" % (kept / "test_fails-0.rr")])
+    assert replay.returncode == 0 and b"timer: done" in replay.stdout
