@@ -137,7 +137,7 @@ class Breakpoint:
 class Event:
     """A machine event for QMP and other subscribers."""
 
-    name: str                      # "STOP", "RESUME", "BREAKPOINT", "WATCHPOINT", "TRAP", "UART", "SHUTDOWN", "TB_FLUSH", "RESET"
+    name: str                      # "STOP", "RESUME", "BREAKPOINT", "WATCHPOINT", "TRAP", "UART", "SHUTDOWN", "TB_FLUSH", "RESET", "HISTORY" (emud/timetravel)
     data: Dict[str, Any] = field(default_factory=dict)
     timestamp: float = field(default_factory=time.time)
     icount: int = 0

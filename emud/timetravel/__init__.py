@@ -17,10 +17,16 @@ emud/debug.py for what each does) with the parts here, one job each:
 * measure.py: what recording costs, and how fast reverse execution answers.
 
 Events: ``HISTORY`` with data {"what": "record-start" | "record-stop" |
-"begin" (a reverse run reached the start of history) | "present" (a replay
-reached the present) | "divergence" (with "pc", "detail") | "truncated" (a
-write in the past made it the present) | "trimmed" (the size limit let the
-oldest history go), "position": ...}; the event's icount is the machine's.
+"replay-start" (start_replay; with "end") | "begin" (a reverse run reached
+the start of history) | "present" (a replay reached the present) |
+"divergence" (with "pc", "detail") | "truncated" (an input in the past made
+it the present; with "end") | "trimmed" (the size limit let the oldest
+history go; with "begin"), "position": ...}; the event's icount is the
+machine's instruction count.
+
+While recording, gdb's single steps take pending interrupts as free runs do
+(QEMU's stub offers only SSTEP_ENABLE in replay mode, for the same reason):
+a step is done when its hart retired an instruction.
 """
 from __future__ import annotations
 
