@@ -369,19 +369,14 @@ class TBEngine:
         i = bisect_right(self._win_starts, addr) - 1
         return i if i >= 0 and addr < self._win_ends[i] else -1
 
-    def _hint(self, pc: int, addr: int) -> bool:
-        """An access of the instruction at ``pc`` reached ``addr`` through the
-        slow path: remember its window. True when compiled code at ``pc``
-        does not try that window: the caller then invalidates it (once per
-        window and pc), to be translated again with it."""
-        i = self._window_at(addr)
-        if i < 0:
-            return False
+    def _hint(self, pc: int, i: int) -> bool:
+        """An access of the instruction at ``pc`` reached window ``i`` (of the
+        base-ordered tables) for the first time, through the slow path:
+        remember it. True when compiled code at ``pc`` does not try that
+        window: the caller then invalidates it (once per window and pc), to be
+        translated again with it."""
         bit = self._win_bits[i]
-        seen = self.access_windows.get(pc, 0)
-        if seen & bit:
-            return False
-        self.access_windows[pc] = seen | bit
+        self.access_windows[pc] = self.access_windows.get(pc, 0) | bit
         pcs = self._win_pcs
         pcs[i] += 1
         top = max(pcs)
@@ -877,9 +872,13 @@ class TBEngine:
     # -- slow paths called from generated code ----------------------------------------------------
     def ld_slow(self, cpu, addr: int, size: int, signed: bool, kind: str, pc: int) -> int:
         addr &= self.mask
-        if self._win_starts and self._hint(pc, addr):
-            # (the running code goes on: it is only slower than the next)
-            self.invalidate(pc, 1)
+        starts = self._win_starts
+        if starts:
+            i = bisect_right(starts, addr) - 1
+            if i >= 0 and addr < self._win_ends[i] and not self.access_windows.get(pc, 0) & self._win_bits[i] \
+                    and self._hint(pc, i):
+                # (the running code goes on: it is only slower than the next)
+                self.invalidate(pc, 1)
         guard = cpu.data_guard
         if guard is not None:
             guard(cpu, addr, size, kind, pc)
@@ -898,29 +897,30 @@ class TBEngine:
 
     def st_slow(self, cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
         addr &= self.mask
-        if self._win_starts and self._hint(pc, addr):
+        starts = self._win_starts
+        stale = False
+        if starts:
+            i = bisect_right(starts, addr) - 1
+            stale = i >= 0 and addr < self._win_ends[i] and not self.access_windows.get(pc, 0) & self._win_bits[i] \
+                and self._hint(pc, i)
+        try:
+            guard = cpu.data_guard
+            if guard is not None:
+                guard(cpu, addr, size, kind, pc)
+            if self.watchpoints:
+                self._check_watch(cpu, addr, size, kind, pc)
             try:
-                self._store(cpu, addr, value, size, kind, pc)
-            finally:
+                self.bus.write(addr, size, value & ((1 << (8 * size)) - 1))
+            except BusError:
+                trap = cpu.mem_fault(kind, addr, pc, False)
+                if trap is not None:
+                    raise trap from None
+        finally:
+            if stale:
                 # after the write, whose check for overwritten code must still see this TB
                 self.invalidate(pc, 1)
-        else:
-            self._store(cpu, addr, value, size, kind, pc)
         if cpu.exit_request:
             raise ExitRequest(pc)
-
-    def _store(self, cpu, addr: int, value: int, size: int, kind: str, pc: int) -> None:
-        guard = cpu.data_guard
-        if guard is not None:
-            guard(cpu, addr, size, kind, pc)
-        if self.watchpoints:
-            self._check_watch(cpu, addr, size, kind, pc)
-        try:
-            self.bus.write(addr, size, value & ((1 << (8 * size)) - 1))
-        except BusError:
-            trap = cpu.mem_fault(kind, addr, pc, False)
-            if trap is not None:
-                raise trap from None
 
     def _check_watch(self, cpu, addr: int, size: int, kind: str, pc: int) -> None:
         """Stop before the access of the instruction at ``pc`` if a watchpoint
