@@ -244,9 +244,9 @@ def test_pytest_keeps_the_recording_of_a_failed_test(tmp_path):
     (tmp_path / "test_fw.py").write_text(
         "KERNEL = %r\n"
         "def test_passes(emud_machine):\n"
-        "    assert emud_machine(KERNEL).run_until(exit=True)['condition'] == 'exit'\n"
+        "    assert emud_machine(KERNEL, args=['-no-shutdown']).run_until(exit=True)['condition'] == 'exit'\n"
         "def test_fails(emud_machine):\n"
-        "    m = emud_machine(KERNEL)\n"
+        "    m = emud_machine(KERNEL, args=['-no-shutdown'])\n"
         "    m.run_until(exit=True)\n"
         "    assert m.serial_output() == b'tock'\n" % str(TIMER))
     kept = tmp_path / "kept"
