@@ -89,20 +89,16 @@ class TcgAccelerator(Accelerator):
     def _take_dirty(engine) -> Set[int]:
         """TBEngine.take_dirty_chunks, re-protecting only the chunks that were
         written: only a logged write clears a chunk's CHUNK_CLEAN bit, so the
-        result is the same, without rewriting the whole code-chunk map (one
+        result is the same, without rewriting every region's chunk map (one
         byte per 128 bytes of RAM: 1 MiB with 128 MiB, ~10 ms on PyPy, whose
         bytearray.translate is slow, at every checkpoint)."""
         if engine.dirty_chunks is None:
             raise RuntimeError("dirty logging is off")
         taken, engine.dirty_chunks = engine.dirty_chunks, set()
-        if engine.ram_base is not None:
-            cp = engine.code_pages
-            base = engine.ram_base >> CHUNK_SHIFT
-            size = len(cp)
-            for chunk in taken:
-                idx = chunk - base
-                if 0 <= idx < size:
-                    cp[idx] |= CHUNK_CLEAN
+        size = 1 << CHUNK_SHIFT
+        for chunk in taken:
+            for maps, idx in engine._ram_chunks(chunk << CHUNK_SHIFT, size):
+                maps.cp[idx] |= CHUNK_CLEAN
         return taken
 
     def set_log_items(self, items: Sequence[str]) -> None:
