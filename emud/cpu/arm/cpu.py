@@ -108,16 +108,17 @@ class ArmCPU(CPUState):
             sp, pc = self.bus.read(base, 4), self.bus.read(base + 4, 4)
         except Exception:       # no memory at the table: QEMU starts from zeros
             sp = pc = 0
-        self.log_int("Loaded reset SP 0x%x PC 0x%x from vector table\n" % (sp, pc))
+        self.log_int("Loaded reset SP 0x%x PC 0x%x from vector table\n", sp, pc)
         self.x[SP] = sp & ~3
         self.pc = pc & ~1
         self.thumb = pc & 1
 
-    def log_int(self, text: str) -> None:
-        """A QEMU CPU_LOG_INT line (-d int), written as it happens."""
+    def log_int(self, text: str, *args: Any) -> None:
+        """A QEMU CPU_LOG_INT line (-d int), written as it happens (``text % args``,
+        formatted only when the log is on: exception entry and return call this)."""
         log = self.log
         if log is not None and log.enabled("int"):
-            log.write(text)
+            log.write(text % args if args else text)
 
     def log_exception(self, kind: str) -> None:
         """QEMU's arm_log_exception line."""
@@ -276,15 +277,15 @@ class ArmCPU(CPUState):
             self.log_exception("bkpt")
         elif cfsr & (X.CFSR_IBUSERR | X.CFSR_IACCVIOL):
             self.log_exception("pabort")
-            self.log_int("...at fault address 0x%x\n" % (trap.pc & M32))
-            self.log_int("...with CFSR.%s\n" % ("IBUSERR" if cfsr & X.CFSR_IBUSERR else "IACCVIOL"))
+            self.log_int("...at fault address 0x%x\n", trap.pc & M32)
+            self.log_int("...with CFSR.%s\n", "IBUSERR" if cfsr & X.CFSR_IBUSERR else "IACCVIOL")
         elif cfsr & (X.CFSR_PRECISERR | X.CFSR_DACCVIOL):
             self.log_exception("dabort")
-            self.log_int("...at fault address 0x%x\n" % (trap.address or 0))
+            self.log_int("...at fault address 0x%x\n", trap.address or 0)
             if cfsr & X.CFSR_PRECISERR:
-                self.log_int("...with CFSR.PRECISERR and BFAR 0x%x\n" % (trap.address or 0))
+                self.log_int("...with CFSR.PRECISERR and BFAR 0x%x\n", trap.address or 0)
             else:
-                self.log_int("...with CFSR.DACCVIOL and MMFAR 0x%x\n" % (trap.address or 0))
+                self.log_int("...with CFSR.DACCVIOL and MMFAR 0x%x\n", trap.address or 0)
         elif cfsr & X.CFSR_UNALIGNED:
             # QEMU: generic code's alignment check, a Data Abort (its address is not kept here)
             self.log_exception("dabort")

@@ -148,7 +148,7 @@ def semihost(cpu, pc: int) -> None:
     if cpu.semihosting is None:
         bkpt(cpu, pc)
     cpu.log_exception("semihost")
-    cpu.log_int("...handling as semihosting call 0x%x\n" % cpu.x[0])
+    cpu.log_int("...handling as semihosting call 0x%x\n", cpu.x[0])
     cpu.x[0] = cpu.semihosting.handle(op=cpu.x[0], param=cpu.x[1], cpu=cpu) & M32
 
 

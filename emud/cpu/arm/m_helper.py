@@ -105,12 +105,12 @@ def push_stack(cpu, ret_addr: int) -> int:
 def exception_taken(cpu, exc: int) -> None:
     """ExceptionTaken(): Handler mode on the main stack, the vector's pc."""
     nvic = cpu.nvic
-    cpu.log_int("...taking pending nonsecure exception %d\n" % exc)
+    cpu.log_int("...taking pending nonsecure exception %d\n", exc)
     table = (nvic.vtor & ~0x7F) + 4 * exc
-    cpu.log_int("...loading from element %d of non-secure vector table at 0x%x\n" % (exc, table))
+    cpu.log_int("...loading from element %d of non-secure vector table at 0x%x\n", exc, table)
     try:
         vector = cpu.bus.read(table, 4)
-        cpu.log_int("...loaded new PC 0x%x\n" % vector)
+        cpu.log_int("...loaded new PC 0x%x\n", vector)
     except BusError:
         vector = 0
         nvic.hfsr |= X.HFSR_VECTTBL
@@ -224,7 +224,7 @@ def exception_return(cpu, exc_return: int) -> int:
     nvic = cpu.nvic
     returning = cpu.ipsr
     cpu.log_exception("exit")
-    cpu.log_int("Exception return: magic PC %x previous exception %d\n" % (exc_return & M32, returning))
+    cpu.log_int("Exception return: magic PC %x previous exception %d\n", exc_return & M32, returning)
     nested = nvic.active_count()
     if not nvic.is_active(returning) or (exc_return & 0x0FFFFFF0) != 0x0FFFFFF0:
         return _return_fault(cpu, exc_return, returning)
