@@ -31,6 +31,7 @@ def register(reg: Registry) -> None:
                 limit = parse_record("size=%s" % size).size
             except OptionValueError as e:
                 raise CommandError(str(e).replace("-record ", "record start ", 1))
+        _info(session.target)          # (a target without time travel says so)
         session.target.record_start(limit)
         return record_info(session.target)
 
@@ -38,7 +39,7 @@ def register(reg: Registry) -> None:
     def record_stop(session: Any) -> Dict[str, Any]:
         """Stop recording and forget history (the machine stays where it is)."""
         t = session.target
-        if t.record_info().get("mode") == "off":
+        if _info(t).get("mode") == "off":
             raise CommandError("not recording")
         t.record_stop()
         return {"mode": "off", "position": t.history_position()}
@@ -77,15 +78,22 @@ def register(reg: Registry) -> None:
         return await reverse(session, ResumeAction("step", count=count))
 
 
+def _info(target: Any) -> Dict[str, Any]:
+    try:
+        return target.record_info()
+    except NotImplementedError:
+        raise CommandError("this machine has no time travel (no record_info)") from None
+
+
 def record_info(target: Any) -> Dict[str, Any]:
-    info = dict(target.record_info())
+    info = dict(_info(target))
     if info.get("mode") != "off":
         info["instructions"] = info["end"] - info["begin"]
     return info
 
 
 def _recording(target: Any) -> Dict[str, Any]:
-    info = target.record_info()
+    info = _info(target)
     if info.get("mode") == "off":
         raise CommandError("not recording (start with: record start)")
     if target.run_state == "running":
