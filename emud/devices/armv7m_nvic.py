@@ -27,6 +27,11 @@ Registers: ICTR, ISER/ICER/ISPR/ICPR/IABR, IPR, CPUID, ICSR, VTOR, AIRCR
 CFSR/HFSR/DFSR/MMFAR/BFAR/AFSR, the ID registers, CPACR, the PMSAv7 MPU
 (8 regions) and STIR, read and written as QEMU does (values checked against
 qemu-system-arm 7.2: CPUID 0x410fc231, CCR 0x200 at reset).
+
+-d guest_errors: QEMU 7.2's "NVIC: Bad read/write offset" for a word with no
+register, "NVIC: Bad read/write of size N" for a byte or halfword access to a
+word-only register (read as 0, write ignored), and for SysTick's window the
+bus's "invalid size" line (QEMU's SysTick region takes words only).
 """
 from __future__ import annotations
 
@@ -44,6 +49,15 @@ VECTKEY = 0x05FA
 MPU_REGIONS = 8
 RASR_WRITABLE = 0x173FFF3F         # QEMU: DRACR (XN, AP, TEX, S, C, B) << 16 | DRSR (SRD, SIZE, ENABLE)
 SCR_V7M_MASK = ~0xC & 0xFFFFFFFF   # QEMU keeps every bit but SLEEPDEEP(S) (RAZ/WI: no deep sleep)
+#: -d guest_errors: word offsets QEMU 7.2 answers with 0 (no log), and word offsets whose
+#: writes it ignores (no log); any other offset with no register is a bad offset
+READ_AS_ZERO = (0xD3C, 0xF34, 0xF38, 0xF3C, 0xF40, 0xF44, 0xF48)   # AFSR; the FP registers (no FPU)
+WRITE_IGNORED = (0xD3C, 0xD84, 0xD88, 0xD8C, 0xD90, 0xF34, 0xF38, 0xF3C,    # ... CSSELR, CPACR, NSACR; FP
+                 0xF50) + tuple(range(0xF58, 0xF7C, 4))                    # cache maintenance
+#: the bus's line for a SysTick access that is not a word (QEMU's region takes words only)
+SYSTICK_BAD_SIZE = "Invalid %s at addr 0x%X, size %d, region 'systick', reason: invalid size (min:4 max:4)\n"
+#: the SCS's PrimeCell ID registers at 0xFE0-0xFFC, as QEMU 7.2's nvic_id
+NVIC_ID = (0x00, 0xB0, 0x1B, 0x00, 0x0D, 0xE0, 0x05, 0xB1)
 
 #: ID_PFR0 .. ID_ISAR5 at 0xD40, as qemu-system-arm 7.2 reads them for cortex-m3
 ID_REGS_M3 = (0x30, 0x200, 0x100000, 0, 0x30, 0, 0, 0,
@@ -58,6 +72,7 @@ SHCSR_ENABLE = ((16, X.MEM_MANAGE), (17, X.BUS_FAULT), (18, X.USAGE_FAULT))
 
 class ArmV7MNvic(Device):
     name = "armv7m_nvic"
+    region_name = "nvic_sysregs"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("enabled", "pending", "active", "prio", "vtor", "prigroup", "scr", "ccr", "cfsr",
@@ -216,14 +231,31 @@ class ArmV7MNvic(Device):
             return False        # a mark left by an access that never came (a debugger stop between)
         return not (write and offset == 0xF00 and self.ccr & 2)
 
+    def _systick_size_ok(self, offset: int, size: int, is_write: bool) -> bool:
+        """QEMU's SysTick region (0x10-0xef) takes word accesses only: any other
+        width is refused as the bus refuses it (logged, a bus error)."""
+        if size == 4:
+            return True
+        if self.guest_log is not None:
+            self.guest_error(SYSTICK_BAD_SIZE, "write" if is_write else "read", offset - 0x10, size)
+        raise BusError(offset, size, is_write, "v7m_systick does not accept %d-byte accesses" % size)
+
     def read(self, offset: int, size: int) -> int:
         if self.cpu.scs_user and self._user_refused(offset, False):
             raise BusError(offset, size, False, "unprivileged access to the SCS")
-        if 0x10 <= offset < 0x100:
-            return self.systick.read(offset - 0x10, size) if self.systick is not None else 0
+        if 0x10 <= offset < 0xF0 and self.systick is not None:
+            self._systick_size_ok(offset, size, False)
+            return self.systick.read(offset - 0x10, size)
         if 0x400 <= offset < 0x5F0 or 0xD18 <= offset < 0xD24:
             return self._read_bytes(offset, size)
+        if size != 4 and not (0x100 <= offset < 0x340 or 0xD28 <= offset < 0xD2C):
+            # QEMU 7.2: only these take byte and halfword reads
+            self.guest_error("NVIC: Bad read of size %d at offset 0x%x\n", size, offset)
+            return 0
         word = self._read_word(offset & ~3)
+        if word is None:
+            self.guest_error("NVIC: Bad read offset 0x%x\n", offset)
+            return 0
         shift = 8 * (offset & 3)
         return (word >> shift) & ((1 << (8 * size)) - 1)
 
@@ -301,7 +333,11 @@ class ArmV7MNvic(Device):
             return self.mpu_rbar[self.mpu_rnr] | self.mpu_rnr
         if offset in (0xDA0, 0xDA8, 0xDB0, 0xDB8):
             return self.mpu_rasr[self.mpu_rnr]
-        return 0
+        if 0xFE0 <= offset < 0x1000:
+            return NVIC_ID[(offset - 0xFE0) >> 2]
+        if offset in READ_AS_ZERO or 0x300 <= offset < 0x340 or 0xD40 <= offset < 0xD90:
+            return 0
+        return None             # no register: a guest error
 
     def _icsr(self) -> int:
         cpu = self.cpu
@@ -335,9 +371,9 @@ class ArmV7MNvic(Device):
     def write(self, offset: int, size: int, value: int) -> None:
         if self.cpu.scs_user and self._user_refused(offset, True):
             raise BusError(offset, size, True, "unprivileged access to the SCS")
-        if 0x10 <= offset < 0x100:
-            if self.systick is not None:
-                self.systick.write(offset - 0x10, size, value)
+        if 0x10 <= offset < 0xF0 and self.systick is not None:
+            self._systick_size_ok(offset, size, True)
+            self.systick.write(offset - 0x10, size, value)
             return
         if 0x400 <= offset < 0x5F0 or 0xD18 <= offset < 0xD24:
             for i in range(size):
@@ -347,17 +383,18 @@ class ArmV7MNvic(Device):
             self._changed()
             self.cpu.exit_request = True
             return
-        if offset in (0xD28, 0xD29, 0xD2A, 0xD2B) or offset == 0xD2C:
-            # write-one-to-clear, any width
-            shift = 8 * (offset & 3)
-            if offset < 0xD2C:
-                self.cfsr &= ~(value << shift)
-            else:
-                self.hfsr &= ~value
+        if 0xD28 <= offset < 0xD2C:
+            # CFSR: write-one-to-clear, any width
+            self.cfsr &= ~(value << 8 * (offset & 3))
             return
+        if 0x300 <= offset < 0x340:
+            return          # IABR: read-only, any width, no complaint (QEMU 7.2)
         if size != 4:
-            return          # the other registers are word-only (QEMU ignores the rest)
-        self._write_word(offset, value)
+            # the other registers are word-only: QEMU 7.2 ignores the rest, and says so
+            self.guest_error("NVIC: Bad write of size %d at offset 0x%x\n", size, offset)
+            return
+        if not self._write_word(offset, value):
+            self.guest_error("NVIC: Bad write offset 0x%x\n", offset)
         self.cpu.exit_request = True      # masks, priorities, CCR may have changed
 
     def _set_bits(self, table: List[int], base: int, value: int, on: int) -> None:
@@ -367,7 +404,8 @@ class ArmV7MNvic(Device):
                 table[exc] = on
         self._changed()
 
-    def _write_word(self, offset: int, value: int) -> None:
+    def _write_word(self, offset: int, value: int) -> bool:
+        """Write a register; False: there is none at ``offset``."""
         if 0x100 <= offset < 0x140:
             self._set_bits(self.enabled, 8 * (offset - 0x100), value, 1)
         elif 0x180 <= offset < 0x1C0:
@@ -390,6 +428,8 @@ class ArmV7MNvic(Device):
         elif offset == 0xD14 and not self.v6m:
             self.ccr = value & CCR_WRITABLE
             self._changed()
+        elif offset == 0xD2C:
+            self.hfsr &= ~value
         elif offset == 0xD24:
             for bit, exc in SHCSR_ACTIVE + SHCSR_PENDED:
                 (self.active if (bit, exc) in SHCSR_ACTIVE else self.pending)[exc] = value >> bit & 1
@@ -408,6 +448,9 @@ class ArmV7MNvic(Device):
             exc = X.FIRST_IRQ + (value & 0x1FF)
             if exc < self.num_exc:
                 self.set_pending(exc)
+        elif offset not in WRITE_IGNORED:
+            return False
+        return True
 
     def _write_mpu(self, offset: int, value: int) -> None:
         """MPU_CTRL, MPU_RNR, MPU_RBAR/RASR and their A1-A3 aliases (which on

@@ -18,6 +18,9 @@ when TICKINT is set; the NVIC it is given to connects it to exception 15.
 Counting, as QEMU's ptimer policy for SysTick: a counter at 0 that is
 enabled loads RVR at the next tick; the wrap (COUNTFLAG, the interrupt) is
 the tick that reaches 0, so the period is RVR + 1 ticks; RVR = 0 stops it.
+
+-d guest_errors: QEMU 7.2's "SysTick: Bad read/write offset" (a write to
+CALIB included); the NVIC logs the widths SysTick refuses.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ CALIB_NOREF = 1 << 31
 
 class ArmV7MSysTick(Device):
     name = "armv7m_systick"
+    region_name = "systick"     # what QEMU's messages quote (its map shows the alias, v7m_systick)
     size = 0x10
     access_sizes = (4,)
 
@@ -133,6 +137,7 @@ class ArmV7MSysTick(Device):
             if self.ref_hz is None:
                 return CALIB_NOREF
             return (self.ref_hz // 100 - 1) & 0xFFFFFF
+        self.guest_error("SysTick: Bad read offset 0x%x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -150,6 +155,8 @@ class ArmV7MSysTick(Device):
         elif offset == 0x8:
             self.countflag = 0
             self._restart(0)
+        else:       # CALIB is read-only: QEMU 7.2 calls its write a bad offset too
+            self.guest_error("SysTick: Bad write offset 0x%x\n", offset)
 
     def reset(self) -> None:
         self.csr = CSR_CLKSOURCE if self.ref_hz is None else 0

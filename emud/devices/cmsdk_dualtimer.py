@@ -13,6 +13,9 @@ top half of VALUE/LOAD is kept aside, as QEMU does, and comes back when the
 module is switched to 32 bits.
 
 Outputs: TIMINTC (the OR of both, what mps2 wires to the NVIC), TIMINT1/2.
+
+-d guest_errors: QEMU 7.2's bad offset messages (ITOP reads, PID/CID writes
+and the space past the two modules included).
 """
 from __future__ import annotations
 
@@ -26,7 +29,10 @@ C_ONESHOT, C_SIZE32, C_INTEN, C_MODE, C_ENABLE = 0x01, 0x02, 0x20, 0x40, 0x80
 C_PRESCALE_SHIFT = 2
 C_VALID = 0xEF
 DUALTIMER_ID = (0x04, 0x00, 0x00, 0x00, 0x23, 0xB8, 0x1B, 0x00, 0x0D, 0xF0, 0x05, 0xB1)
-PRESCALE_DIV = (1, 16, 256, 256)    # 0b11 is UNDEFINED; QEMU treats it as /256
+PRESCALE_DIV = (1, 16, 256, 256)
+#: a module's registers (offsets in its 0x20 bytes) that read, and that take writes
+MODULE_READS = (0x00, 0x04, 0x08, 0x10, 0x14, 0x18)
+MODULE_WRITES = (0x00, 0x08, 0x0C, 0x18)    # 0b11 is UNDEFINED; QEMU treats it as /256
 
 
 def _low16(high_from: int, low: int) -> int:
@@ -155,6 +161,7 @@ class _Module:
 
 
 class CmsdkDualTimer(Device):
+    region_name = "cmsdk-apb-dualtimer"
     size = 0x1000
     access_sizes = (1, 2, 4)
 
@@ -184,14 +191,14 @@ class CmsdkDualTimer(Device):
         self.timintc.set(levels[0] or levels[1])
 
     def read(self, offset: int, size: int) -> int:
-        if offset >= 0xF00:
-            if offset == 0xF00:
-                return self.itcr
-            if 0xFD0 <= offset < 0x1000:
-                return id_register(DUALTIMER_ID, offset)
-            return 0
-        if offset < 0x40:
+        if offset == 0xF00:
+            return self.itcr
+        if 0xFD0 <= offset <= 0xFFC:
+            return id_register(DUALTIMER_ID, offset)
+        if offset < 0x40 and offset & 0x1F in MODULE_READS:
             return self.modules[offset >> 5].read(offset & 0x1F)
+        # ITOP is write-only: QEMU 7.2 calls its read a bad offset too
+        self.guest_error("CMSDK APB dual-timer read: bad offset %x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -201,8 +208,10 @@ class CmsdkDualTimer(Device):
         elif offset == 0xF04:
             self.itop = value & 3
             self.update()
-        elif offset < 0x40:
+        elif offset < 0x40 and offset & 0x1F in MODULE_WRITES:
             self.modules[offset >> 5].write(offset & 0x1F, value)
+        else:
+            self.guest_error("CMSDK APB dual-timer write: bad offset %x\n", offset)
 
     def save_state(self) -> Dict[str, Any]:
         return {"itcr": self.itcr, "itop": self.itop, "modules": [m.save_state() for m in self.modules]}

@@ -5,7 +5,7 @@ RELOAD, 0x0C INTSTATUS (W1C), 0xFD0-0xFFC PID/CID. A 32-bit down-counter at
 PCLK; the interrupt latches (with IRQEN) when VALUE goes from 1 to 0, and the
 counter reloads from RELOAD one tick later (emud/devices/ptimer.py). Writing
 RELOAD also loads VALUE. EXTIN (external enable/clock) is not modelled, as in
-QEMU.
+QEMU. -d guest_errors: QEMU 7.2's bad offset and PID/CID write messages.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ CMSDK_TIMER_ID = (0x04, 0x00, 0x00, 0x00, 0x22, 0xB8, 0x1B, 0x00, 0x0D, 0xF0, 0x
 
 
 class CmsdkTimer(Device):
+    region_name = "cmsdk-apb-timer"
     size = 0x1000
     access_sizes = (1, 2, 4)
 
@@ -50,8 +51,9 @@ class CmsdkTimer(Device):
             return self.counter.limit
         if offset == 0x0C:
             return self.intstatus
-        if 0xFD0 <= offset < 0x1000:
+        if 0xFD0 <= offset <= 0xFFC:
             return id_register(CMSDK_TIMER_ID, offset)
+        self.guest_error("CMSDK APB timer read: bad offset %x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -77,6 +79,10 @@ class CmsdkTimer(Device):
         elif offset == 0x0C:
             self.intstatus &= ~(value & 1)
             self.irq.set(self.intstatus)
+        elif 0xFD0 <= offset <= 0xFFC:
+            self.guest_error("CMSDK APB timer write: write to RO offset 0x%x\n", offset)
+        else:
+            self.guest_error("CMSDK APB timer write: bad offset 0x%x\n", offset)
 
     def save_state(self) -> Dict[str, Any]:
         return {"ctrl": self.ctrl, "intstatus": self.intstatus, "counter": self.counter.save_state()}

@@ -14,6 +14,9 @@ byte at a time while RX is enabled and the buffer is empty.
 Interrupt outputs (QEMU's order): TX, RX, TX overrun, RX overrun, and the
 combined UARTINT. The overrun interrupts are STATE's overrun bits gated by
 their enables, recomputed on every update.
+
+-d guest_errors: QEMU 7.2's messages for a bad offset, a write to PID/CID
+and TX enabled with BAUDDIV outside 16..PCLK.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ def id_register(ident, offset: int) -> int:
 
 
 class CmsdkUart(SerialFrontend, Device):
+    region_name = "uart"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("state", "ctrl", "intstatus", "bauddiv", "txbuf", "rxbuf")
@@ -95,8 +99,9 @@ class CmsdkUart(SerialFrontend, Device):
             return self.intstatus
         if offset == 0x10:
             return self.bauddiv
-        if 0xFD0 <= offset < 0x1000:
+        if 0xFD0 <= offset <= 0xFFC:
             return id_register(CMSDK_UART_ID, offset)
+        self.guest_error("CMSDK APB UART read: bad offset %x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -114,6 +119,8 @@ class CmsdkUart(SerialFrontend, Device):
             self._update()
         elif offset == 0x08:
             self.ctrl = value & 0x7F
+            if self.ctrl & CTRL_TX_EN and not 16 <= self.bauddiv <= self.pclk_hz:
+                self.guest_error("CMSDK APB UART: Tx enabled with invalid baudrate\n")
             self._update()     # a byte waiting since TX was off stays there, as in QEMU
         elif offset == 0x0C:
             self.state &= ~(value & (INT_TXO | INT_RXO))
@@ -121,6 +128,10 @@ class CmsdkUart(SerialFrontend, Device):
             self._update()
         elif offset == 0x10:
             self.bauddiv = value & 0xFFFFF
+        elif 0xFD0 <= offset <= 0xFFC:
+            self.guest_error("CMSDK APB UART write: write to RO offset 0x%x\n", offset)
+        else:
+            self.guest_error("CMSDK APB UART write: bad offset 0x%x\n", offset)
 
     # -- receive side (the chardev calls these) -------------------------------------------------
     def can_receive(self) -> int:

@@ -12,6 +12,10 @@ pending raises a reset request (with RESEN) and stops the counter: the
 machine resets, as QEMU's default watchdog action does. INTCLR clears the
 interrupt and reloads the counter. On the Stellaris part CONTROL is
 write-once: after INTEN is set, writes are ignored until reset.
+
+-d guest_errors: QEMU 7.2's messages: bad offsets (on the Stellaris part
+ITCR, ITOP and a read of INTCLR too), reads of the write-only INTCLR/ITOP,
+writes to read-only registers and to a locked watchdog.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ LUMINARY_WATCHDOG_ID = (0x00, 0x00, 0x00, 0x00, 0x05, 0x18, 0x18, 0x01, 0x0D, 0x
 
 
 class CmsdkWatchdog(Device):
+    region_name = "cmsdk-apb-watchdog"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("control", "intstatus", "lock", "itcr", "itop", "resetstatus")
@@ -89,12 +94,17 @@ class CmsdkWatchdog(Device):
             return self.lock
         if offset == 0xF00 and not self.luminary:
             return self.itcr
-        if 0xFD0 <= offset < 0x1000:
+        if 0xFD0 <= offset <= 0xFFC:
             return id_register(self.ident, offset)
+        if offset in (0x0C, 0xF04) and not self.luminary:
+            self.guest_error("CMSDK APB watchdog read: read of WO offset %x\n", offset)
+        elif offset != 0x418 or not self.luminary:      # TEST: QEMU's LOG_UNIMP (stall)
+            self.guest_error("CMSDK APB watchdog read: bad offset %x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
         if self.lock and offset != 0xC00:
+            self.guest_error("CMSDK APB watchdog write: write to locked watchdog\n")
             return
         if offset == 0x00:
             self.counter.set_limit(value, reload=True)
@@ -116,6 +126,10 @@ class CmsdkWatchdog(Device):
         elif offset == 0xF04 and not self.luminary:
             self.itop = value & 3
             self._update()
+        elif offset in (0x04, 0x10, 0x14) or 0xFD0 <= offset <= 0xFFC:
+            self.guest_error("CMSDK APB watchdog write: write to RO offset 0x%x\n", offset)
+        elif offset != 0x418 or not self.luminary:      # TEST: QEMU's LOG_UNIMP (stall)
+            self.guest_error("CMSDK APB watchdog write: bad offset 0x%x\n", offset)
 
     def save_state(self) -> Dict[str, Any]:
         state = super().save_state()

@@ -7,6 +7,8 @@ a write sets the count from now on), 0x18 COUNTER and 0x20 PSCNTR (a
 prescaled cycle counter: PSCNTR counts down at ``prescale_clk`` and COUNTER
 increments each time it reloads from 0x1C PRESCALE), 0x4C MISC (reads as
 written). Everything else reads 0 and ignores writes.
+
+-d guest_errors: QEMU 7.2's "MPS2 FPGAIO read/write: bad offset" messages.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ MASK32 = 0xFFFFFFFF
 
 
 class Mps2FpgaIO(Device):
+    region_name = "mps2-fpgaio"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("led0", "prescale", "misc", "clk1hz_offset", "clk100hz_offset",
@@ -83,7 +86,9 @@ class Mps2FpgaIO(Device):
             return self.prescale
         if offset == 0x4C:
             return self.misc
-        return 0     # BUTTON (0x08) and bad offsets
+        if offset != 0x08:      # BUTTON: no buttons modelled, reads 0
+            self.guest_error("MPS2 FPGAIO read: bad offset %x\n", offset)
+        return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
         now = self.clock.now_ns()
@@ -105,6 +110,8 @@ class Mps2FpgaIO(Device):
                 self.pscntr = value
         elif offset == 0x4C:
             self.misc = value
+        else:
+            self.guest_error("MPS2 FPGAIO write: bad offset 0x%x\n", offset)
 
     def load_state(self, state: Dict[str, Any]) -> None:
         super().load_state(state)

@@ -8,6 +8,9 @@ revision, read-only), 0xA0 CFGDATA_RTN, 0xA4 CFGDATA_OUT, 0xA8 CFGCTRL,
 0xFF8 AID, 0xFFC ID. A CFGCTRL write with START set performs a config
 read or write at once: function 1 reaches the OSCCLK values, anything else
 sets CFGSTAT's ERROR bit.
+
+-d guest_errors: QEMU 7.2's "MPS2 SCC read/write: bad offset" and "config
+read/write: bad function F device D" messages.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ CFGSTAT_DONE, CFGSTAT_ERROR = 1, 2
 
 
 class Mps2Scc(Device):
+    region_name = "mps2-scc"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("cfg0", "cfg1", "cfgdata_rtn", "cfgdata_out", "cfgctrl", "cfgstat", "dll", "oscclk")
@@ -50,11 +54,15 @@ class Mps2Scc(Device):
             led.lower()
 
     def read(self, offset: int, size: int) -> int:
-        return {
-            0x00: self.cfg0, 0x04: self.cfg1, 0x10: self.cfg4,
+        value = {
+            0x00: self.cfg0, 0x04: self.cfg1, 0x0C: 0, 0x10: self.cfg4,     # CFG3: switches, read 0
             0xA0: self.cfgdata_rtn, 0xA4: self.cfgdata_out, 0xA8: self.cfgctrl, 0xAC: self.cfgstat,
             0x100: self.dll, 0xFF8: self.aid, 0xFFC: self.scc_id,
-        }.get(offset, 0)      # CFG3 (switches) and bad offsets read 0
+        }.get(offset)
+        if value is None:
+            self.guest_error("MPS2 SCC read: bad offset %x\n", offset)
+            return 0
+        return value
 
     def write(self, offset: int, size: int, value: int) -> None:
         if offset == 0x00:
@@ -70,6 +78,8 @@ class Mps2Scc(Device):
             self._cfgctrl(value)
         elif offset == 0x100:
             self.dll = (self.dll & 0x00FFFFFF) | (value & 0xFF000000)
+        else:
+            self.guest_error("MPS2 SCC write: bad offset 0x%x\n", offset)
 
     def _cfgctrl(self, value: int) -> None:
         self.cfgstat = 0
@@ -80,6 +90,8 @@ class Mps2Scc(Device):
         function = (self.cfgctrl >> 20) & 0x3F
         self.cfgstat = CFGSTAT_DONE
         if function != 1 or device >= len(self.oscclk):
+            self.guest_error("MPS2 SCC config %s: bad function %d device %d\n",
+                             "write" if self.cfgctrl & CFGCTRL_WRITE else "read", function, device)
             self.cfgstat |= CFGSTAT_ERROR
         elif self.cfgctrl & CFGCTRL_WRITE:
             self.oscclk[device] = self.cfgdata_out

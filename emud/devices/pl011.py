@@ -13,6 +13,9 @@ is always 1) and falls when a DR read leaves the FIFO empty. A break from
 the backend queues a byte with the BE bit.
 
 Outputs: the combined UARTINTR and, in QEMU's order, RX, TX, RT, MS, E.
+
+-d guest_errors: QEMU 7.2's "pl011_read/pl011_write: Bad offset" messages
+(a write to FR is ignored without one).
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ _OUTPUT_MASKS = (INT_E | INT_MS | INT_RT | INT_TX | INT_RX, INT_RX, INT_TX, INT_
 
 
 class Pl011(SerialFrontend, Device):
+    region_name = "pl011"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("flags", "lcr", "rsr", "cr", "dmacr", "int_enabled", "int_level", "read_fifo",
@@ -84,9 +88,13 @@ class Pl011(SerialFrontend, Device):
         reg = offset >> 2
         if reg == 0:
             return self._read_dr()
-        return {1: self.rsr, 6: self.flags, 8: self.ilpr, 9: self.ibrd, 10: self.fbrd, 11: self.lcr,
-                12: self.cr, 13: self.ifl, 14: self.int_enabled, 15: self.int_level,
-                16: self.int_level & self.int_enabled, 18: self.dmacr}.get(reg, 0)
+        value = {1: self.rsr, 6: self.flags, 8: self.ilpr, 9: self.ibrd, 10: self.fbrd, 11: self.lcr,
+                 12: self.cr, 13: self.ifl, 14: self.int_enabled, 15: self.int_level,
+                 16: self.int_level & self.int_enabled, 18: self.dmacr}.get(reg)
+        if value is None:
+            self.guest_error("pl011_read: Bad offset 0x%x\n", offset)
+            return 0
+        return value
 
     def _read_dr(self) -> int:
         self.flags &= ~FR_RXFF
@@ -136,6 +144,8 @@ class Pl011(SerialFrontend, Device):
             self._update()
         elif reg == 18:
             self.dmacr = value
+        elif reg != 6:          # FR: writes ignored
+            self.guest_error("pl011_write: Bad offset 0x%x\n", offset)
 
     # -- receive side (the chardev calls these) ----------------------------------------------
     def can_receive(self) -> int:

@@ -13,6 +13,8 @@ output, else 1 where pulled up; a floating input keeps its last level. The
 ARM part's pull-ups/-downs are board properties; the Luminary part's come
 from PUR/PDR and need DEN. Edge interrupts latch in RIS on input changes,
 level interrupts (IS) every update.
+
+-d guest_errors: QEMU 7.2's "pl061_read/pl061_write: Bad offset" messages.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ _COMMON_REGS = {0x400: "dir", 0x404: "isense", 0x408: "ibe", 0x40C: "iev", 0x410
 
 
 class Pl061(Device):
+    region_name = "pl061"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("locked", "data", "old_out_data", "old_in_data", "dir", "isense", "ibe", "iev",
@@ -132,6 +135,7 @@ class Pl061(Device):
                 return self.cr
         if 0xFD0 <= offset < 0x1000:
             return self.ident[(offset - 0xFD0) >> 2]
+        self.guest_error("pl061_read: Bad offset %x\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -152,6 +156,7 @@ class Pl061(Device):
             if not self.locked:
                 self.cr = value & 0xFF
         else:
+            self.guest_error("pl061_write: Bad offset %x\n", offset)
             return
         self._update()
 

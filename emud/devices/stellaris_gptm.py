@@ -16,6 +16,10 @@ nothing. TAR reads the RTC count in RTC mode, 0 otherwise (QEMU does not
 model reading a running count). With CTL.TAOTE a time-out pulses the ADC
 trigger output. The block has no reset in QEMU: its registers survive a
 system reset.
+
+-d guest_errors: QEMU 7.2's "GPTM: read/write at bad offset 0x02..." (the
+literal 02 is QEMU's); reads of TAR outside RTC mode and of TBR are
+LOG_UNIMP there, no guest error.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ NS = 1_000_000_000
 
 
 class StellarisGptm(Device):
+    region_name = "gptm"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("config", "mode", "control", "state", "mask", "load", "match", "prescale",
@@ -99,14 +104,20 @@ class StellarisGptm(Device):
         wide = self.config < 4
         regs = {
             0x00: self.config, 0x04: self.mode[0], 0x08: self.mode[1], 0x0C: self.control,
-            0x18: self.mask, 0x1C: self.state, 0x20: self.state & self.mask,
+            0x18: self.mask, 0x1C: self.state, 0x20: self.state & self.mask, 0x24: 0,
             0x28: self.load[0] | ((self.load[1] << 16) if wide else 0), 0x2C: self.load[1],
             0x30: self.match[0] | ((self.match[1] << 16) if wide else 0), 0x34: self.match[1],
             0x38: self.prescale[0], 0x3C: self.prescale[1],
             0x40: self.match_prescale[0], 0x44: self.match_prescale[1],
             0x48: self.rtc if self.config == 1 else 0,
+            0x4C: 0,       # TAR outside RTC mode and TBR: QEMU's LOG_UNIMP, read 0
         }
-        return regs.get(offset, 0) & 0xFFFFFFFF
+        value = regs.get(offset)
+        if value is None:
+            # QEMU's format has a literal "02" where a width was meant
+            self.guest_error("GPTM: read at bad offset 0x02%x\n", offset)
+            return 0
+        return value & 0xFFFFFFFF
 
     def write(self, offset: int, size: int, value: int) -> None:
         wide = self.config < 4
@@ -142,6 +153,8 @@ class StellarisGptm(Device):
             self.prescale[(offset - 0x38) >> 2] = value
         elif offset in (0x40, 0x44):
             self.match_prescale[0] = value  # sic: QEMU writes TBPMR into TAPMR
+        else:
+            self.guest_error("GPTM: write at bad offset 0x02%x\n", offset)
         self._update_irq()
 
     def save_state(self) -> Dict[str, Any]:

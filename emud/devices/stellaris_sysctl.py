@@ -7,7 +7,11 @@ SRCR0-2 (read 0; peripheral reset is not modelled), 0x050 RIS, 0x054 IMC,
 field, by device class), 0x070 RCC2 (Fury class only), 0x100-0x128 the
 RCGC/SCGC/DCGC clock gates (read as written; gating is not modelled),
 0x150 CLKVCLR, 0x160 LDOARST. USER0/USER1 (0x1E0/0x1E4, which hold the MAC
-address on a real part) read 0, as on QEMU 7.2.
+address on a real part) read 0, as on QEMU 7.2 with -nodefaults or -nic none
+(with its default NIC, QEMU puts that NIC's MAC there: 0x5452, 0x563412).
+
+-d guest_errors: any other offset logs QEMU 7.2's "SSYS: read at bad offset
+0x..." / "SSYS: write at bad offset 0x..." (SRCR0-2 writes are LOG_UNIMP).
 
 The system clock follows QEMU: 200 MHz / (SYSDIV + 1), SYSDIV from RCC (or
 RCC2 when its USERCC2 bit is set), whatever BYPASS and the oscillator say:
@@ -30,6 +34,7 @@ PLLLRIS = 1 << 6
 
 
 class StellarisSysCtl(Device):
+    region_name = "ssys"
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("pborctl", "ldopctl", "int_status", "int_mask", "resc", "rcc", "rcc2",
@@ -94,13 +99,19 @@ class StellarisSysCtl(Device):
         if 0x100 <= offset <= 0x128 and offset & 0xC != 0xC:
             bank = (self.rcgc, self.scgc, self.dcgc)[(offset - 0x100) >> 4]
             return bank[(offset >> 2) & 3]
-        return {
+        value = {
             0x000: self.did0, 0x004: self.did1, 0x008: self.dc[0], 0x010: self.dc[1],
             0x014: self.dc[2], 0x018: self.dc[3], 0x01C: self.dc[4], 0x030: self.pborctl,
-            0x034: self.ldopctl, 0x050: self.int_status, 0x054: self.int_mask,
+            0x034: self.ldopctl, 0x040: 0, 0x044: 0, 0x048: 0,      # SRCR0-2 read 0
+            0x050: self.int_status, 0x054: self.int_mask,
             0x058: self.int_status & self.int_mask, 0x05C: self.resc, 0x060: self.rcc,
             0x070: self.rcc2, 0x150: self.clkvclr, 0x160: self.ldoarst,
-        }.get(offset, 0)      # USER0/USER1 (0x1E0/0x1E4) too: QEMU 7.2 answers 0 there
+            0x1E0: 0, 0x1E4: 0,
+        }.get(offset)
+        if value is None:
+            self.guest_error("SSYS: read at bad offset 0x%x\n", offset)
+            return 0
+        return value
 
     def write(self, offset: int, size: int, value: int) -> None:
         if offset == 0x030:
@@ -132,6 +143,8 @@ class StellarisSysCtl(Device):
             self.clkvclr = value
         elif offset == 0x160:
             self.ldoarst = value
+        elif offset not in (0x040, 0x044, 0x048):      # SRCR0-2: QEMU's LOG_UNIMP (no reset)
+            self.guest_error("SSYS: write at bad offset 0x%x\n", offset)
         self._update()
 
     def load_state(self, state: Dict[str, Any]) -> None:

@@ -8,6 +8,9 @@ The core and the NVIC come from emud/cpu/arm and emud/devices/armv7m_nvic.py
 imports them, so a build without them fails here with one clear line.
 Reset is the architecture's: the core loads SP and PC from the vector table
 at VTOR (0 at reset), from the image already in memory.
+
+-d guest_errors: the -d/-D log reaches every device and the bus, whose page
+rule uses M-profile QEMU's 1 KiB target pages.
 """
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ from typing import Any, Dict, Optional
 
 from ..accel.base import AccelError
 from .base import Machine
+from .cortexm_board import map_unimplemented
 from .semihosting_setup import attach_semihosting
 
 NVIC_BASE = 0xE000E000
+PPB_BASE, PPB_SIZE = 0xE0000000, 0x100000
 #: the machine properties QEMU 7.2 gives every machine (qemu-system-arm -M mps2-an385,help):
 #: accepted on these boards, none changes them; the booleans must be on or off
 QEMU_MACHINE_PROPERTIES = ("append", "boot", "confidential-guest-support", "dt-compatible", "dtb",
@@ -87,11 +92,20 @@ class CortexMMachine(Machine):
         self.board = self.board_class(self, self._nvic_input, self.nvic.nmi.set, self._guest_reset, serials)
         self.connect_clocks()
         self.map_device("nvic", NVIC_BASE, self.nvic)
+        # the rest of the PPB reads as zero and ignores writes, as QEMU 7.2's
+        # "nvic-default" (which logs it under -d unimp, not guest_errors)
+        map_unimplemented(self, "nvic-default", PPB_BASE, PPB_SIZE, priority=-1)
         # SysTick answers inside the SCS window (the NVIC forwards 0x10-0x1f) but
         # resets and snapshots as a device of its own, as QEMU's armv7m has it
         self.devices_by_name["systick"] = (self.systick, NVIC_BASE + 0x10, 0x10)
         for uart in self.board.uarts:
             uart.output_listeners.append(self.uart_output)
+        # -d guest_errors: the devices and the bus report bad accesses to the log;
+        # M-profile QEMU has 1 KiB target pages (the bus's subpage rule)
+        for device, _, _ in self.devices_by_name.values():
+            device.guest_log = log
+        self.bus.guest_log = log
+        self.bus.page_bits = 10
         if semihosting is not None:
             attach_semihosting(self, semihosting)
         self.frontend = ThumbFrontend(self.profile)

@@ -40,10 +40,11 @@ class BareHost:
         self.devices_by_name[name] = (device, base, size)
 
 
-def map_unimplemented(host, name: str, base: int, size: int) -> None:
+def map_unimplemented(host, name: str, base: int, size: int, priority: int = UNIMP_PRIORITY) -> None:
     """A RAZ/WI placeholder, as QEMU's create_unimplemented_device() maps one
-    (not in the device table: it has no state and nothing to reset)."""
-    host.bus.map(base, MmioRegion(name, size, Unimplemented(name, size)), priority=UNIMP_PRIORITY)
+    (not in the device table: it has no state and nothing to reset). QEMU
+    logs its accesses under -d unimp, which emud does not have: no log."""
+    host.bus.map(base, MmioRegion(name, size, Unimplemented(name, size)), priority=priority)
 
 
 def map_bitband(host) -> None:
