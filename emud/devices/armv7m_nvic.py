@@ -389,6 +389,11 @@ class ArmV7MNvic(Device):
             return
         if 0x300 <= offset < 0x340:
             return          # IABR: read-only, any width, no complaint (QEMU 7.2)
+        if 0x100 <= offset < 0x2C0 and size != 4:
+            # ISER/ICER/ISPR/ICPR take bytes and halfwords too: the bits they cover
+            self._write_word(offset & ~3, (value & ((1 << 8 * size) - 1)) << 8 * (offset & 3))
+            self.cpu.exit_request = True
+            return
         if size != 4:
             # the other registers are word-only: QEMU 7.2 ignores the rest, and says so
             self.guest_error("NVIC: Bad write of size %d at offset 0x%x\n", size, offset)

@@ -62,6 +62,16 @@ static void scs(void) {
     R16(0xE000ED08) = 0x200; uart_puts("nvic vtor half write\n");
     show("nvic vtor", REG(0xE000ED08));
     show("nvic prio byte", R8(0xE000E401));
+    /* the enable and pending bits take bytes and halfwords (IRQ 31: nothing raises it) */
+    R8(0xE000E103) = 0x80; show("nvic iser", REG(0xE000E100));
+    R16(0xE000E182) = 0x8000; show("nvic icer", REG(0xE000E100));
+    R8(0xE000E203) = 0x80; show("nvic ispr", REG(0xE000E200));
+    R8(0xE000E283) = 0x80; show("nvic icpr", REG(0xE000E200));
+    show("nvic iabr byte", R8(0xE000E300));
+    R8(0xE000E300) = 1;
+    R8(0xE000ED2F) = 0; show("nvic hfsr byte", R8(0xE000ED2F));
+    show("nvic shcsr byte", R8(0xE000ED25));
+    R8(0xE000ED25) = 0;
     show("nvic cfsr byte", R8(0xE000ED29));
     rd("systick 0x20", 0xE000E020);
     wr("systick 0xe0", 0xE000E0E0, 1);
