@@ -284,7 +284,10 @@ class ArmV7MNvic(Device):
                 v |= 1 << i
         return v
 
-    def _read_word(self, offset: int) -> int:
+    def _read_word(self, offset: int) -> Optional[int]:
+        """A register's value; None: there is none at ``offset``. (QEMU 7.2's Cortex-M0
+        lacks ICTR, SCR, SHCSR, HFSR, MMFAR, BFAR, STIR and the ID registers; emud's
+        keeps them: tests/cpu/arm runs Cortex-M0 code on it against QEMU's Cortex-M3.)"""
         if offset == 0x004:
             return (self.num_irq + 31) // 32 - 1
         if 0x100 <= offset < 0x140:
@@ -467,12 +470,15 @@ class ArmV7MNvic(Device):
         elif offset == 0xD98:
             if value < regions:
                 self.mpu_rnr = value
+            else:
+                self.guest_error("MPU region out of range %d/%d\n", value, regions)
             return
         elif offset in (0xD9C, 0xDA4, 0xDAC, 0xDB4):
             region = self.mpu_rnr
             if value & 0x10:                  # VALID: REGION selects the region (and sets RNR)
                 region = value & 0xF
                 if region >= regions:
+                    self.guest_error("MPU region out of range %d/%d\n", region, regions)
                     return
                 self.mpu_rnr = region
             if region >= regions:
