@@ -268,8 +268,9 @@ class DebugTarget:
         history uses), "limit" (its size limit), "interval" (instructions
         between checkpoints), "icount_shift", "inputs" (logged inputs),
         "diverged" (None or the divergence's line)}. "record" is at the
-        present, "replay" behind it. Off: {"mode": "off"} only."""
-        raise NotImplementedError
+        present, "replay" behind it. Off, or a target without time travel:
+        {"mode": "off"} only."""
+        return {"mode": "off"}
 
     def history_position(self) -> int:
         """The current position (the instruction count over all harts)."""
