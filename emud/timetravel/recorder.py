@@ -453,6 +453,9 @@ class TimeTravel:
             cap = min(cap, nxt - pos)
         if self.mode == "replay" and self.end > pos:
             cap = min(cap, self.end - pos)
+        if self.mode == "replay" and self.output_mark > pos:
+            # output is shown from the mark on: a quantum does not straddle it
+            cap = min(cap, self.output_mark - pos)
         for p in self.checks:
             if p > pos:
                 cap = min(cap, p - pos)
@@ -517,10 +520,15 @@ class TimeTravel:
                 self._replayed = True
             self._quantum_pos = pos
             t0 = time.perf_counter()
+            shown = not self.output_muted()
             retired = m._tt_quantum(cpu, run, budget)
             if self.mode == "record":
                 self.end = self.output_mark = self.position()
                 self.end_ns = m.clock.now_ns()
+            elif shown:
+                # a loaded recording replayed for the first time here showed
+                # its output: going back and forward again does not repeat it
+                self.output_mark = max(self.output_mark, self.position())
             self.turns.ran(cpus, cpu, retired)
             if retired == budget and retired >= 1000:
                 m.pacer.ran(retired, time.perf_counter() - t0)
