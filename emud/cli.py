@@ -85,6 +85,11 @@ def build_machine(args):
     ram_size = ov.parse_size(args.memory or "128M")
     if ram_size <= 0 or ram_size > (2 << 30):
         raise UsageError("-m %s: RAM size must be between 1 MiB and 2 GiB" % args.memory)
+    if args.memory and hasattr(machine_class, "check_ram_size"):
+        try:
+            machine_class.check_ram_size(ram_size)      # a board with fixed RAM refuses others as QEMU
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     accel = parse_accel(ov.split_accel(args.accel or "tcg"))
     items = parse_items(args.log_items or "none")
     icount = ov.parse_icount(args.icount) if args.icount else None

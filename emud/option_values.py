@@ -169,8 +169,17 @@ def parse_machine(text: str) -> Tuple[str, Dict[str, Any]]:
     if name in ("help", "?"):
         return "help", {}
     from .machines.registry import machine_class
-    machine_class(name)         # an unknown name is one line, whatever its properties
     out: Dict[str, Any] = {}
+    board = machine_class(name)
+    if name != "virt" and hasattr(board, "check_machine_property"):
+        # the other boards decide their properties as QEMU does (QEMU's line)
+        for part in props:
+            key, _, value = part.partition("=")
+            try:
+                board.check_machine_property(key, value)
+            except ValueError as e:
+                raise OptionValueError(str(e)) from None
+        return name, out
     for part in props:
         key, _, value = part.partition("=")
         if key == "type":
