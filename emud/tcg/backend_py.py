@@ -42,7 +42,7 @@ import types
 from bisect import bisect_right
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from .ir import Op, Temp
+from .ir import Op, Temp, deferred_stores
 from .pyexpr import PURE_VALUE_OPS, RUNTIME, condition, op_expr, wrapped64
 from .tb import CHUNK_SHIFT
 from .translator import MAX_TB_INSNS, ExitRequest, TBExit
@@ -176,6 +176,11 @@ class _Emitter:
         self.labels = {op.args[0]: i for i, op in enumerate(self.ops) if op.opc == "set_label"}
         self.inline: Dict[Temp, Op] = {}                  # temp -> its def, pasted into its one use
         self.addr_fold: Dict[Temp, Tuple[Temp, int]] = {}  # address temp -> (base, signed offset)
+        # stores followed by more ops of their instruction: their slow path
+        # catches an exit request (sets _e), taken at the instruction's end
+        self.deferred = deferred_stores(self.ops)
+        self.pending = False     # a deferred store on this path since the last boundary
+        self.uses_e = False
         self._plan_inlining()
 
     def _plan_inlining(self) -> None:
@@ -292,7 +297,8 @@ class _Emitter:
 
     # -- emission ----------------------------------------------------------------
     def emit(self, indent: int, text: str) -> None:
-        self.lines.append("    " * indent + text)
+        for line in text.split("\n"):
+            self.lines.append("    " * indent + line)
 
     def writeback(self, indent: int, written: Set[int]) -> None:
         """A placeholder filled in by :meth:`generate`: in a looping TB, what
@@ -307,13 +313,16 @@ class _Emitter:
             self.exits.append(target)
         return k
 
-    def exit_code(self, indent: int, op: Op, written: Set[int], retired: int) -> None:
+    def exit_code(self, indent: int, op: Op, written: Set[int], retired: int, deferred: bool = False) -> None:
+        # ``deferred``: a store of the exit's instruction may have asked for
+        # an exit (_e): then go back to the dispatcher, not on to a successor
+        go_on = "b > MAX and not _e" if deferred else "b > MAX"
         if op.opc == "goto_tb" and op.args[1] == self.tb_pc and self.cfg.chaining:
             # a branch back to this TB's start: loop in place while the budget lasts
             self.loops = True
             self.loop_written |= written
             self.emit(indent, "b -= %d" % retired)
-            self.emit(indent, "if b > MAX: continue")
+            self.emit(indent, "if %s: continue" % go_on)
             self.writeback(indent, written)
             self.emit(indent, "cpu.pc = %s; cpu.budget = b" % _lit(self.tb_pc))
             self.emit(indent, "return None")
@@ -323,7 +332,7 @@ class _Emitter:
             # the chain slot's link stub knows the target: pc is stored only
             # when control goes back to the dispatcher
             self.emit(indent, "cpu.budget = b = b - %d" % retired)
-            self.emit(indent, "if b > MAX: return C%d" % self.slot(op.args[1]))
+            self.emit(indent, "if %s: return C%d" % (go_on, self.slot(op.args[1])))
             self.emit(indent, "cpu.pc = %s" % _lit(op.args[1]))
             self.emit(indent, "return None")
         elif op.opc == "goto_tb":
@@ -334,7 +343,7 @@ class _Emitter:
             if self.cfg.chaining:
                 self.emit(indent, "cpu.budget = b = b - %d" % retired)
                 self.emit(indent, "_t = %s" % target)
-                self.emit(indent, "if b > MAX:")
+                self.emit(indent, "if %s:" % go_on)
                 self.emit(indent + 1, "f = JC.get(_t)")
                 self.emit(indent + 1, "if f is not None: return f")
                 self.emit(indent, "cpu.pc = _t")
@@ -421,7 +430,7 @@ class _Emitter:
         else:
             self.emit(indent, slow)
 
-    def store(self, indent: int, op: Op, pc: int) -> None:
+    def store(self, indent: int, op: Op, pc: int, deferred: bool = False) -> None:
         addr, value, size, kind = op.args
         cfg = self.cfg
         chain = self.chain(size, True) if cfg.fast_memory and not isinstance(addr, int) else []
@@ -436,6 +445,11 @@ class _Emitter:
         signed_store = cfg.signed64 and size == 8 and not isinstance(value, int)
         slow = "cpu.budget = b - %d; st_slow(cpu, %s, %s, %d, %r, %s)" % (
             self.cur_retired, a, v, size, kind, _lit(pc))
+        if deferred:
+            # more ops of this instruction follow: an exit request waits for its end
+            slow = "cpu.budget = b - %d\ntry: st_slow(cpu, %s, %s, %d, %r, %s)\nexcept ExitRequest: _e = 1" % (
+                self.cur_retired, a, v, size, kind, _lit(pc))
+            self.pending = self.uses_e = True
         const = self._ram_const(addr, size, True)
         if const is not None:
             (_, _, sfx, _), off = const
@@ -490,6 +504,10 @@ class _Emitter:
             self.path_written = written
             opc = op.opc
             if opc == "insn_start":
+                if self.pending:
+                    # the end of an instruction with a deferred store: its exit request now
+                    self.emit(indent, "if _e: raise ExitRequest(%s)" % _lit(self.cur_pc))
+                    self.pending = False
                 cur = self.index.get(op.args[0], cur)
                 self.emit(indent, "# %s" % hex(op.args[0]))
                 self.cur_pc = op.args[0]
@@ -509,15 +527,17 @@ class _Emitter:
                     written.add(op.args[0].reg)
             elif opc == "st":
                 self.cur_retired = cur
-                self.store(indent, op, self.cur_pc)
+                self.store(indent, op, self.cur_pc, i in self.deferred)
             elif opc == "call":
                 self.call(indent, op, written, cur)
                 if op.args[0] is not None and op.args[0].is_global:
                     written.add(op.args[0].reg)
                 if "noreturn" in op.args[3]:
+                    self.pending = False
                     return True
             elif opc in EXIT_OPS:
-                self.exit_code(indent, op, set(written), cur + 1)
+                self.exit_code(indent, op, set(written), cur + 1, self.pending)
+                self.pending = False
                 return True
             elif opc == "brcond":
                 a, bb, cond, label = op.args
@@ -527,16 +547,18 @@ class _Emitter:
                 if any(o.opc in EXIT_OPS or (o.opc == "call" and "noreturn" in o.args[3]) for o in skipped):
                     # the label's block is an exit path: emit it under the if
                     self.emit(indent, "if %s:" % test)
-                    here = self.cur_pc
+                    here, pending = self.cur_pc, self.pending
                     if not self.stream(j + 1, indent + 1, set(written), cur):
                         raise ValueError("label L%d block does not end in an exit" % label)
-                    self.cur_pc = here
+                    self.cur_pc, self.pending = here, pending
                 else:
                     # a forward skip: run the skipped ops only when not taken
                     self.emit(indent, "if not (%s):" % test)
                     inner = set(written)
                     self.emit(indent + 1, "pass")
+                    pending = self.pending
                     self.stream(i + 1, indent + 1, inner, cur, stop=j)
+                    self.pending = self.pending or pending
                     # written only when not skipped: the other way they keep
                     # their value from entry, so it must be loaded
                     self.read_first |= inner - written
@@ -575,6 +597,8 @@ class _Emitter:
         if entry:
             head.append("    " + "; ".join("r%d = x[%d]" % (r, r) for r in entry))
         head.append("    b = cpu.budget")
+        if self.uses_e:
+            head.append("    _e = 0")
         if self.cfg.log_exec:
             head.append("    LOG_EXEC(cpu, %s)" % _lit(self.tb_pc))
         head.append("    try:")

@@ -33,7 +33,7 @@ from .backend_py import TBCode
 from .tb import CachedTranslation
 
 #: the record layout below; bump it when it changes
-FORMAT = 2
+FORMAT = 3
 _PLAIN = (int, str, bytes, bool, type(None), float)
 
 

@@ -16,6 +16,11 @@ Semantics beyond the op table:
 * globals are read from and written to ``cpu.x`` directly, so helpers always
   see current registers (what the "rw" flag asks a back end to guarantee),
   in its representation (``cpu.signed_regs``: 64-bit values held signed);
+* a store whose ``store`` raises :class:`ExitRequest` (after writing) still
+  completes its instruction: the request is raised again at the end of the
+  instruction (the next ``insn_start``, or an exit to the next pc; an exit
+  elsewhere just returns, ``cpu.exit_request`` still set), so the ops after
+  the store (STM's later stores and writeback, SC's rd) are not lost;
 * ``cpu.budget`` is decremented once per retired guest instruction, and
   ``cpu.pc`` is set on every exit (for a completed TBExit, to the next
   instruction; otherwise to the raising instruction);
@@ -179,6 +184,7 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
     signed_regs = cpu.signed_regs    # x holds 64-bit registers as signed values
     pc = length = 0
     started = False
+    pending: Optional[ExitRequest] = None   # an exit request a store raised
 
     def get(v, w: int) -> int:
         if isinstance(v, Temp):
@@ -224,6 +230,8 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
             elif opc in UNARY:
                 put(args[0], UNARY[opc](get(args[1], w), w), w)
             elif opc == "insn_start":
+                if pending is not None:
+                    raise pending     # a store's exit request: its instruction is done
                 if started:
                     cpu.budget -= 1   # the previous instruction retired
                 started = True
@@ -241,7 +249,10 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
                 put(d, val, w)
             elif opc == "st":
                 a, v, size, kind = args
-                store(cpu, get(a, w), get(v, w) & ((1 << (8 * size)) - 1), size, kind, pc)
+                try:
+                    store(cpu, get(a, w), get(v, w) & ((1 << (8 * size)) - 1), size, kind, pc)
+                except ExitRequest as e:
+                    pending = e       # taken at the end of the instruction
             elif opc == "call":
                 d, name, call_args, flags = args
                 result = helpers[name](cpu, *[get(a, w) for a in call_args])
@@ -260,10 +271,12 @@ def run_ops(ops: Sequence[Op], cpu, load: Load, store: Store, helpers: Dict[str,
                     i = target
             elif opc == "set_label":
                 pass
-            elif opc == "goto_tb":
-                return leave(args[1])
-            elif opc in ("exit_indirect", "exit_tb"):
-                return leave(get(args[0], w))
+            elif opc in ("goto_tb", "exit_indirect", "exit_tb"):
+                target = args[1] if opc == "goto_tb" else get(args[0], w)
+                if pending is not None and target == pc + length:
+                    raise pending
+                # (with a store's exit request pending, the caller sees cpu.exit_request)
+                return leave(target)
             else:
                 raise IRError("unknown op %r" % opc)
         raise IRError("fell off the end of the TB")

@@ -38,7 +38,7 @@ problem: it must guard them (``movcond``) before emitting the op.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 #: Condition codes for setcond/brcond/movcond. Signed ones interpret the
 #: unsigned operand values as two's complement of the op's width.
@@ -91,6 +91,10 @@ OPS: Dict[str, Tuple[str, str]] = {
     # access raises the guest's access fault (the front end's fault hook).
     # kind tags the access for the fault hook ("load", "store", "amo").
     "ld": ("dviii", "d = mem[a] (operands: d, addr, size, signed, kind)"),
+    # A store whose slow path raises ExitRequest (the TB must stop: code was
+    # overwritten, an interrupt may be pending) still completes its
+    # instruction: the exit takes effect at the instruction's end
+    # (deferred_stores; interp.run_ops is the executable spec).
     "st": ("vvii", "mem[a] = b (operands: addr, value, size, kind)"),
     # --- helpers -------------------------------------------------------------
     # call a Python helper registered by the front end: d = helper(cpu, *args).
@@ -171,6 +175,32 @@ class Op:
 
         width = "" if self.opc in ("insn_start", "set_label", "goto_tb", "exit_indirect", "exit_tb", "call") else "_i%d" % self.w
         return "%s%s %s" % (self.opc, width, ", ".join(fmt(a) for a in self.args))
+
+
+def deferred_stores(ops: Sequence[Op]) -> Set[int]:
+    """The indexes of the ``st`` ops followed by more ops of their own
+    instruction (a later store, a base writeback, SC's rd, an AMO's rd, the
+    Arm IT state). A store whose slow path asks the TB to exit
+    (``ExitRequest``: it overwrote code, armed a timer, pended an interrupt)
+    must still let those run: every back end defers the exit to the end of
+    the instruction for these stores. The others (the last op of their
+    instruction, up to labels, then the next instruction or an exit to the
+    next pc) may exit at once."""
+    out: Set[int] = set()
+    nxt = None
+    n = len(ops)
+    for i, op in enumerate(ops):
+        if op.opc == "insn_start":
+            nxt = op.args[0] + op.args[1]
+        elif op.opc == "st":
+            j = i + 1
+            while j < n and ops[j].opc == "set_label":
+                j += 1
+            after = ops[j] if j < n else None
+            if after is None or not (after.opc == "insn_start"
+                                     or (after.opc == "goto_tb" and after.args[1] == nxt)):
+                out.add(i)
+    return out
 
 
 def format_ops(ops: Sequence[Op]) -> str:

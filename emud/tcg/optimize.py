@@ -216,11 +216,25 @@ def _eliminate_dead(ops: List[Op]) -> List[Op]:
         for v in list(op.inputs()) + [op.dest]:
             if isinstance(v, Temp) and v.is_global:
                 all_globals.add(v)
+    # the instruction boundaries after an instruction with a store: a store
+    # that asks for an exit (ExitRequest) followed by more ops of its
+    # instruction exits there (ir.deferred_stores), with what the whole
+    # instruction wrote (its base writeback, SC's rd) in the guest registers
+    store_ends = set()
+    stored = False
+    for i, op in enumerate(ops):
+        if op.opc == "insn_start":
+            if stored:
+                store_ends.add(i)
+            stored = False
+        elif op.opc == "st":
+            stored = True
     live: set = set()
     keep: List[Optional[Op]] = [None] * len(ops)
     for i in range(len(ops) - 1, -1, -1):
         op = ops[i]
-        if op.opc in EXIT_OPS or op.opc == "set_label" or (op.opc == "call" and "noreturn" in op.args[3]):
+        if op.opc in EXIT_OPS or op.opc == "set_label" or (op.opc == "call" and "noreturn" in op.args[3]) \
+                or i in store_ends:
             # guest registers are live at every exit and wherever paths merge
             live |= all_globals
         d = op.dest

@@ -51,7 +51,9 @@ class GuestTrap(TBExit):
 
 class ExitRequest(TBExit):
     """The instruction at ``pc`` completed, but the TB must not go on: an
-    interrupt may now be pending, code was overwritten, a watchpoint hit."""
+    interrupt may now be pending, code was overwritten, a watchpoint hit.
+    Raised by a store (st_slow) with more ops of its instruction after it
+    (ir.deferred_stores), it is caught and taken at the end of the instruction."""
 
     completed = True
 
