@@ -73,22 +73,44 @@ def set_carry(ctx, carry) -> None:
         ctx.b.mov(flag(ctx, CF), carry)
 
 
-def gen_add_cc(ctx, x: Value, y: Value) -> Temp:
-    """ADDS: result, and N Z C V."""
+def _small_imm(x: Value, y: Value) -> bool:
+    """y an immediate with bit 31 clear (x a register): V then needs no y."""
+    return isinstance(y, int) and not isinstance(x, int) and 0 <= y < 0x80000000
+
+
+def _flags_of_zero_imm(ctx, x: Value, carry: int) -> Value:
+    """ADDS/SUBS/CMP/CMN with #0: the result is x, V clear, C fixed."""
+    ctx.b.mov(flag(ctx, CF), carry)
+    ctx.b.mov(flag(ctx, VF), 0)
+    set_nz(ctx, x)
+    return x
+
+
+def gen_add_cc(ctx, x: Value, y: Value) -> Value:
+    """ADDS: result, and N Z C V. An immediate y with bit 31 clear makes V
+    bit 31 of (x ^ r) & r; #0 leaves C and V clear."""
     b = ctx.b
+    small = _small_imm(x, y)
+    if small and y == 0:
+        return _flags_of_zero_imm(ctx, x, 0)
     r = b.add(x, y)
     b.mov(flag(ctx, CF), b.setcond("ltu", r, x))
-    b.mov(flag(ctx, VF), b.shr(b.and_(b.xor(x, r), b.xor(y, r)), 31))
+    v = b.and_(b.xor(x, r), r if small else b.xor(y, r))
+    b.mov(flag(ctx, VF), b.shr(v, 31))
     set_nz(ctx, r)
     return r
 
 
-def gen_sub_cc(ctx, x: Value, y: Value) -> Temp:
-    """SUBS/CMP: C is NOT borrow."""
+def gen_sub_cc(ctx, x: Value, y: Value) -> Value:
+    """SUBS/CMP: C is NOT borrow. An immediate y with bit 31 clear makes V
+    bit 31 of x & (x ^ r); #0 sets C and clears V (CMP Rn, #0 is common)."""
     b = ctx.b
+    small = _small_imm(x, y)
+    if small and y == 0:
+        return _flags_of_zero_imm(ctx, x, 1)
     r = b.sub(x, y)
     b.mov(flag(ctx, CF), b.setcond("geu", x, y))
-    b.mov(flag(ctx, VF), b.shr(b.and_(b.xor(x, y), b.xor(x, r)), 31))
+    b.mov(flag(ctx, VF), b.shr(b.and_(x if small else b.xor(x, y), b.xor(x, r)), 31))
     set_nz(ctx, r)
     return r
 
