@@ -31,8 +31,10 @@ def register(reg: Registry) -> None:
                 limit = parse_record("size=%s" % size).size
             except OptionValueError as e:
                 raise CommandError(str(e).replace("-record ", "record start ", 1))
-        _info(session.target)          # (a target without time travel says so)
-        session.target.record_start(limit)
+        try:
+            session.target.record_start(limit)
+        except NotImplementedError:
+            raise CommandError(NO_TIME_TRAVEL) from None
         return record_info(session.target)
 
     @reg.command("record stop", group="record")
@@ -78,11 +80,14 @@ def register(reg: Registry) -> None:
         return await reverse(session, ResumeAction("step", count=count))
 
 
+NO_TIME_TRAVEL = "this machine has no time travel"
+
+
 def _info(target: Any) -> Dict[str, Any]:
     try:
         return target.record_info()
     except NotImplementedError:
-        raise CommandError("this machine has no time travel (no record_info)") from None
+        raise CommandError(NO_TIME_TRAVEL) from None
 
 
 def record_info(target: Any) -> Dict[str, Any]:
