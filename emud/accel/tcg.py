@@ -5,7 +5,6 @@ from typing import Any, Dict, Optional, Sequence, Set
 
 from ..tcg.diskcache import DiskStore
 from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TIER_UP_CALLS, TBEngine, Watchpoint
-from ..tcg.exec import CHUNK_CLEAN
 from ..tcg.tb import CHUNK_SHIFT
 from .base import AccelError, Accelerator
 
@@ -78,28 +77,12 @@ class TcgAccelerator(Accelerator):
         if action == "start":
             engine.start_dirty_log()
         elif action == "take":
-            return self._take_dirty(engine)
+            return engine.take_dirty_chunks()
         elif action == "stop":
             engine.stop_dirty_log()
         else:
             raise ValueError("dirty_log: unknown action %r" % action)
         return set()
-
-    @staticmethod
-    def _take_dirty(engine) -> Set[int]:
-        """TBEngine.take_dirty_chunks, re-protecting only the chunks that were
-        written: only a logged write clears a chunk's CHUNK_CLEAN bit, so the
-        result is the same, without rewriting every region's chunk map (one
-        byte per 128 bytes of RAM: 1 MiB with 128 MiB, ~10 ms on PyPy, whose
-        bytearray.translate is slow, at every checkpoint)."""
-        if engine.dirty_chunks is None:
-            raise RuntimeError("dirty logging is off")
-        taken, engine.dirty_chunks = engine.dirty_chunks, set()
-        size = 1 << CHUNK_SHIFT
-        for chunk in taken:
-            for maps, idx in engine._ram_chunks(chunk << CHUNK_SHIFT, size):
-                maps.cp[idx] |= CHUNK_CLEAN
-        return taken
 
     def set_log_items(self, items: Sequence[str]) -> None:
         if self.log is not None:
