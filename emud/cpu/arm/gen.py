@@ -19,7 +19,7 @@ from typing import Callable, Tuple
 
 from ...tcg.ir import Temp, Value
 from .decode import S_OUTSIDE_IT, SH_ASR, SH_LSL, SH_LSR, SH_ROR
-from .regs import CF, ITSTATE, M32, NF, PC, QF, VF, ZF
+from .regs import CF, ITSTATE, M32, NF, PC, QF, SP, VF, ZF
 from . import excnum as X
 
 # -- operands ---------------------------------------------------------------------------------
@@ -38,7 +38,27 @@ def pc_aligned(ctx) -> int:
 
 
 def setreg(ctx, n: int, v: Value) -> None:
+    """Rn = v. M-profile SP has bits [1:0] zero (QEMU's store_reg masks every
+    write to r13): a value not known aligned is masked, so SP is always
+    aligned and SP-based LDM/STM/PUSH/POP need no alignment check."""
+    if n == SP and not sp_aligned(ctx, v):
+        v = v & ~3 & M32 if isinstance(v, int) else ctx.b.and_(v, 0xFFFFFFFC)
     ctx.b.mov(ctx.b.reg(n), v)
+
+
+def sp_aligned(ctx, v: Value) -> bool:
+    """v is known to be a multiple of 4: a constant, SP itself, or SP plus or
+    minus a multiple of 4 (what PUSH/POP/ADD SP write), as emitted here."""
+    if isinstance(v, int):
+        return v & 3 == 0
+    sp = ctx.b.reg(SP)
+    if v is sp:
+        return True
+    for op in reversed(ctx.b.ops):      # temps are assigned once: find v's op
+        if op.dest is v:
+            return (op.opc in ("add", "sub") and op.args[1] is sp
+                    and isinstance(op.args[2], int) and op.args[2] & 3 == 0)
+    return False
 
 
 def flag(ctx, n: int) -> Temp:

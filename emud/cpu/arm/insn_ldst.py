@@ -6,7 +6,9 @@ Alignment (ARMv7-M A3.2): LDR/STR of halfwords and words may be unaligned
 unless CCR.UNALIGN_TRP is set (a TB flag); LDRD/STRD, LDM/STM and the
 exclusives always need it (MemA), else UsageFault UNALIGNED. A literal
 load's address is a constant, which the back end turns into a direct read
-of RAM: the fast path of every Thumb function's constant pool.
+of RAM: the fast path of every Thumb function's constant pool. SP is always
+word-aligned (gen.setreg), so an access at SP plus a multiple of 4 (PUSH,
+POP, LDM/STM/LDRD/STRD on SP) needs no alignment check.
 """
 from __future__ import annotations
 
@@ -14,12 +16,18 @@ from typing import List
 
 from ...tcg.ir import Value
 from .cpu import FLAG_UNALIGN_TRP
-from .gen import gen_branch_write, gen_bx, gen_check_align, pc_aligned, reg, setreg
-from .regs import M32, PC
+from .gen import gen_branch_write, gen_bx, gen_check_align, pc_aligned, reg, setreg, sp_aligned
+from .regs import M32, PC, SP
 
 
 def _check(ctx, addr: Value, size: int) -> None:
     if ctx.flags & FLAG_UNALIGN_TRP:
+        _check_align(ctx, addr, size)
+
+
+def _check_align(ctx, addr: Value, size: int) -> None:
+    """MemA, unless addr is SP plus a multiple of 4 (always aligned)."""
+    if size > 4 or not sp_aligned(ctx, addr):
         gen_check_align(ctx, addr, size)
 
 
@@ -117,7 +125,7 @@ def trans_ldrd(ctx, a):
         addr = wb = (pc_aligned(ctx) + (a.imm if a.u else -a.imm)) & M32
     else:
         addr, wb = _address(ctx, a)
-    gen_check_align(ctx, addr, 4)
+    _check_align(ctx, addr, 4)
     lo = b.ld(addr, 4, False, "load")
     hi = b.ld(b.add(addr, 4), 4, False, "load")
     if a.w:
@@ -129,7 +137,7 @@ def trans_ldrd(ctx, a):
 def trans_strd(ctx, a):
     b = ctx.b
     addr, wb = _address(ctx, a)
-    gen_check_align(ctx, addr, 4)
+    _check_align(ctx, addr, 4)
     b.st(addr, reg(ctx, a.rt), 4, "store")
     b.st(b.add(addr, 4), reg(ctx, a.rt2), 4, "store")
     if a.w:
@@ -149,7 +157,7 @@ def _ldm(ctx, a, before: bool) -> None:
     regs = _reglist(a.regs)
     base = reg(ctx, a.rn)
     start = b.sub(base, 4 * len(regs)) if before else base
-    gen_check_align(ctx, start, 4)
+    _check_align(ctx, start, 4)
     values = [b.ld(b.add(start, 4 * i) if i else start, 4, False, "load") for i in range(len(regs))]
     if a.w:
         setreg(ctx, a.rn, start if before else b.add(base, 4 * len(regs)))
@@ -165,7 +173,7 @@ def _stm(ctx, a, before: bool) -> None:
     regs = _reglist(a.regs)
     base = reg(ctx, a.rn)
     start = b.sub(base, 4 * len(regs)) if before else base
-    gen_check_align(ctx, start, 4)
+    _check_align(ctx, start, 4)
     for i, r in enumerate(regs):
         b.st(b.add(start, 4 * i) if i else start, reg(ctx, r), 4, "store")
     if a.w:
