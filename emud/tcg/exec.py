@@ -546,15 +546,31 @@ class TBEngine:
         unless ``compile_now``. With ``loop_window`` (bytes): the region whose
         blocks start within that window, or None unless one of its paths
         branches back to ``pc`` (a loop region, see region.py)."""
-        if self.stats.translations >= self.quiet_translations:
-            return self._translate(pc, flags, max_insns, ignore_bp, cache, loop_window, compile_now)
-        _set_jit_param("off")
         try:
-            return self._translate(pc, flags, max_insns, ignore_bp, cache, loop_window, compile_now)
-        finally:
-            _set_jit_param("default")
-            if self.jit_params:
-                _set_jit_param(self.jit_params)
+            if self.stats.translations >= self.quiet_translations:
+                return self._translate(pc, flags, max_insns, ignore_bp, cache, loop_window, compile_now)
+            _set_jit_param("off")
+            try:
+                return self._translate(pc, flags, max_insns, ignore_bp, cache, loop_window, compile_now)
+            finally:
+                _set_jit_param("default")
+                if self.jit_params:
+                    _set_jit_param(self.jit_params)
+        except TranslationFault as fault:
+            # code outside RAM and ROM: a CPU with an io_fetch runs it as QEMU does
+            io_fetch = getattr(self.current_cpu, "io_fetch", None)
+            if io_fetch is None or fault.pc != pc or loop_window:
+                raise
+            return self._io_block(pc, flags, ignore_bp, io_fetch)
+
+    def _io_block(self, pc: int, flags, ignore_bp: bool, io_fetch: Callable[[int, int], int]) -> TranslationBlock:
+        """QEMU's one-shot TB for code outside RAM and ROM (tb_gen_code without a
+        physical page): one instruction fetched through the CPU's ``io_fetch`` (a
+        device's read), interpreted, never cached or chained, since a device's
+        bytes may change under it: each run fetches anew. (-d in_asm omits it.)"""
+        fetch = guarded_fetch(io_fetch, self.frontend.fetch_allowed(flags))
+        return self._interpreted(pc, flags, 1, ignore_bp, False, self._codegen_config(flags), time.perf_counter(),
+                                 fetch)
 
     def _translate(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool, loop_window: int,
                    compile_now: bool) -> Optional[TranslationBlock]:
@@ -617,12 +633,12 @@ class TBEngine:
         return self._made(tb, cache, t0)
 
     def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,
-                     cfg: CodegenConfig, t0: float) -> TranslationBlock:
+                     cfg: CodegenConfig, t0: float, fetch: Optional[Callable] = None) -> TranslationBlock:
         """A tier-0 TB: the block's IR run by the interpreter, compiled once
         it has run ``tier_up_calls`` times (a cached TB in the TB cache, a
         capped one in ``capped``; the one-off TB that resumes from a
         breakpoint stays interpreted)."""
-        builder, insns = translate_block(self.frontend, self._fetch_under(flags), pc, flags, max_insns,
+        builder, insns = translate_block(self.frontend, fetch or self._fetch_under(flags), pc, flags, max_insns,
                                          self.breakpoints, ignore_bp_at_start=ignore_bp)
         ops = builder.ops
         block = decode_ops(ops, self.ld_slow, self.st_slow, self.helpers, cfg.signed64)

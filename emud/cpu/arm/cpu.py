@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from ...tcg.translator import GuestTrap
+from ...memory import BusError
+from ...tcg.translator import GuestTrap, TranslationFault
 from ..base import CPUState
 from . import excnum as X
 from . import m_helper
@@ -299,13 +300,33 @@ class ArmCPU(CPUState):
         else:
             self.log_exception("udef")
 
+    def io_fetch(self, addr: int, size: int) -> int:
+        """An instruction fetch outside RAM and ROM (the engine's one-instruction TB
+        there), as QEMU 7.2 makes it: through the bus a halfword at a time (a
+        placeholder gives zeros, `movs r0, r0`); where execution is forbidden, or the
+        bus fails and the board does not ignore it, a fetch fault (TranslationFault)."""
+        view = self.current_mpu_view()
+        allowed = view.fetch_allowed if view is not None else MPU.default_fetch_allowed
+        if not allowed(addr, size):
+            raise TranslationFault(addr)
+        value = 0
+        for half in range(0, size, 2):
+            try:
+                value |= self.bus.read((addr + half) & M32, 2) << (8 * half)
+            except BusError:
+                # lm3s6965evb: the failed read gives zeros (the bus logged it)
+                if not self.ignore_memory_transaction_failures:
+                    raise TranslationFault(addr) from None
+        return value
+
     def fetch_fault(self, pc: int) -> ArmTrap:
         """An instruction fetch that failed at ``pc``: IACCVIOL when the MPU (or,
         with it off, the default map's execute-never regions) forbids it, else IBUSERR."""
         view = self.current_mpu_view()
         allowed = view.fetch_allowed if view is not None else MPU.default_fetch_allowed
         size = 2
-        if allowed(pc, 2):
+        # (nothing at pc: no second halfword to look at, and no second guest-error line)
+        if allowed(pc, 2) and self.bus.find(pc) is not None:
             try:
                 if (self.bus.read(pc, 2) >> 11) in (0x1D, 0x1E, 0x1F):
                     size = 4            # a 32-bit instruction: its second halfword may be the one
