@@ -11,7 +11,8 @@ Pins: ``set_input(pin, level)`` drives an input (a pin configured as output
 ignores it); ``outputs[pin]`` follow what the port drives: DATA where DIR is
 output, else 1 where pulled up; a floating input keeps its last level. The
 ARM part's pull-ups/-downs are board properties; the Luminary part's come
-from PUR/PDR and need DEN. Edge interrupts latch in RIS on input changes,
+from PUR/PDR (DEN plays no part, as in QEMU 7.2), so at reset its pins float
+and reset drives none of them. Edge interrupts latch in RIS on input changes,
 level interrupts (IS) every update.
 
 -d guest_errors: QEMU 7.2's "pl061_read/pl061_write: Bad offset" messages.
@@ -54,13 +55,14 @@ class Pl061(Device):
     # -- pins ------------------------------------------------------------------------------
     def _floating(self) -> int:
         if self.luminary:
-            floating = self.den & ~(self.pur | self.pdr)
+            # QEMU 7.2 looks at PUR/PDR only, not DEN (checked through the SSI chip select)
+            floating = ~(self.pur | self.pdr)
         else:
             floating = ~(self.pullups | self.pulldowns)
         return floating & ~self.dir & 0xFF
 
     def _pulled_up(self) -> int:
-        up = self.pur & self.den if self.luminary else self.pullups
+        up = self.pur if self.luminary else self.pullups
         return up & ~self.dir & 0xFF
 
     def set_input(self, pin: int, level: int) -> None:

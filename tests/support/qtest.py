@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 QEMU_ARM = "qemu-system-arm"
 _SUFFIX = {1: "b", 2: "w", 4: "l"}
@@ -34,8 +34,11 @@ def R(addr: int, size: int = 4) -> Access:
 
 
 def qemu_transcript(machine: str, script: Sequence[Access], ignore_irqs: Sequence[int] = (),
-                    cpu_path: str = "/machine/armv7m") -> List[str]:
-    """``cpu_path``: the armv7m container in QEMU's QOM tree (its inputs are the NVIC's)."""
+                    cpu_path: str = "/machine/armv7m", extra_args: Sequence[str] = (),
+                    before_exit: Optional[Callable[[], None]] = None) -> List[str]:
+    """``cpu_path``: the armv7m container in QEMU's QOM tree (its inputs are the NVIC's).
+    ``before_exit`` runs once QEMU has answered the whole script, before it is killed
+    (to ask its monitor something, given ``extra_args`` that open one)."""
     lines = ["irq_intercept_in " + cpu_path]
     for op in script:
         if op[0] == "w":
@@ -44,7 +47,8 @@ def qemu_transcript(machine: str, script: Sequence[Access], ignore_irqs: Sequenc
             lines.append("read%s 0x%x" % (_SUFFIX[op[2]], op[1]))
     # QEMU does not end at the end of its input: read the replies, then kill it
     proc = subprocess.Popen([QEMU_ARM, "-M", machine, "-display", "none", "-S", "-qtest", "stdio",
-                             "-serial", "null", "-monitor", "none", "-nodefaults"],
+                             "-serial", "null", "-nodefaults"]
+                            + (list(extra_args) or ["-monitor", "none"]),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     replies: List[str] = []
     try:
@@ -57,6 +61,8 @@ def qemu_transcript(machine: str, script: Sequence[Access], ignore_irqs: Sequenc
                 break
             replies.append(line.strip())
             answered += not line.startswith("IRQ")
+        if before_exit is not None:
+            before_exit()
     finally:
         proc.kill()
         proc.wait()
