@@ -577,7 +577,10 @@ class _Emitter:
             regs = self.writebacks[int(text[4:-2])] | self.loop_written
             if not regs:
                 return ""
-            return line[:len(line) - len(text)] + "; ".join("x[%d] = r%d" % (r, r) for r in sorted(regs))
+            # highest register first (and so at entry): PyPy's JIT then checks
+            # the list's bounds once, not once per new highest index (measured:
+            # dhry-mps2-an385, whose flags are x[16..19], 1.7x faster warm)
+            return line[:len(line) - len(text)] + "; ".join("x[%d] = r%d" % (r, r) for r in sorted(regs, reverse=True))
         if text == "__RELOAD__":
             return line.replace("__RELOAD__", reload)
         return line
@@ -595,7 +598,7 @@ class _Emitter:
         # loop-back carries (exits write it back even on a first iteration)
         entry = sorted(self.read_first | self.loop_written)
         if entry:
-            head.append("    " + "; ".join("r%d = x[%d]" % (r, r) for r in entry))
+            head.append("    " + "; ".join("r%d = x[%d]" % (r, r) for r in reversed(entry)))
         head.append("    b = cpu.budget")
         if self.uses_e:
             head.append("    _e = 0")
