@@ -5,9 +5,12 @@ Two ways for time to pass:
 * realtime (the default): guest nanoseconds follow the host's monotonic
   clock, but only while the machine runs: a machine stopped in the debugger
   sees no time pass, as on QEMU. Unlike QEMU, guest time never outruns the
-  guest's own execution: while a hart runs, time advances by at most
-  ``MAX_NS_PER_INSN`` per instruction, and never past a timer that has not
-  fired yet. A translation burst, a GC pause or a busy host therefore leaves
+  guest's own execution: while a hart runs, time advances by at most one
+  cycle of the board's processor clock per instruction (:meth:`set_cpu_hz`;
+  ``MAX_NS_PER_INSN`` on a board that names no processor clock, as virt),
+  and never past a timer that has not fired yet. The guest thus never gets
+  less processor per second of its time than the real board's core (at
+  most one instruction a cycle) would give it. A translation burst, a GC pause or a busy host therefore leaves
   guest time behind the host clock (a *lag*) instead of letting several timer
   ticks fall due at once with no instructions between them: firmware that
   checks tick against work done (FreeRTOS's TimerDemo) holds, as it does on
@@ -50,10 +53,9 @@ ICOUNT_WOBBLE_NS = 100_000_000
 ADJUST_EVERY_HOST_NS = 1_000_000_000
 ADJUST_EVERY_GUEST_NS = 100_000_000
 
-#: realtime: the most guest time one instruction may take while a hart runs
-#: (as -icount shift=8: 3906 instructions per 1 ms tick at least, which
-#: FreeRTOS's full demo needs; emud on CPython runs 20-50 ns an instruction,
-#: so the bound only holds time back while emud is stalled)
+#: realtime: the most guest time one instruction may take while a hart runs,
+#: on a board with no processor clock (virt: as -icount shift=8, 3906
+#: instructions per 1 ms tick at least, which FreeRTOS's full demo needs)
 MAX_NS_PER_INSN = 256
 
 
@@ -92,12 +94,14 @@ class VirtualClock:
         self._run_started = 0.0      # realtime: host time when the VM last started
         self._host_ns = 0            # realtime: host ns the VM ran before the last start
         # realtime guest time = _anchor_ns plus what passed since the anchor:
-        # busy (a hart runs): min(host time, instructions * MAX_NS_PER_INSN);
+        # busy (a hart runs): min(host time, instructions * max_ns_per_insn);
         # idle (every hart waits): host time
         self._anchor_ns = 0
         self._anchor_insns = 0
         self._anchor_host_ns = 0
         self._busy = True
+        # realtime: the most guest ns one instruction may take (set_cpu_hz)
+        self.max_ns_per_insn = MAX_NS_PER_INSN
         self._heap: List[Tuple[int, int, Timer]] = []
         self._seq = itertools.count()
         # told of every new timer (the machine cuts a running quantum short,
@@ -123,7 +127,7 @@ class VirtualClock:
             return self._anchor_ns
         host = self.host_ns()
         if self._busy:
-            now = min(host, self._anchor_ns + (self._retired() - self._anchor_insns) * MAX_NS_PER_INSN)
+            now = min(host, self._anchor_ns + (self._retired() - self._anchor_insns) * self.max_ns_per_insn)
         else:
             now = self._anchor_ns + host - self._anchor_host_ns
         # a timer not fired yet holds time at its deadline: the guest never
@@ -134,6 +138,21 @@ class VirtualClock:
             if deadline is not None and deadline < now:
                 now = max(deadline, self._anchor_ns)
         return now
+
+    def set_cpu_hz(self, hz: float) -> None:
+        """realtime: the board's processor runs at ``hz``, so one instruction
+        takes at least a cycle (1/hz) and guest time passes by at most that
+        much per instruction while a hart runs. An RTOS demo written for the
+        board (FreeRTOS's for mps2-an385: a 1 kHz tick and two 2 kHz timers
+        whose handlers do real work) then gets the processor time it counts
+        on per tick, however slowly emud runs; the price is guest time lagging
+        the host clock while emud is slower than the board."""
+        step = max(1, int(round(1e9 / hz))) if hz > 0 else MAX_NS_PER_INSN
+        if step == self.max_ns_per_insn:
+            return
+        if self._running and self.icount_shift is None and self._busy:
+            self._anchor(busy=True)        # the old bound up to now, the new one from here
+        self.max_ns_per_insn = step
 
     def lag_ns(self) -> int:
         """realtime: how far guest time is behind the host clock."""
@@ -326,7 +345,8 @@ class VirtualClock:
         if d is None:
             return None
         left = d - self.now_ns()
-        return max(1, (left + MAX_NS_PER_INSN - 1) // MAX_NS_PER_INSN)
+        step = self.max_ns_per_insn
+        return max(1, (left + step - 1) // step)
 
     # -- time travel ----------------------------------------------------------------
     def pin_icount(self, shift: int) -> dict:

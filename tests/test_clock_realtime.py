@@ -101,3 +101,22 @@ def test_quantum_while_lagging_is_sized_to_reach_the_timer():
     # the host clock is past the deadline (0 s), guest time needs 3906 instructions
     assert p.budget(seconds_to_deadline=0.0, min_insns_to_deadline=3906) == 3906
     assert p.budget(seconds_to_deadline=0.001, min_insns_to_deadline=3906) == 20_001
+
+
+def test_a_processor_clock_bounds_time_to_a_cycle_per_instruction(rig):
+    """set_cpu_hz (a Cortex-M board's core clock): busy time passes by at
+    most one cycle an instruction; a change applies from the moment it is
+    made, with no jump in guest time."""
+    c, host, insns = rig
+    c.set_cpu_hz(25_000_000)
+    c.run_quantum()
+    host.t += 0.5
+    insns[0] += 1000
+    assert c.now_ns() == 1000 * 40
+    c.set_cpu_hz(12_500_000)            # the guest slows its PLL mid-quantum
+    assert c.now_ns() == 1000 * 40
+    insns[0] += 1000
+    assert c.now_ns() == 1000 * 40 + 1000 * 80
+    assert c.min_insns_until_deadline() is None
+    c.add_timer(c.now_ns() + 800, lambda: None)
+    assert c.min_insns_until_deadline() == 10

@@ -87,6 +87,8 @@ class CortexMMachine(Machine):
         cpu.log = log
         self.cpus = [cpu]
         self.systick = ArmV7MSysTick(self.clock, cpu_hz=self.cpu_hz, ref_hz=self.refclk_hz or None)
+        # realtime: an instruction takes at least a cycle of the core's clock (clock.py)
+        self.clock.set_cpu_hz(self.cpu_hz)
         self.nvic = ArmV7MNvic(cpu, num_irq=self.num_irq, prio_bits=self.prio_bits, systick=self.systick,
                                on_reset_request=self._guest_reset, on_pending=self.kick)
         self.board = self.board_class(self, self._nvic_input, self.nvic.nmi.set, self._guest_reset, serials)
@@ -116,7 +118,8 @@ class CortexMMachine(Machine):
         cpu.reset()
 
     def connect_clocks(self) -> None:
-        """A board whose processor clock changes connects SysTick to it here."""
+        """A board whose processor clock changes connects SysTick and the
+        guest clock's per-instruction bound (clock.set_cpu_hz) to it here."""
 
     def _nvic_input(self, n: int):
         return self.nvic.irq(n).set

@@ -24,3 +24,4 @@ class Lm3s6965Machine(CortexMMachine):
     def connect_clocks(self) -> None:
         # SysTick counts ssys's system clock (QEMU: the NVIC's cpuclk is ssys's SYSCLK)
         self.board.ssys.add_clock_listener(self.systick.set_cpu_clock_hz)
+        self.board.ssys.add_clock_listener(self.clock.set_cpu_hz)
