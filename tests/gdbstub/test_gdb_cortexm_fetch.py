@@ -43,16 +43,22 @@ def script(gdb):
     return seen
 
 
-@pytest.mark.parametrize("board", ["mps2-an385", "lm3s6965evb"])
-def test_stepping_into_code_outside_ram_as_qemu(require_gdb_e2e, tmp_path, board):
+def on_both(tmp_path, board, run):
+    """``run(gdb)`` on firmware/arm/fetch_outside.c under QEMU, then under emud."""
     if shutil.which("qemu-system-arm") is None:
         pytest.skip("qemu-system-arm not installed")
     elf = build_fetch_outside(tmp_path, board)
     qemu, emud = commands(board)
     with session(qemu, elf) as (_, gdb):
-        on_qemu = script(gdb)
+        on_qemu = run(gdb)
     with session(emud, elf) as (_, gdb):
-        on_emud = script(gdb)
+        on_emud = run(gdb)
+    return on_qemu, on_emud
+
+
+@pytest.mark.parametrize("board", ["mps2-an385", "lm3s6965evb"])
+def test_stepping_into_code_outside_ram_as_qemu(require_gdb_e2e, tmp_path, board):
+    on_qemu, on_emud = on_both(tmp_path, board, script)
     assert on_emud == on_qemu
     # a placeholder's zeros (mps2-an385: 0x00800000 and 0x10000000) are listed, and stepped one by one
     if board == "mps2-an385":

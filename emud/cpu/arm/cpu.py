@@ -430,6 +430,11 @@ def _gpr(n: int):
     return (lambda cpu: cpu.x[n]), (lambda cpu, v: cpu.x.__setitem__(n, v))
 
 
+def _set_sp(cpu, v: int) -> None:
+    # SP[1:0] are zero on M-profile: QEMU's gdb write of r13 clears them too
+    cpu.x[SP] = v & ~3
+
+
 def _set_pc(cpu, v: int) -> None:
     cpu.pc = v & ~1
 
@@ -446,6 +451,7 @@ for _n in range(13):
     _GETTERS["r%d" % _n], _SETTERS["r%d" % _n] = _gpr(_n)
 for _name, _n in (("sp", SP), ("r13", SP), ("lr", LR), ("r14", LR)):
     _GETTERS[_name], _SETTERS[_name] = _gpr(_n)
+_SETTERS["sp"] = _SETTERS["r13"] = _set_sp
 _GETTERS.update({
     "pc": lambda c: c.pc, "r15": lambda c: c.pc, "xpsr": ArmCPU.xpsr, "cpsr": ArmCPU.xpsr,
     "msp": ArmCPU.msp, "psp": ArmCPU.psp, "primask": lambda c: c.primask,
