@@ -12,6 +12,7 @@ hw/arm/stellaris.c builds `-M lm3s6965evb` (checked with `info mtree -f` and
                            adapter, no card (chip select D0, active low)
     0x40020000             I2C master, nothing on its bus            IRQ 8
     0x40038000             ADC, triggered by the GPTMs               IRQ 14-17
+    0x40048000             ethernet, with no network (QEMU's -nic none)  IRQ 42
     0x40004000-0x40007000, 0x40024000-0x40026000  GPIO A-G (PL061)  IRQ 0-4, 30, 31
     0x4000c000, 0x4000d000, 0x4000e000  UART 0-2 (PL011)           IRQ 5, 6, 33
     0x40030000-0x40033000  GPTM timers 0-3                          IRQ 19, 21, 23, 35
@@ -22,8 +23,8 @@ hw/arm/stellaris.c builds `-M lm3s6965evb` (checked with `info mtree -f` and
 
 Everything else reads as zero and ignores writes, with no BusFault: QEMU's
 stellaris.c sets ignore_memory_transaction_failures (Lm3s6965Machine does
-too). Not modelled (QEMU has it, here it reads as zero): the ethernet at
-0x40048000. Nor the gamepad (QEMU's keys on GPIO E0-3/F1: no display here).
+too). Not modelled: the gamepad (QEMU's keys on GPIO E0-3/F1: no display
+here), a network behind the ethernet.
 The system clock (ssys) drives the GPTMs, the watchdog and SysTick.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ..devices.pl061 import Pl061
 from ..devices.ssd0323 import Ssd0323
 from ..devices.ssi_sd import SsiSd
 from ..devices.stellaris_adc import StellarisAdc
+from ..devices.stellaris_enet import StellarisEnet
 from ..devices.stellaris_i2c import StellarisI2c
 from ..devices.stellaris_gptm import StellarisGptm
 from ..devices.stellaris_sysctl import StellarisSysCtl
@@ -51,7 +53,7 @@ GPIO_BASES = (0x40004000, 0x40005000, 0x40006000, 0x40007000, 0x40024000, 0x4002
 GPIO_IRQS = (0, 1, 2, 3, 4, 30, 31)
 GPTM_IRQS = (19, 21, 23, 35)
 WATCHDOG_IRQ, SSYS_IRQ = 18, 28
-SSI_IRQ, I2C_IRQ, ADC_IRQS = 7, 8, (14, 15, 16, 17)
+SSI_IRQ, I2C_IRQ, ADC_IRQS, ENET_IRQ = 7, 8, (14, 15, 16, 17), 42
 GPIO_C, GPIO_D = 2, 3
 #: lm3s6965's identification registers, as QEMU's board table has them
 SSYS_IDS = dict(did0=0x10010002, did1=0x1073402E,
@@ -119,11 +121,14 @@ class Lm3s6965Board:
         self.i2c.irq.connect(irq(I2C_IRQ))
         host.map_device("i2c", 0x40020000, self.i2c)
         self._build_ssi(host, irq)
+        self.enet = StellarisEnet()
+        self.enet.irq.connect(irq(ENET_IRQ))
+        host.map_device("stellaris_enet", 0x40048000, self.enet)
 
     def _build_ssi(self, host, irq) -> None:
         self.ssi = Pl022()
         self.ssi.irq.connect(irq(SSI_IRQ))
-        host.map_device("ssi", 0x40008000, self.ssi)
+        host.map_device("pl022", 0x40008000, self.ssi)   # QEMU's region name
         self.sd = self.ssi.bus.attach(SsiSd())
         self.oled = self.ssi.bus.attach(Ssd0323())
 

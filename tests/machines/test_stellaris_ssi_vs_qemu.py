@@ -169,3 +169,26 @@ def test_adc_registers_and_timer_trigger():
                W(ADC + 0x20, 0x3210), R(ADC + 0x20), W(ADC + 0x30, 6), R(ADC + 0x30), W(ADC + 0x28, 1),
                W(ADC + 0xC, 0xF), R(ADC + 4), R(ADC + 0x4C), W(ADC + 0x10, 1), R(ADC + 0x10)]
     check(script)
+
+
+ENET = 0x40048000
+
+
+def test_ethernet_with_no_network():
+    script = [R(ENET + o) for o in range(0, 0x44, 4) if o != 0x10]
+    # a 20-byte frame: sent at once on TR; with THR reached, when complete (TXEMP, NVIC 42)
+    script += [W(ENET + 0x0C, 0x07), W(ENET + 0x10, 20), W(ENET + 0x10, 0x11223344), R(ENET + 0),
+               W(ENET + 0x38, 1), R(ENET + 0), R(ENET + 0x38), W(ENET + 0, 4), R(ENET + 0),
+               W(ENET + 0x1C, 0), W(ENET + 0x0C, 0x03), W(ENET + 0x10, 10)]
+    script += [W(ENET + 0x10, 0x01010101 * i) for i in range(1, 7)] + [R(ENET + 0)]
+    # too long: TXER; IACK of TXER empties the FIFO; masking the line off
+    script += [W(ENET + 0, 0xFF), W(ENET + 0x10, 2033), R(ENET + 0), W(ENET + 0, 2), R(ENET + 0),
+               W(ENET + 4, 0), R(ENET + 4)]
+    # the MAC address, MII (START clears at once), RX FIFO reset, NP and the ignored ones
+    script += [R(ENET + 0x14), R(ENET + 0x18), W(ENET + 0x14, 0xA1B2C3D4), W(ENET + 0x18, 0xFFFFE5F6),
+               R(ENET + 0x14), R(ENET + 0x18), W(ENET + 0x20, 0x0B), R(ENET + 0x20), W(ENET + 0x24, 0x1FF),
+               R(ENET + 0x24), W(ENET + 0x28, 5), R(ENET + 0x28), W(ENET + 0x2C, 0x1234), R(ENET + 0x2C),
+               W(ENET + 0x30, 9), R(ENET + 0x30), W(ENET + 0x34, 3), R(ENET + 0x34), W(ENET + 0x08, 0x1F),
+               R(ENET + 0x08), R(ENET + 0x34), W(ENET + 0x3C, 1), R(ENET + 0x3C), W(ENET + 0x40, 1),
+               R(ENET + 0x1C), R(ENET + 0x0C)]
+    check(script)
