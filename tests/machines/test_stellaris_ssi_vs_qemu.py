@@ -192,3 +192,34 @@ def test_ethernet_with_no_network():
                R(ENET + 0x08), R(ENET + 0x34), W(ENET + 0x3C, 1), R(ENET + 0x3C), W(ENET + 0x40, 1),
                R(ENET + 0x1C), R(ENET + 0x0C)]
     check(script)
+
+
+def test_bad_offsets_log_qemus_guest_error_lines(tmp_path):
+    script = [R(SSI + 0x28), W(SSI + 0x30, 1), R(SSI + 0xFD0), R(I2C + 0x24), W(I2C + 0x28, 5),
+              R(ADC + 0x1C), W(ADC + 0x24, 3), R(ADC + 0x50), R(ENET + 0x40), W(ENET + 0x44, 7),
+              R(ENET + 0x40, 2), W(ENET + 0x44, 7, 1), R(SSI)]
+    log_path = tmp_path / "qemu.log"
+    qemu_transcript("lm3s6965evb", script, cpu_path=CPU_PATH,
+                    extra_args=["-monitor", "none", "-d", "guest_errors", "-D", str(log_path),
+                                "-qtest-log", "/dev/null"])
+    qemu_lines = log_path.read_text().splitlines(keepends=True)
+
+    class GuestLog:                      # what emud.log.Log offers a device
+        def __init__(self):
+            self.lines = []
+
+        def enabled(self, item):
+            return item == "guest_errors"
+
+        def write(self, text):
+            self.lines.append(text)
+
+    host = BareHost()
+    build(host, lambda n: (lambda level: None), lambda level: None)
+    log = GuestLog()
+    for dev, _, _ in host.devices_by_name.values():
+        dev.guest_log = log
+    for op in script:
+        host.bus.write(op[1], op[2], op[3]) if op[0] == "w" else host.bus.read(op[1], op[2])
+    assert len(qemu_lines) == 12 and "stellaris_enet_wr8: Illegal register 0x0244 = 0x7\n" in qemu_lines
+    assert log.lines == qemu_lines
