@@ -21,5 +21,6 @@ def test_ssi_oled_sd_i2c_adc_firmware_as_on_qemu(tmp_path):
             "-kernel", str(build(tmp_path))]
     qemu = run(["qemu-system-arm"] + args)
     assert qemu.returncode == 3 and b"tx irqs 00000001\n" in qemu.stdout and b"sd 00000008\n" in qemu.stdout
+    assert b"adc sample 00000200\nadc sample 00000204\n" in qemu.stdout       # two samples a pulse
     emud = run([sys.executable, "-m", "emud"] + args, timeout=300)
     assert (emud.returncode, emud.stdout.decode()) == (qemu.returncode, qemu.stdout.decode())

@@ -3,8 +3,8 @@
    next to it: PL022 IDs, status and its TX interrupt (NVIC 7), loopback,
    the OLED's init/clear/text/image sequences (GPIO C7 = data/command), the
    SD adapter with no card (selected by GPIO D0 low), the I2C master with
-   no slave and the ADC's reset state. Prints over UART0, exits through
-   semihosting SYS_EXIT with 3. No initialised writable data (no copy-down). */
+   no slave, and the ADC, at reset and sampling on a GPTM trigger. Prints
+   over UART0, exits through semihosting SYS_EXIT with 3. No initialised writable data (no copy-down). */
 #include <stdint.h>
 
 #define REG(a) (*(volatile uint32_t *)(a))
@@ -14,6 +14,7 @@
 #define GPIOD 0x40007000u
 #define I2C 0x40020000u
 #define ADC 0x40038000u
+#define GPTM0 0x40030000u
 #define SYSCTL 0x400FE000u
 
 extern uint32_t __stack_top;
@@ -159,5 +160,22 @@ void reset(void) {
     show("i2c mris", REG(I2C + 0x14));
     show("adc fstat0", REG(ADC + 0x4C));
     show("adc actss", REG(ADC + 0));
+
+    /* the ADC sampling on a timer: GPTM0 one-shot with its ADC trigger output
+       (TAOTE); QEMU's ADC takes a sample on each edge of the trigger pulse */
+    REG(ADC + 0x14) = 5;                 /* EMUX: sequencer 0 on the timer */
+    REG(ADC + 0x08) = 1;
+    REG(ADC + 0x00) = 1;
+    REG(GPTM0 + 0x00) = 0;
+    REG(GPTM0 + 0x04) = 1;               /* one-shot */
+    REG(GPTM0 + 0x28) = 5000;
+    REG(GPTM0 + 0x0C) = 0x21;            /* TAEN | TAOTE */
+    while (!(REG(ADC + 0x04) & 1)) {}
+    show("adc ris", REG(ADC + 0x04));
+    show("adc fstat0", REG(ADC + 0x4C));
+    show("adc sample", REG(ADC + 0x48));
+    show("adc sample", REG(ADC + 0x48));
+    show("adc fstat0", REG(ADC + 0x4C));
+    show("gptm ctl", REG(GPTM0 + 0x0C));
     sys_exit(3);
 }
