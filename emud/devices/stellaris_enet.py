@@ -42,7 +42,7 @@ class StellarisEnet(Device):
     size = 0x1000
     access_sizes = (1, 2, 4)
     state_fields = ("ris", "im", "rctl", "tctl", "thr", "mctl", "mdv", "mtxd", "mrxd", "np",
-                    "tx_fifo_len", "tx_fifo", "rx_data", "rx_len", "rx_fifo_offset", "next_packet", "mac")
+                    "tx_fifo_len", "tx_fifo", "rx_frames", "rx_fifo_offset", "next_packet", "mac")
 
     def __init__(self, mac: bytes = DEFAULT_MAC, name: str = "enet") -> None:
         self.name = name
@@ -52,8 +52,9 @@ class StellarisEnet(Device):
         self.ris = self.tctl = self.mctl = self.mtxd = self.mrxd = self.np = 0
         self.rx_fifo_offset = self.next_packet = 0
         self.tx_fifo = bytearray(FIFO_SIZE)
-        self.rx_data = [bytearray(FIFO_SIZE) for _ in range(RX_FRAMES)]
-        self.rx_len = [0] * RX_FRAMES
+        # each RX slot: the frame as the FIFO holds it (length word, data, CRC, the
+        # last word's padding); b"" until a frame comes: snapshots stay small
+        self.rx_frames = [b""] * RX_FRAMES
         self.reset()
 
     def reset(self) -> None:
@@ -103,13 +104,9 @@ class StellarisEnet(Device):
             self._update()
             return -1
         self.np += 1
-        self.rx_len[n] = size + 6
         crc = zlib.crc32(frame) & 0xFFFFFFFF
-        data = bytes(((size + 6) & 0xFF, ((size + 6) >> 8) & 0xFF)) + frame + crc.to_bytes(4, "little")
-        self.rx_data[n][:len(data)] = data
-        if size & 3 != 2:                         # the last word's spare bytes read 0
-            pad = (6 - size) & 3
-            self.rx_data[n][len(data):len(data) + pad] = bytes(pad)
+        data = (size + 6).to_bytes(2, "little") + frame + crc.to_bytes(4, "little")
+        self.rx_frames[n] = data + bytes(-len(data) & 3)     # the last word's spare bytes read 0
         self.ris |= INT_RX
         self._update()
         return size
@@ -118,10 +115,10 @@ class StellarisEnet(Device):
         if self.np == 0:
             sys.stderr.write("stellaris_enet: error: RX underflow\n")   # QEMU's BADF
             return 0
-        frame, off = self.rx_data[self.next_packet], self.rx_fifo_offset
+        frame, off = self.rx_frames[self.next_packet], self.rx_fifo_offset
         val = int.from_bytes(frame[off:off + 4], "little")
         self.rx_fifo_offset += 4
-        if self.rx_fifo_offset >= self.rx_len[self.next_packet]:
+        if self.rx_fifo_offset >= int.from_bytes(frame[0:2], "little"):     # its length word
             self.rx_fifo_offset = 0
             self.next_packet = (self.next_packet + 1) % RX_FRAMES
             self.np -= 1
@@ -195,6 +192,6 @@ class StellarisEnet(Device):
         super().load_state(state)
         # a snapshot file gives bytes back: the FIFOs are written in place
         self.tx_fifo = bytearray(self.tx_fifo)
-        self.rx_data = [bytearray(d) for d in self.rx_data]
+        self.rx_frames = [bytes(f) for f in self.rx_frames]
         self.mac = bytearray(self.mac)
         self._update()
