@@ -18,8 +18,10 @@ is one set of chunks.
 Memory stays within ``size_limit`` bytes (an estimate of what the
 checkpoints, the base image and the input log hold): when it is exceeded,
 the older half of history is thinned first (every other checkpoint, as long
-as the gaps stay within ``MAX_THIN_GAP`` intervals; a dropped checkpoint's
-chunks move to the next one where that one has none of its own), then the
+as the gaps stay within ``MAX_THIN_GAP`` intervals and ``THIN_MAX_SECONDS``
+of recorded CPU time, so that a reverse-stepi there stays quick; a dropped
+checkpoint's chunks move to the next one where that one has none of its
+own), then the
 oldest checkpoints go, their chunks folded into the base image, so the first
 retained checkpoint can always be restored.
 """
@@ -33,6 +35,9 @@ PAGE = 4096
 DEFAULT_SIZE_LIMIT = 512 << 20
 #: thinning never makes a gap between checkpoints longer than this many intervals
 MAX_THIN_GAP = 4
+#: ... nor one that took longer than this to record (CPU seconds: what
+#: replaying it costs, the worst reverse-stepi there)
+THIN_MAX_SECONDS = 0.08
 #: estimated bytes of one checkpoint's machine state and bookkeeping
 STATE_BYTES = 4096
 #: estimated bookkeeping per stored chunk (dict slot, index entry, bytes header)
@@ -40,7 +45,7 @@ CHUNK_OVERHEAD = 120
 
 
 class Checkpoint:
-    __slots__ = ("position", "state", "chunks", "digest", "cursors", "nbytes")
+    __slots__ = ("position", "state", "chunks", "digest", "cursors", "nbytes", "cost")
 
     def __init__(self, position: int, state: Dict[str, Any], chunks: Dict[int, bytes], digest: int,
                  cursors: Tuple[int, int]) -> None:
@@ -50,6 +55,7 @@ class Checkpoint:
         self.digest = digest        # the harts' state digest (replay checks it)
         self.cursors = cursors      # the input log's cursors here
         self.nbytes = STATE_BYTES + sum(len(b) + CHUNK_OVERHEAD for b in chunks.values())
+        self.cost = 0.0             # CPU seconds recording the gap before it took (replaying it: about as long)
 
 
 class History:
@@ -144,6 +150,7 @@ class History:
                 return
             cp.chunks = merged
             cp.nbytes = STATE_BYTES + sum(len(b) + CHUNK_OVERHEAD for b in merged.values())
+            cp.cost += last.cost
         self.checkpoints.append(cp)
         self._positions.append(cp.position)
         for c in cp.chunks:
@@ -259,7 +266,8 @@ class History:
         while i < half:
             prev = keep[-1]
             nxt = cps[i + 1]
-            if nxt.position - prev.position <= MAX_THIN_GAP * interval:
+            if nxt.position - prev.position <= MAX_THIN_GAP * interval \
+                    and cps[i].cost + nxt.cost <= THIN_MAX_SECONDS:
                 self._merge_into_next(cps[i], nxt)
                 self.dropped += 1
                 keep.append(nxt)
@@ -283,6 +291,7 @@ class History:
                 lst[j] = nxt.position
         nxt.nbytes = STATE_BYTES + sum(len(b) + CHUNK_OVERHEAD for b in nxt.chunks.values())
         self.chunk_bytes += nxt.nbytes
+        nxt.cost += cp.cost
         cp.chunks = {}
 
     def _drop_oldest(self) -> Checkpoint:

@@ -47,11 +47,20 @@ from .scheduler import TurnState
 #: shift=auto, which is not deterministic): 2**4 = 16 ns per instruction,
 #: a 62.5 MHz guest clock (about CPython's pace on light code)
 DEFAULT_ICOUNT_SHIFT = 4
-#: instructions between checkpoints. A reverse-stepi replays half of this on
-#: average from the checkpoint before (CPython ~25 MIPS: ~20 ms); each
-#: checkpoint costs the harts' and devices' state and the chunks written
-#: (docs: emud/timetravel/measure.py)
+#: the most instructions between checkpoints. A reverse-stepi replays up to
+#: a whole gap from the checkpoint before (CPython ~25 MIPS on light code:
+#: ~40 ms); each checkpoint costs ~0.2 ms, the harts' and devices' state and
+#: the chunks written (docs: emud/timetravel/measure.py)
 DEFAULT_INTERVAL = 1_000_000
+#: ... and the most CPU seconds of guest execution between them: a gap's
+#: replay costs about what recording it did (measured: 0.4-1.13x on
+#: rtos-mix), and code heavy in traps and interrupts runs 1M instructions
+#: in 0.1 s on CPython, so the gaps are cut by time too: a reverse-stepi
+#: then replays at most about this long, wherever it is (docs/PERFORMANCE.md)
+CHECKPOINT_SECONDS = 0.03
+#: fewest instructions between two checkpoints taken for time (a cold
+#: quantum spent translating, a debugger's single steps)
+MIN_CHECKPOINT_GAP = 10_000
 
 
 class Hit:
@@ -99,6 +108,9 @@ class TimeTravel:
         self.output_mark = 0             # guest output was shown up to here
         self.synced = 0                  # RAM = history at this position + the dirty log
         self.checks: Dict[int, int] = {}  # a loaded recording's digests to check, by position
+        self.cost = 0.0                  # CPU seconds the harts ran since the last checkpoint (or restore)
+        self._checked = -1               # the position of checks last compared
+        self._due: Optional[int] = None  # a checkpoint due for time goes here
         self.silent = False              # a seek or reverse search runs: no events, no output
         self.abort = False               # request_stop() during a reverse search
         self.diverged: Optional[str] = None
@@ -252,6 +264,8 @@ class TimeTravel:
         chunks = self.history.canonical(self.m.accel.dirty_log("take"))
         cp = self._checkpoint(pos)
         cp.chunks = {c: self.history.read_chunk(c) for c in chunks}
+        cp.cost, self.cost = self.cost, 0.0
+        self._due = None
         self.history.add(cp)
         self.synced = pos
         dropped = self.history.enforce_limit(self.interval, self.log.nbytes())
@@ -263,7 +277,12 @@ class TimeTravel:
             self.m._publish("HISTORY", {"what": "trimmed", "begin": first.position})
 
     def next_checkpoint(self, pos: int) -> int:
-        return (pos // self.interval + 1) * self.interval
+        """The next checkpoint's position after ``pos``: every ``interval``
+        instructions, or sooner once the harts ran CHECKPOINT_SECONDS of CPU
+        time since the last one (arrive sets ``_due``)."""
+        nxt = (pos // self.interval + 1) * self.interval
+        due = self._due
+        return due if due is not None and pos < due < nxt else nxt
 
     def restore(self, cp: Checkpoint) -> None:
         """Put the whole machine back to checkpoint ``cp``."""
@@ -274,6 +293,9 @@ class TimeTravel:
         written |= history.chunks_between(lo, hi)
         history.restore_ram(cp, written, m.accel.invalidate_code)
         self.synced = cp.position
+        self.cost = 0.0
+        self._due = None
+        self._checked = -1
         self.apply(cp.state)
         self.log.seek(cp.cursors)
         self._set_mode(cp.position)
@@ -416,14 +438,29 @@ class TimeTravel:
                     raise Divergence("the harts' state differs from the recording's")
                 self.m.accel.dirty_log("take")
                 self.synced = pos
-        if pos in self.checks and self.digest() != self.checks[pos]:
-            raise Divergence("the harts' state differs from the recording's")
+        if pos in self.checks and pos != self._checked:
+            # once: a checkpoint taken where every hart waits for an interrupt
+            # holds the state before the timer's warp; arriving there again
+            # after it (the idle wait's next turn) is not a difference
+            self._checked = pos
+            if self.digest() != self.checks[pos]:
+                raise Divergence("the harts' state differs from the recording's")
         if self.mode == "replay" or self.log.next_push_position() is not None:
             for _, kind, data in self.log.due_pushes(pos):
                 self._apply_push(kind, data)
         if pos > history.last.position and pos >= self.next_checkpoint(history.last.position) \
                 and not self.silent_past(pos):
             self._take_checkpoint(pos)
+        elif self._due is None and self.cost >= CHECKPOINT_SECONDS and pos >= history.last.position:
+            # due for time: where a quantum ends by its budget, as a replay's
+            # ends there (a quantum that ended for its own reason may have
+            # entered an interrupt handler without retiring anything: a
+            # state at that position a replay capped there does not have)
+            self._due = max(pos + 1, history.last.position + MIN_CHECKPOINT_GAP)
+        self._notice_end(pos)
+
+    def _notice_end(self, pos: int) -> None:
+        """A replay at the end of history is at the present (recording again)."""
         if self.mode == "replay" and pos >= self.end:
             self.mode = "record"
             if not self.silent:
@@ -520,8 +557,14 @@ class TimeTravel:
                 self._replayed = True
             self._quantum_pos = pos
             t0 = time.perf_counter()
+            c0 = time.process_time()
             shown = not self.output_muted()
             retired = m._tt_quantum(cpu, run, budget)
+            self.cost += time.process_time() - c0
+            if m._state != "running":
+                # (a replay that stopped at the recorded exit is at the present
+                # now: no later quantum arrives there to notice it)
+                self._notice_end(self.position())
             if self.mode == "record":
                 self.end = self.output_mark = self.position()
                 self.end_ns = m.clock.now_ns()
@@ -601,7 +644,9 @@ class TimeTravel:
                     budget = min(budget, hart_target - cpu.instructions_retired())
                 self._quantum_pos = pos
                 before = cpu.instructions_retired()
+                c0 = time.process_time()
                 reason = m._silent_quantum(cpu, budget)
+                self.cost += time.process_time() - c0
                 retired = cpu.instructions_retired() - before
                 self.turns.ran(cpus, cpu, retired)
                 if reason in ("watch", "debug"):

@@ -296,3 +296,27 @@ async def test_back_from_an_idle_guest_and_forward_again_waits_for_live_input():
         assert stop.reason == "exited"
         assert bytes(serial.output).count(b"ab") == 1 and b"c" in bytes(serial.output).split(b"ab", 1)[1]
         m.request_quit()
+
+
+async def test_record_info_after_a_replay_reached_the_recorded_exit():
+    path = EXAMPLES / "timer-rv32.elf"
+    m, _ = build(path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)
+        m.record_start()
+        m.resume(None, CONTINUE)
+        assert (await m.wait_for_stop()).reason == "exited"
+        recorded = m.record_info()
+        recording = m.export_recording()
+        m.request_quit()
+    r, _ = build(path)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(r.run)
+        r.start_replay(copy.deepcopy(recording))
+        r.resume(None, CONTINUE)
+        assert (await r.wait_for_stop()).reason == "exited"
+        info = r.record_info()
+        r.request_quit()
+    # at the end of history: the present, with the guest time it ends at
+    assert info["mode"] == "record" and info["position"] == info["end"] == recorded["end"]
+    assert info["end_ns"] == recorded["end_ns"] and info["span_ns"] == recorded["span_ns"] > 0
