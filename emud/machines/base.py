@@ -498,7 +498,8 @@ class Machine(DebugTarget):
             cpu.skip_breakpoint_at = cpu.skip_watch_at = None
         self._last_stop = event
         if event.reason != "exited":
-            self._publish("STOP", {"reason": event.reason, "hart": event.hart, "pc": event.pc})
+            self._publish("STOP", {"reason": event.reason, "hart": event.hart, "pc": event.pc,
+                                   "direction": event.direction})
         self._stopped.set()
         self._notify_change()
 

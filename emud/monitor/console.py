@@ -157,7 +157,8 @@ class _StopNotices:
         if last is not None and last.pc == ev.data.get("pc"):
             data = stop_dict(session, last)
         else:
-            data = {"reason": ev.data.get("reason", "?"), "pc": ev.data.get("pc", 0), "hart": ev.data.get("hart", 0)}
+            data = {"reason": ev.data.get("reason", "?"), "pc": ev.data.get("pc", 0), "hart": ev.data.get("hart", 0),
+                    "direction": ev.data.get("direction", "forward")}
         return render_text.stop_event(data)
 
 

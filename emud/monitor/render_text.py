@@ -105,7 +105,7 @@ def _stop_line(stop: Dict[str, Any]) -> str:
 
 def stop_event(stop: Dict[str, Any]) -> str:
     """The asynchronous notice a console shows when the machine stops."""
-    return _stop_line(stop) + "\n"
+    return _stop_line(stop) + (" (reverse)" if stop.get("direction") == "reverse" else "") + "\n"
 
 
 def insn_line(i: Dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ class Condition:
 def stop_dict(session: Any, ev: Optional[StopEvent]) -> Dict[str, Any]:
     if ev is None:
         return {}
-    out: Dict[str, Any] = {"reason": ev.reason, "hart": ev.hart, "pc": ev.pc}
+    out: Dict[str, Any] = {"reason": ev.reason, "hart": ev.hart, "pc": ev.pc, "direction": ev.direction}
     sym = session.symbol(ev.pc)
     if sym:
         out["symbol"] = sym

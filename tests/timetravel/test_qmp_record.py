@@ -47,7 +47,7 @@ def test_reverse_continue_and_run_until_reverse(machine):
     hits = []
     for _ in range(3):
         stop = m.cont()
-        assert stop["stop"]["reason"] == "breakpoint"
+        assert stop["stop"]["reason"] == "breakpoint" and stop["stop"]["direction"] == "forward"
         hits.append(stop["icount"])
     m.delete(bp)
     m.run_until(insns=3)          # past it
@@ -66,6 +66,8 @@ def test_reverse_continue_and_run_until_reverse(machine):
         {"event": e["event"], "what": e["data"].get("what"), "icount": e["data"]["icount"]} for e in events]
     stops = [e["data"] for e in events if e["event"] == "STOP" and e["data"]["reason"] == "breakpoint"]
     assert [s["icount"] for s in stops][:4] == hits + [hits[-1]]
+    # STOP events say which way the machine ran, as replies and HISTORY do
+    assert [s["direction"] for s in stops][:4] == ["forward"] * 3 + ["reverse"]
 
 
 def test_errors_are_one_line(machine):
