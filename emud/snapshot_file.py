@@ -102,35 +102,48 @@ def decode(data: bytes, max_state_bytes: int, check_meta: MetaCheck = None) -> T
     machine's own state holds. CHECK_META(meta) may raise SnapshotFileError
     before the state is built (a snapshot of another machine says so)."""
     _check_not_pickle(data)
+    doc, body, start = unframe(data, MAGIC, FORMAT_VERSION, MAX_JSON, _body_limit(max_state_bytes),
+                               "an emud snapshot", "snapshot")
+    meta = _check_meta(doc["meta"])
+    if check_meta is not None:
+        check_meta(meta)
+    state = _Untree(body, start, max_state_bytes).tree(doc["state"], "state")
+    return meta, state
+
+
+def unframe(data: bytes, magic: bytes, version: int, max_json: int, limit: int, what: str, noun: str,
+            other_magic: Callable[[bytes], Optional[str]] = lambda magic: None,
+            version_label: str = "format version") -> Tuple[Dict[str, Any], bytes, int]:
+    """The framing snapshot and record files share (magic, version, CRC-32,
+    one zlib stream of a JSON document {"meta", "state"} and the bytes it
+    points into), checked: (document, body, where its bytes start).
+    ``what`` names the file in "not ..." ("an emud snapshot"), ``noun`` its
+    content ("snapshot"); ``other_magic(magic)`` may name another kind of
+    file. SnapshotFileError otherwise."""
     if len(data) < HEADER.size:
-        raise SnapshotFileError("truncated" if MAGIC.startswith(data[:len(MAGIC)]) and data else
-                                "not an emud snapshot")
-    magic, version, crc, length = HEADER.unpack_from(data)
-    if magic != MAGIC:
-        raise SnapshotFileError("not an emud snapshot")
-    if version != FORMAT_VERSION:
-        raise SnapshotFileError("format version %d, this emud reads %d" % (version, FORMAT_VERSION))
+        raise SnapshotFileError("truncated" if data and magic.startswith(data[:len(magic)]) else "not " + what)
+    got, got_version, crc, length = HEADER.unpack_from(data)
+    if got != magic:
+        raise SnapshotFileError(other_magic(got) or "not " + what)
+    if got_version != version:
+        raise SnapshotFileError("%s %d, this emud reads %d" % (version_label, got_version, version))
     payload = data[HEADER.size:]
     if len(payload) < length:
         raise SnapshotFileError("truncated")
     if len(payload) > length:
-        raise SnapshotFileError("corrupt (%d bytes after the end of the snapshot)" % (len(payload) - length))
+        raise SnapshotFileError("corrupt (%d bytes after the end of the %s)" % (len(payload) - length, noun))
     if zlib.crc32(payload) != crc:
         raise SnapshotFileError("checksum mismatch")
-    body = _inflate(payload, _body_limit(max_state_bytes))
+    body = _inflate(payload, limit)
     if len(body) < 4:
         raise SnapshotFileError("corrupt (no metadata)")
     (doc_len,) = struct.unpack_from("<I", body)
-    if doc_len > min(MAX_JSON, len(body) - 4):
+    if doc_len > min(max_json, len(body) - 4):
         raise SnapshotFileError("corrupt (metadata length %d)" % doc_len)
     doc = _parse_json(body[4:4 + doc_len])
     if not isinstance(doc, dict) or set(doc) != {"meta", "state"}:
         raise SnapshotFileError("corrupt (no metadata)")
-    meta = _check_meta(doc["meta"])
-    if check_meta is not None:
-        check_meta(meta)
-    state = _Untree(body, 4 + doc_len, max_state_bytes).tree(doc["state"], "state")
-    return meta, state
+    return doc, body, 4 + doc_len
 
 
 def _body_limit(max_state_bytes: int) -> int:

@@ -190,39 +190,23 @@ def read(path: str, machine: Any, options: Dict[str, Any], images: Sequence[Any]
 def decode(data: bytes, max_bytes: int, check: Any = None) -> Any:
     """(meta, recording) from a record file's bytes; ``check(meta)`` may
     refuse before the recording is built."""
-    if len(data) < HEADER.size:
-        raise RecordFileError("truncated" if data and MAGIC.startswith(data[:len(MAGIC)]) else
-                              "not an emud record file")
-    magic, version, crc, length = HEADER.unpack_from(data)
-    if magic != MAGIC:
-        raise RecordFileError("a snapshot file, not a record file (load it with loadvm file=)"
-                              if magic == snapshot_file.MAGIC else "not an emud record file")
-    if version != FORMAT_VERSION:
-        raise RecordFileError("record format version %d, this emud reads %d" % (version, FORMAT_VERSION))
-    payload = data[HEADER.size:]
-    if len(payload) < length:
-        raise RecordFileError("truncated")
-    if len(payload) > length:
-        raise RecordFileError("corrupt (%d bytes after the end of the recording)" % (len(payload) - length))
-    if zlib.crc32(payload) != crc:
-        raise RecordFileError("checksum mismatch")
     try:
-        body = snapshot_file._inflate(payload, 4 + MAX_JSON + max_bytes)
-        if len(body) < 4:
-            raise RecordFileError("corrupt (no metadata)")
-        (doc_len,) = struct.unpack_from("<I", body)
-        if doc_len > min(MAX_JSON, len(body) - 4):
-            raise RecordFileError("corrupt (metadata length %d)" % doc_len)
-        doc = snapshot_file._parse_json(body[4:4 + doc_len])
-        if not isinstance(doc, dict) or set(doc) != {"meta", "state"}:
-            raise RecordFileError("corrupt (no metadata)")
+        doc, body, start = snapshot_file.unframe(
+            data, MAGIC, FORMAT_VERSION, MAX_JSON, 4 + MAX_JSON + max_bytes, "an emud record file", "recording",
+            other_magic=_other_magic, version_label="record format version")
         meta = _check_meta_fields(doc["meta"])
         if check is not None:
             check(meta)
-        recording = snapshot_file._Untree(body, 4 + doc_len, max_bytes).tree(doc["state"], "recording")
+        recording = snapshot_file._Untree(body, start, max_bytes).tree(doc["state"], "recording")
     except SnapshotFileError as e:
         raise RecordFileError(str(e)) from None
     return meta, recording
+
+
+def _other_magic(magic: bytes) -> Optional[str]:
+    if magic == snapshot_file.MAGIC:
+        return "a snapshot file, not a record file (load it with loadvm file=)"
+    return None
 
 
 def _check_meta_fields(meta: Any) -> Dict[str, Any]:

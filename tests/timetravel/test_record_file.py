@@ -233,3 +233,19 @@ def test_hostile_files_are_refused(recorded, tmp_path):
 def test_bad_structure_is_refused_field_by_field(recorded, tmp_path, path, value, says):
     message = refused(_rewrap(recorded[0], _set(path, value)), tmp_path)
     assert says in message, message
+
+
+def test_snapshot_and_record_files_share_one_framing(recorded):
+    # snapshot_file.unframe checks both kinds (magic, version, CRC-32, zlib,
+    # the JSON document): the same file bytes, the same answers
+    data = recorded[0]
+    doc, body, start = snapshot_file.unframe(data, MAGIC, record_file.FORMAT_VERSION, record_file.MAX_JSON,
+                                             1 << 30, "an emud record file", "recording")
+    assert set(doc) == {"meta", "state"} and doc["meta"]["machine"] == "virt" and 4 < start <= len(body)
+    snap = snapshot_file.encode({"name": "x"}, {"a": b"\1" * 10})
+    doc, body, start = snapshot_file.unframe(snap, snapshot_file.MAGIC, snapshot_file.FORMAT_VERSION,
+                                             snapshot_file.MAX_JSON, 1 << 20, "an emud snapshot", "snapshot")
+    assert doc["meta"] == {"name": "x"} and body[start:] == b"\1" * 10
+    with pytest.raises(snapshot_file.SnapshotFileError, match="^corrupt \\(3 bytes after the end of the snapshot\\)$"):
+        snapshot_file.unframe(snap + b"xyz", snapshot_file.MAGIC, snapshot_file.FORMAT_VERSION,
+                              snapshot_file.MAX_JSON, 1 << 20, "an emud snapshot", "snapshot")
