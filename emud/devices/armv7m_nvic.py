@@ -18,15 +18,17 @@ Interface for boards (keep it stable)::
 interrupts are level-sensitive as in QEMU (a line still high when its
 handler returns is pending again). ``nvic.nmi`` is the NMI input (a rising
 level pends NMI, as QEMU's nvic_nmi_trigger). ``prio_bits``: implemented
-priority bits (QEMU 7.2: 8 on every board, mps2-an385 and lm3s6965evb
-alike: its NVIC has no num-prio-bits property yet; a 0xFF written to an
-IPR byte reads back 0xFF on both). The constructor makes itself ``cpu.nvic``.
+priority bits of a Cortex-M3 (QEMU 7.2: 8 on every board, mps2-an385 and
+lm3s6965evb alike: its NVIC has no num-prio-bits property yet; a 0xFF written
+to an IPR byte reads back 0xFF on both); a Cortex-M0 has 2, whatever is
+asked, as QEMU decides by the core. The constructor makes itself ``cpu.nvic``.
 
 Registers: ICTR, ISER/ICER/ISPR/ICPR/IABR, IPR, CPUID, ICSR, VTOR, AIRCR
 (VECTKEY, SYSRESETREQ, VECTCLRACTIVE, PRIGROUP), SCR, CCR, SHPR1-3, SHCSR,
 CFSR/HFSR/DFSR/MMFAR/BFAR/AFSR, the ID registers, CPACR, the PMSAv7 MPU
 (8 regions) and STIR, read and written as QEMU does (values checked against
-qemu-system-arm 7.2: CPUID 0x410fc231, CCR 0x200 at reset).
+qemu-system-arm 7.2: CPUID 0x410fc231, CCR 0x200 at reset); on a Cortex-M0
+(ARMv6-M) only those QEMU 7.2 gives it (V6M_NO_READ, V6M_NO_WRITE).
 
 -d guest_errors: QEMU 7.2's "NVIC: Bad read/write offset" for a word with no
 register, "NVIC: Bad read/write of size N" for a byte or halfword access to a
@@ -56,6 +58,14 @@ WRITE_IGNORED = (0xD3C, 0xD84, 0xD88, 0xD8C, 0xD90, 0xF34, 0xF38, 0xF3C,    # ..
                  0xF50) + tuple(range(0xF58, 0xF7C, 4))                    # cache maintenance
 #: the bus's line for a SysTick access that is not a word (QEMU's region takes words only)
 SYSTICK_BAD_SIZE = "Invalid %s at addr 0x%X, size %d, region 'systick', reason: invalid size (min:4 max:4)\n"
+#: ARMv6-M (Cortex-M0) on QEMU 7.2: the registers of the Main Extension it lacks are bad
+#: offsets (ICTR, SCR, SHCSR, HFSR, MMFAR, BFAR, the ID registers; CCR and STIR to write), CCR
+#: reads UNALIGN_TRP and STKALIGN (RES1), SHPR1's priorities are RAZ/WI and
+#: priorities have two bits (read off qemu-system-arm -M lm3s6965evb -cpu cortex-m0)
+V6M_NO_READ = frozenset((0x004, 0xD10, 0xD24, 0xD2C, 0xD34, 0xD38) + tuple(range(0xD40, 0xD78, 4)))
+V6M_NO_WRITE = frozenset((0x004, 0xD10, 0xD14, 0xD24, 0xD2C, 0xD34, 0xD38, 0xF00))
+V6M_CCR = 0x208
+V6M_PRIO_BITS = 2
 #: the SCS's PrimeCell ID registers at 0xFE0-0xFFC, as QEMU 7.2's nvic_id
 NVIC_ID = (0x00, 0xB0, 0x1B, 0x00, 0x0D, 0xE0, 0x05, 0xB1)
 
@@ -86,6 +96,8 @@ class ArmV7MNvic(Device):
         self.cpu = cpu
         cpu.nvic = self
         self.v6m = getattr(cpu, "profile", "v7m") == "v6m"
+        if self.v6m:
+            prio_bits = V6M_PRIO_BITS       # QEMU 7.2 decides by the core (no num-prio-bits yet)
         self.num_irq = num_irq
         self.num_exc = X.FIRST_IRQ + num_irq
         self.prio_mask = (0xFF << (8 - prio_bits)) & 0xFF
@@ -121,7 +133,7 @@ class ArmV7MNvic(Device):
         self.vtor = 0
         self.prigroup = 0
         self.scr = 0
-        self.ccr = 0 if self.v6m else CCR_RESET
+        self.ccr = V6M_CCR if self.v6m else CCR_RESET
         self.cfsr = self.hfsr = self.dfsr = self.mmfar = self.bfar = 0
         self.mpu_ctrl = self.mpu_rnr = 0
         self.mpu_rbar = [0] * MPU_REGIONS
@@ -274,6 +286,8 @@ class ArmV7MNvic(Device):
             if exc not in (X.MEM_MANAGE, X.BUS_FAULT, X.USAGE_FAULT, X.SVCALL, X.DEBUG_MONITOR,
                            X.PENDSV, X.SYSTICK):
                 return None
+            if self.v6m and exc < X.SVCALL:
+                return None         # SHPR1: ARMv6-M has no configurable faults (RAZ/WI)
         return exc if exc < self.num_exc else None
 
     def _bits(self, table: List[int], base: int) -> int:
@@ -285,9 +299,9 @@ class ArmV7MNvic(Device):
         return v
 
     def _read_word(self, offset: int) -> Optional[int]:
-        """A register's value; None: there is none at ``offset``. (QEMU 7.2's Cortex-M0
-        lacks ICTR, SCR, SHCSR, HFSR, MMFAR, BFAR, STIR and the ID registers; emud's
-        keeps them: tests/cpu/arm runs Cortex-M0 code on it against QEMU's Cortex-M3.)"""
+        """A register's value; None: there is none at ``offset``."""
+        if self.v6m and offset in V6M_NO_READ:
+            return None
         if offset == 0x004:
             return (self.num_irq + 31) // 32 - 1
         if 0x100 <= offset < 0x140:
@@ -309,7 +323,7 @@ class ArmV7MNvic(Device):
         if offset == 0xD0C:
             return (0xFA05 << 16) | (self.prigroup << 8)
         if offset == 0xD10:
-            return 0 if self.v6m else self.scr
+            return self.scr
         if offset == 0xD14:
             return self.ccr
         if offset == 0xD24:
@@ -414,6 +428,8 @@ class ArmV7MNvic(Device):
 
     def _write_word(self, offset: int, value: int) -> bool:
         """Write a register; False: there is none at ``offset``."""
+        if self.v6m and offset in V6M_NO_WRITE:
+            return False
         if 0x100 <= offset < 0x140:
             self._set_bits(self.enabled, 8 * (offset - 0x100), value, 1)
         elif 0x180 <= offset < 0x1C0:
@@ -431,9 +447,8 @@ class ArmV7MNvic(Device):
         elif offset == 0xD0C:
             self._write_aircr(value)
         elif offset == 0xD10:
-            if not self.v6m:            # QEMU 7.2: no SCR without ARMv7 (a bad offset)
-                self.scr = value & SCR_V7M_MASK
-        elif offset == 0xD14 and not self.v6m:
+            self.scr = value & SCR_V7M_MASK
+        elif offset == 0xD14:
             self.ccr = value & CCR_WRITABLE
             self._changed()
         elif offset == 0xD2C:

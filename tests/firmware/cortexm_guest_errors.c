@@ -42,24 +42,14 @@ static void show(const char *what, uint32_t v) {
 static void rd(const char *what, uint32_t addr) { uint32_t f = faults; uint32_t v = REG(addr); show(what, v); if (faults != f) uart_puts(" fault\n"); }
 static void wr(const char *what, uint32_t addr, uint32_t v) { uint32_t f = faults; REG(addr) = v; uart_puts(what); uart_puts(faults != f ? " fault\n" : "\n"); }
 
-#if defined(__ARM_ARCH_6M__)
-/* the SCS registers QEMU 7.2's Cortex-M0 lacks and emud's keeps (a known difference) */
-static int v7_only(uint32_t off) {
-    return off == 0x4 || off == 0xD10 || off == 0xD24 || off == 0xD2C || off == 0xD34 || off == 0xD38
-           || off == 0xF00 || (off >= 0xD40 && off < 0xD78);
-}
-#else
-static int v7_only(uint32_t off) { (void)off; return 0; }
-#endif
-
 static void scs(void) {
     /* every word of the SCS outside the priority bytes, read (the log tells which are registers) */
     for (uint32_t off = 0; off < 0x1000; off += 4)
-        if ((off < 0x10 || off >= 0xF0) && (off < 0x400 || off >= 0x5F0) && off != 0xD04 && !v7_only(off))
+        if ((off < 0x10 || off >= 0xF0) && (off < 0x400 || off >= 0x5F0) && off != 0xD04)
             (void)REG(0xE000E000 + off);
     /* and written with 0 (harmless where there is a register; STIR pends IRQ 0, which is disabled) */
     for (uint32_t off = 0; off < 0x1000; off += 4)
-        if ((off < 0x400 || off >= 0x5F0) && off != 0xD08 && off != 0xD14 && !v7_only(off))
+        if ((off < 0x400 || off >= 0x5F0) && off != 0xD08 && off != 0xD14)
             REG(0xE000E000 + off) = 0;
     for (uint32_t off = 0xD78; off < 0xD90; off += 4) show("nvic cache/cpacr", REG(0xE000E000 + off));
     show("nvic pid0", REG(0xE000EFE0));

@@ -16,7 +16,14 @@
 #define ISER ((volatile uint32_t *)0xE000E100)
 #define IPR ((volatile uint8_t *)0xE000E400)
 #define STIR (*(volatile uint32_t *)0xE000EF00)
+#define ISPR ((volatile uint32_t *)0xE000E200)
 #define V7 (__ARM_ARCH_7M__ + 0)
+/* pend IRQ n: STIR is ARMv7-M only (a Cortex-M0's NVIC has none: ISPR) */
+#if V7
+#define PEND(n) (STIR = (n))
+#else
+#define PEND(n) (ISPR[0] = 1u << (n))
+#endif
 
 volatile uint32_t svc_count, svc_num, svc_excret, svc_xpsr;
 volatile uint32_t ticks, log_pos;
@@ -46,11 +53,11 @@ void irq_handler(void) {
     uint32_t n = ipsr();
     order[log_pos++ & 31] = (uint8_t)n;
     if (n == 16 + 3) {
-        STIR = 4;                 /* higher priority: preempts now */
+        PEND(4);                  /* higher priority: preempts now */
         __asm__ volatile("dsb\n isb");
     }
     if (n == 16 + 5) {
-        STIR = 6;                 /* lower: tail-chains after this one */
+        PEND(6);                  /* lower: tail-chains after this one */
         __asm__ volatile("dsb\n isb");
     }
     order[log_pos++ & 31] = (uint8_t)(0x80 | n);
@@ -163,14 +170,15 @@ int main(void) {
 
     /* interrupts: masking, preemption, tail-chaining */
     for (int n = 3; n <= 6; n++) ISER[0] = 1u << n;
-    IPR[3] = 0x80; IPR[4] = 0x20; IPR[5] = 0x40; IPR[6] = 0x60;
+    /* (priorities in the two bits a Cortex-M0 has) */
+    IPR[3] = 0x80; IPR[4] = 0x40; IPR[5] = 0x40; IPR[6] = 0xC0;
     __asm__ volatile("cpsid i");
-    STIR = 3;
+    PEND(3);
     __asm__ volatile("dsb\n isb");
     put_hex("masked", log_pos);
     __asm__ volatile("cpsie i\n isb");
     show_order("nested");
-    STIR = 5;
+    PEND(5);
     __asm__ volatile("dsb\n isb");
     show_order("chained");
 #if V7

@@ -52,10 +52,14 @@ void sh_exit(int code) {
 void fault_c(uint32_t *frame) {
     volatile uint32_t *scb = (uint32_t *)0xE000ED00;
     fault_count++;
+#if defined(__ARM_ARCH_7M__)
     last_cfsr = scb[0x28 / 4];
     last_hfsr = scb[0x2C / 4];
     scb[0x28 / 4] = last_cfsr;          /* write one to clear */
     scb[0x2C / 4] = last_hfsr;
+#else
+    (void)scb;                          /* ARMv6-M has no fault status registers */
+#endif
     if (fault_hook) {                    /* the frame may be unreadable: the hook decides */
         void (*hook)(void) = fault_hook;
         fault_hook = 0;
