@@ -58,6 +58,10 @@ PYPY = platform.python_implementation() == "PyPy"
 STRUCT_MEMORY_DEFAULT = PYPY
 
 
+#: a guest register write that only a fault could see (see _plan_deferral)
+#: is made on the slow paths of at most this many accesses, else at once
+MAX_DEFERRED_POINTS = 3
+
 #: a window of the inline RAM path: (guest base, size, the suffix of its
 #: region's names in generated code - U4<sfx>, CP<sfx>, WL<sfx>, RAM<sfx> -,
 #: writable: False for ROM, whose stores always take the slow path)
@@ -182,6 +186,15 @@ class _Emitter:
         self.pending = False     # a deferred store on this path since the last boundary
         self.uses_e = False
         self._plan_inlining()
+        # deferred register writes: op index -> made on the slow paths of these accesses
+        self.defer_at: Dict[int, List[int]] = {}
+        self.deferred_ops: Set[int] = set()
+        # deferred op -> the globals it reads that change before its last
+        # slow path, and the local holding the value they had at the op
+        self.defer_copy: Dict[int, Dict[Temp, str]] = {}
+        self.subst: Dict[Temp, str] = {}      # global -> local name, while one is made
+        self.copied: Set[str] = set()         # copies made on the straight stretch being emitted
+        self._plan_deferral()
 
     def _plan_inlining(self) -> None:
         """Single-use scratch temps are not assigned: their expression is
@@ -241,12 +254,91 @@ class _Emitter:
                 self.inline[d] = op
                 reads[d] = inputs
 
+    def _reads(self, op: Op) -> Set[Temp]:
+        """The guest registers ``op`` reads, also through the temps pasted into it."""
+        out: Set[Temp] = set()
+        todo = list(op.inputs())
+        while todo:
+            v = todo.pop()
+            if not isinstance(v, Temp):
+                continue
+            if v.is_global:
+                out.add(v)
+            elif v in self.inline:
+                todo.extend(self.inline[v].inputs())
+            elif v in self.addr_fold:
+                todo.append(self.addr_fold[v][0])
+        return out
+
+    def _plan_deferral(self) -> None:
+        """A pure op writing a guest register that the same straight stretch
+        writes again with only memory accesses between (no read of it, no
+        branch, label, call or exit): only a fault in one of those accesses
+        could see the value (Arm's C and V of a flag setter whose flags the
+        next one overwrites, with a load between). The op is then made on
+        those accesses' slow paths only, the one place a fault comes from
+        (QEMU computes such flags eagerly). What it reads that changes
+        before the last of them (``adds r0, #24`` reads r0 and writes it) is
+        copied to a local at the op."""
+        ops = self.ops
+        reads = [self._reads(op) for op in ops]
+        stored = False      # a store earlier in this instruction: its exit request
+        for i, op in enumerate(ops):  # (at the instruction's end) would see the old value
+            if op.opc == "insn_start":
+                stored = False
+            elif op.opc == "st":
+                stored = True
+            d = op.args[0] if op.opc in PURE_VALUE_OPS else None
+            if d is None or not d.is_global or stored:
+                continue
+            points: List[int] = []
+            written: Dict[Temp, int] = {}
+            killed = False
+            for j in range(i + 1, len(ops)):
+                o = ops[j]
+                if o.opc in ("set_label", "brcond", "call") or o.opc in EXIT_OPS or d in reads[j]:
+                    break
+                if o.opc in ("ld", "st"):
+                    points.append(j)
+                od = o.dest
+                if od is d:
+                    killed = True
+                    break
+                if od is not None and od.is_global and od not in written:
+                    written[od] = j
+            if not killed or not points or len(points) > MAX_DEFERRED_POINTS:
+                continue
+            self.deferred_ops.add(i)
+            for j in points:
+                self.defer_at.setdefault(j, []).append(i)
+            # a copy per value: named after the write it comes from
+            self.defer_copy[i] = {g: "_d%d_%d" % (g.reg, self._last_write(g, i))
+                                  for g in reads[i] if written.get(g, len(ops)) < points[-1]}
+
+    def _last_write(self, g: Temp, i: int) -> int:
+        for j in range(i - 1, -1, -1):
+            if self.ops[j].dest is g:
+                return j
+        return 0
+
+    def deferred_writes(self, j: int) -> List[str]:
+        """The statements of the deferred writes access ``j``'s slow path makes."""
+        out = []
+        for i in self.defer_at.get(j, ()):
+            op = self.ops[i]
+            self.subst = self.defer_copy[i]
+            out.append("%s = %s" % (self.dst(op.args[0]), self.expr(op)))
+        self.subst = {}
+        return out
+
     # -- operands --------------------------------------------------------------
     def val(self, v) -> str:
         if isinstance(v, Temp):
             d = self.inline.get(v)
             if d is not None:
                 return "(%s)" % self.expr(d)
+            if v in self.subst:
+                return self.subst[v]
             if v.is_global:
                 self.used_globals.add(v.reg)
                 if v.reg not in self.path_written:
@@ -386,7 +478,7 @@ class _Emitter:
         call = "ld_slow(cpu, %s, %d, %s, %r, %s)" % (a, size, bool(signed), kind, _lit(pc))
         if held_signed and (signed or size == 8):
             call = "WRAP64(%s)" % call      # ld_slow answers unsigned
-        slow = "cpu.budget = b - %d; %s = %s" % (self.cur_retired, dn, call)
+        slow = self._after_deferred("cpu.budget = b - %d; %s = %s" % (self.cur_retired, dn, call))
         const = self._ram_const(addr, size, amo)
         if const is not None:
             (_, _, sfx, _), off = const
@@ -450,6 +542,7 @@ class _Emitter:
             slow = "cpu.budget = b - %d\ntry: st_slow(cpu, %s, %s, %d, %r, %s)\nexcept ExitRequest: _e = 1" % (
                 self.cur_retired, a, v, size, kind, _lit(pc))
             self.pending = self.uses_e = True
+        slow = self._after_deferred(slow)
         const = self._ram_const(addr, size, True)
         if const is not None:
             (_, _, sfx, _), off = const
@@ -478,6 +571,11 @@ class _Emitter:
         else:
             self.emit(indent, slow)
 
+    def _after_deferred(self, slow: str) -> str:
+        """The slow path of the access being emitted, after the deferred
+        register writes a fault there must see."""
+        return "\n".join(self.deferred_writes(self.cur_index) + [slow])
+
     def call(self, indent: int, op: Op, written: Set[int], retired_before: int) -> None:
         d, name, args, flags = op.args
         self.helpers.add(name)
@@ -502,6 +600,7 @@ class _Emitter:
         while i < end:
             op = self.ops[i]
             self.path_written = written
+            self.cur_index = i
             opc = op.opc
             if opc == "insn_start":
                 if self.pending:
@@ -512,11 +611,19 @@ class _Emitter:
                 self.emit(indent, "# %s" % hex(op.args[0]))
                 self.cur_pc = op.args[0]
             elif opc == "set_label":
-                pass
+                self.copied = set()
             elif opc in PURE_VALUE_OPS:
                 if op.args[0] in self.inline or op.args[0] in self.addr_fold:
                     i += 1
                     continue      # pasted into its one use
+                if i in self.deferred_ops:
+                    # made on the slow paths that follow; keep what changes before them
+                    for g, name in sorted(self.defer_copy[i].items(), key=lambda c: c[1]):
+                        if name not in self.copied:
+                            self.copied.add(name)
+                            self.emit(indent, "%s = %s" % (name, self.val(g)))
+                    i += 1
+                    continue
                 self.emit(indent, "%s = %s" % (self.dst(op.args[0]), self.expr(op)))
                 if op.args[0].is_global:
                     written.add(op.args[0].reg)
@@ -540,6 +647,7 @@ class _Emitter:
                 self.pending = False
                 return True
             elif opc == "brcond":
+                self.copied = set()
                 a, bb, cond, label = op.args
                 j = self.labels[label]
                 test = condition(cond, self.val(a), self.val(bb), op.w, self.cfg.signed64)
@@ -551,6 +659,7 @@ class _Emitter:
                     if not self.stream(j + 1, indent + 1, set(written), cur):
                         raise ValueError("label L%d block does not end in an exit" % label)
                     self.cur_pc, self.pending = here, pending
+                    self.copied = set()
                 else:
                     # a forward skip: run the skipped ops only when not taken
                     self.emit(indent, "if not (%s):" % test)
@@ -558,6 +667,7 @@ class _Emitter:
                     self.emit(indent + 1, "pass")
                     pending = self.pending
                     self.stream(i + 1, indent + 1, inner, cur, stop=j)
+                    self.copied = set()
                     self.pending = self.pending or pending
                     # written only when not skipped: the other way they keep
                     # their value from entry, so it must be loaded

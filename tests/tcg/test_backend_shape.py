@@ -37,3 +37,32 @@ def test_entry_loads_and_writebacks_go_from_the_highest_register_down():
     assert exits
     for ln in exits:
         assert _indexes(ln, r"x\[(\d+)\] =") == [19, 16, 3]
+
+
+def test_a_register_write_only_a_fault_could_see_is_made_on_the_slow_path():
+    """``t = r1 + 1; r18 = t < r1; r1 = t; r2 = [r3]; r18 = 0``: r18's first
+    value is seen only if the load faults, so it is computed in the load's
+    slow path, from r1 as it was (copied before r1 changes)."""
+    def build(b):
+        t = b.add(b.reg(1), 1)
+        b.mov(b.reg(18), b.setcond("ltu", t, b.reg(1)))
+        b.mov(b.reg(1), t)
+        b.mov(b.reg(2), b.ld(b.reg(3), 4))
+        b.mov(b.reg(18), 0)
+        b.goto_tb(0, 0x104)
+    src = _source(build)
+    body = src.split("except TBExit")[0]
+    fast, slow = body.split("else:")
+    assert "1 if" not in fast and "_d1_0 = r1" in fast
+    assert re.search(r"r18 = \(?1 if t1 < _d1_0", slow.split("ld_slow")[0])
+
+
+def test_a_write_read_or_branched_over_before_it_is_overwritten_is_made_at_once():
+    def build(b):
+        b.mov(b.reg(18), b.setcond("ltu", b.reg(4), b.reg(1)))
+        b.mov(b.reg(2), b.ld(b.reg(3), 4))
+        b.mov(b.reg(5), b.reg(18))             # read: needed on the fast path
+        b.mov(b.reg(18), 0)
+        b.goto_tb(0, 0x104)
+    fast = _source(build).split("else:")[0]
+    assert "1 if" in fast.split("_o =")[0]
