@@ -254,14 +254,12 @@ class ArmCPU(CPUState):
         """A synchronous exception (an ArmTrap): status bits, escalation, entry."""
         if not isinstance(trap, ArmTrap):
             trap = ArmTrap(trap.pc, trap.cause)
-        nvic = self.nvic
         if self.log is not None and self.log.enabled("int"):
             self._log_trap(trap)
         if trap.cfsr:
             m_helper.pend_fault(self, trap.cfsr, trap.address)
         else:
-            if trap.exc == X.DEBUG_MONITOR:
-                nvic.dfsr |= X.DFSR_BKPT
+            # (a BKPT's DebugMonitor: QEMU 7.2 leaves DFSR.BKPT clear, the architecture sets it)
             m_helper.pend_sync(self, trap.exc)
         self.pc = trap.ret & ~1 & M32
         if self.lockup:

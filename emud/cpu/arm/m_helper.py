@@ -159,11 +159,9 @@ def pend_sync(cpu, exc: int) -> None:
     nvic = cpu.nvic
     prio = execution_priority(cpu)
     if exc != X.HARD_FAULT and exc != X.NMI:
-        escalate = not nvic.exception_enabled(exc) or nvic.group_priority(exc) >= prio
-        if exc == X.DEBUG_MONITOR:
-            nvic.hfsr |= X.HFSR_DEBUGEVT
-            exc = X.HARD_FAULT
-        elif escalate:
+        # QEMU 7.2's escalation sets FORCED for every exception, a BKPT's DebugMonitor
+        # too (never enabled: no DEMCR), where the architecture says DEBUGEVT (B1.5.9)
+        if not nvic.exception_enabled(exc) or nvic.group_priority(exc) >= prio:
             nvic.hfsr |= X.HFSR_FORCED
             exc = X.HARD_FAULT
     if exc == X.HARD_FAULT and prio <= -1:
