@@ -283,11 +283,32 @@ class AddressSpace:
             if isinstance(region, RamRegion):
                 out += region.data[offset:offset + n]
             else:
-                for i in range(n):
-                    out.append(self.read(addr + i, 1) if 1 in region.access_sizes else self._wide_byte(addr + i))
+                end = addr + n
+                while addr < end:
+                    size = self._debug_access_size(region, addr, end - addr)
+                    if size:
+                        out += self.read(addr, size).to_bytes(size, "little")
+                    else:
+                        size = 1
+                        out.append(self._wide_byte(addr))
+                    addr += size
+                length -= n
+                continue
             addr += n
             length -= n
         return bytes(out)
+
+    @staticmethod
+    def _debug_access_size(region, addr: int, left: int) -> int:
+        """The access a debugger's read or write makes next in a device, as
+        QEMU's memory_access_size: the widest the device takes (4 bytes at
+        most), no wider than what is left, aligned to its size; so that
+        `x/xw` of a word-only register (the SCB's MMFAR) reads the register
+        rather than four bytes of it. 0: no such access."""
+        for size in (4, 2, 1):
+            if size <= left and not addr & (size - 1) and size in region.access_sizes:
+                return size
+        return 0
 
     def _wide_byte(self, addr: int) -> int:
         aligned = addr & ~3
@@ -307,8 +328,12 @@ class AddressSpace:
                 for listener in self.ram_write_listeners:
                     listener(addr + pos, n)
             else:
-                for i in range(n):
-                    self.write(addr + pos + i, 1, data[pos + i])
+                end = pos + n
+                while pos < end:
+                    size = self._debug_access_size(region, addr + pos, end - pos) or 1
+                    self.write(addr + pos, size, int.from_bytes(data[pos:pos + size], "little"))
+                    pos += size
+                continue
             pos += n
 
     def describe(self) -> List[Tuple[int, int, str, str]]:
