@@ -111,6 +111,9 @@ def build_machine(args):
             raise UsageError("-kernel %s: no such file" % args.kernel)
         image = machine_class.load_kernel(args.kernel)
     cpu_props = machine_class.cpu_properties(args.cpu, image, args.kernel)
+    if hasattr(machine_class, "nic_properties"):
+        # -net/-nic none and -nodefaults leave QEMU without its default NIC (lm3s6965evb's ssys shows its MAC)
+        cpu_props.update(machine_class.nic_properties(not (args.nets or args.nics or args.nodefaults)))
 
     log = Log(items, args.log_file)
     machine = machine_class(**cpu_props, ram_size=ram_size, smp=smp, serial=None,

@@ -6,9 +6,9 @@ SRCR0-2 (read 0; peripheral reset is not modelled), 0x050 RIS, 0x054 IMC,
 0x058 MISC (W1C), 0x05C RESC, 0x060 RCC, 0x064 PLLCFG (from RCC's XTAL
 field, by device class), 0x070 RCC2 (Fury class only), 0x100-0x128 the
 RCGC/SCGC/DCGC clock gates (read as written; gating is not modelled),
-0x150 CLKVCLR, 0x160 LDOARST. USER0/USER1 (0x1E0/0x1E4, which hold the MAC
-address on a real part) read 0, as on QEMU 7.2 with -nodefaults or -nic none
-(with its default NIC, QEMU puts that NIC's MAC there: 0x5452, 0x563412).
+0x150 CLKVCLR, 0x160 LDOARST. USER0/USER1 (0x1E0/0x1E4: the MAC address on
+a real part) read ``user0``/``user1``, which the board sets from its network
+card's MAC as QEMU 7.2's stellaris.c does (:func:`user_regs_for_mac`).
 
 -d guest_errors: any other offset logs QEMU 7.2's "SSYS: read at bad offset
 0x..." / "SSYS: write at bad offset 0x..." (SRCR0-2 writes are LOG_UNIMP).
@@ -33,6 +33,11 @@ PWRDN = 1 << 13
 PLLLRIS = 1 << 6
 
 
+def user_regs_for_mac(mac: bytes):
+    """USER0, USER1 for a MAC address: three bytes each, the first in the low byte."""
+    return int.from_bytes(mac[:3], "little"), int.from_bytes(mac[3:6], "little")
+
+
 class StellarisSysCtl(Device):
     region_name = "ssys"
     size = 0x1000
@@ -40,9 +45,11 @@ class StellarisSysCtl(Device):
     state_fields = ("pborctl", "ldopctl", "int_status", "int_mask", "resc", "rcc", "rcc2",
                     "rcgc", "scgc", "dcgc", "clkvclr", "ldoarst")
 
-    def __init__(self, did0: int, did1: int, dc: List[int], name: str = "ssys") -> None:
+    def __init__(self, did0: int, did1: int, dc: List[int], name: str = "ssys", user0: int = 0,
+                 user1: int = 0) -> None:
         self.name = name
         self.did0, self.did1 = did0, did1
+        self.user0, self.user1 = user0, user1
         self.dc = list(dc)           # DC0..DC4
         self.irq = IrqLine(name + ".irq")
         self._clock_listeners: List[Callable[[float], None]] = []
@@ -106,7 +113,7 @@ class StellarisSysCtl(Device):
             0x050: self.int_status, 0x054: self.int_mask,
             0x058: self.int_status & self.int_mask, 0x05C: self.resc, 0x060: self.rcc,
             0x070: self.rcc2, 0x150: self.clkvclr, 0x160: self.ldoarst,
-            0x1E0: 0, 0x1E4: 0,
+            0x1E0: self.user0, 0x1E4: self.user1,
         }.get(offset)
         if value is None:
             self.guest_error("SSYS: read at bad offset 0x%x\n", offset)

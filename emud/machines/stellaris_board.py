@@ -41,7 +41,7 @@ from ..devices.stellaris_adc import StellarisAdc
 from ..devices.stellaris_enet import StellarisEnet
 from ..devices.stellaris_i2c import StellarisI2c
 from ..devices.stellaris_gptm import StellarisGptm
-from ..devices.stellaris_sysctl import StellarisSysCtl
+from ..devices.stellaris_sysctl import StellarisSysCtl, user_regs_for_mac
 from ..memory import RamRegion, RomRegion
 from .cortexm_board import IrqSink, map_bitband, map_unimplemented
 
@@ -79,7 +79,9 @@ class Lm3s6965Board:
             map_unimplemented(host, name, base, size)
         map_bitband(host)
 
-        self.ssys = StellarisSysCtl(**SSYS_IDS)
+        # USER0/USER1: the network card's MAC (the host's nic_mac; none: zeros, as QEMU's -nic none)
+        user0, user1 = user_regs_for_mac(getattr(host, "nic_mac", None) or bytes(6))
+        self.ssys = StellarisSysCtl(**SSYS_IDS, user0=user0, user1=user1)
         self.ssys.irq.connect(irq(SSYS_IRQ))
         host.map_device("ssys", 0x400FE000, self.ssys)
 
