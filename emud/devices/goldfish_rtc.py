@@ -109,6 +109,7 @@ class GoldfishRtc(Device):
             return self.irq_enabled
         if offset == ALARM_STATUS:
             return self.alarm_running
+        self.guest_error("goldfish_rtc_read: offset 0x%x is UNIMP.\n", offset)
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -130,6 +131,8 @@ class GoldfishRtc(Device):
         elif offset == CLEAR_INTERRUPT:
             self.irq_pending = 0
             self._update()
+        else:
+            self.guest_error("goldfish_rtc_write: offset 0x%x is UNIMP.\n", offset)
 
     def reset(self) -> None:
         # tick_offset (the time of day) survives a reset, as on QEMU

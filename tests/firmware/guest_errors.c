@@ -11,8 +11,9 @@
  *
  * Only naturally aligned accesses: QEMU splits a misaligned access to a
  * device into other accesses before the device or the bus sees it.
- * goldfish_rtc's own messages are left out (another change models them);
- * the bus's, for a width it refuses or an address around it, are in.
+ * goldfish_rtc's own (an offset of its 0x24 bytes with no register for
+ * the access) and the bus's, for a width it refuses or an address around
+ * it, are in.
  *
  * first_half() runs one probe, second_half() the rest: the test of the
  * monitor's `log guest_errors` stops at second_half and turns the item on
@@ -75,6 +76,12 @@ static const struct probe second[] = {
     { LW, 0x0c202000, 0 },          /* context 2 */
     { SW, 0x0c202004, 5 },
     { LW, 0x0c5ffffc, 0 },
+    /* goldfish_rtc: offsets with no register for the access */
+    { LW, 0x00101014, 0 },          /* CLEAR_ALARM reads as nothing */
+    { LW, 0x0010101c, 0 },          /* CLEAR_INTERRUPT */
+    { LW, 0x00101020, 0 },          /* past the registers, inside the region */
+    { SW, 0x00101018, 1 },          /* ALARM_STATUS is read-only */
+    { SW, 0x00101020, 1 },
     /* the PLIC: registers, quietly (a priority, a complete of no source) */
     { SW, 0x0c000180, 1 },
     { SW, 0x0c200004, 200 },
