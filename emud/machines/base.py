@@ -420,6 +420,9 @@ class Machine(DebugTarget):
         cpu.skip_watch_at = cpu.pc
         self.accel.execute(cpu, 1, True, False, exact=True)
         cpu.skip_watch_at = None
+        # as a quantum ending here would: a timer due after this instruction
+        # fires now (a replay, which runs it inside a quantum, fires it here)
+        self.clock.run_expired()
         return dataclasses.replace(event, pc=cpu.pc, access_done=True, old_value=old,
                                    new_value=self._peek(watch.addr, watch.length))
 
