@@ -51,6 +51,8 @@ SYS_EXIT = 0x18
 SYS_EXIT_EXTENDED = 0x20
 SYS_ELAPSED = 0x30
 SYS_TICKFREQ = 0x31
+#: the calls on an open file (field 0 of their block: the descriptor)
+_FD_OPS = (SYS_CLOSE, SYS_WRITE, SYS_READ, SYS_ISTTY, SYS_SEEK, SYS_FLEN)
 
 ADP_Stopped_ApplicationExit = 0x20026
 
@@ -82,6 +84,15 @@ class _Static:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+
+
+class ReplayedFile:
+    """A host file a replayed recording has open: nothing on this host (a
+    replay never touches host files: what calls on it return comes from the
+    log). Live again, a call on it fails with EBADF (closing forgets it)."""
+
+    def __init__(self, hostfd: int) -> None:
+        self.hostfd = hostfd     # the descriptor the recording's process had
 
 
 class Semihosting:
@@ -116,8 +127,13 @@ class Semihosting:
         self.reset()
 
     def reset(self) -> None:
+        tt = getattr(self, "time_travel", None)
         for f in getattr(self, "files", {}).values():
             if isinstance(f, int):
+                if tt is not None:
+                    if tt.mode == "replay":
+                        continue     # (a replayed reset: the host file is left as it is)
+                    tt._host_fds.discard(f)
                 os.close(f)
         self.files: Dict[int, object] = {}
         self.errno = 0
@@ -171,11 +187,16 @@ class Semihosting:
             return self._fail(_errno.ENOSYS)
         tt = self.time_travel
         if tt is not None and self._touches_host(op & 0xFFFFFFFF, param):
-            return tt.semihosting_call(self, op & 0xFFFFFFFF, lambda: self._run(handler, param))
-        return self._run(handler, param)
+            return tt.semihosting_call(self, op & 0xFFFFFFFF, lambda: self._run(handler, param, op))
+        return self._run(handler, param, op)
 
-    def _run(self, handler, param: int) -> int:
+    def _run(self, handler, param: int, op: int) -> int:
         try:
+            if op & 0xFFFFFFFF in _FD_OPS and isinstance(self.files.get(self._field(param, 0)), ReplayedFile):
+                if op & 0xFFFFFFFF == SYS_CLOSE:
+                    del self.files[self._field(param, 0)]
+                    return 0
+                return self._fail(_errno.EBADF)
             return handler(self, param)
         except _Fault:
             return self._fail(_errno.EFAULT)
@@ -189,9 +210,9 @@ class Semihosting:
             if op == SYS_OPEN:
                 name_ptr, mode, length = (self._field(param, i) for i in range(3))
                 return self._read(name_ptr, length) not in (b":tt", b":semihosting-features")
-            if op in (SYS_CLOSE, SYS_WRITE, SYS_READ, SYS_ISTTY, SYS_SEEK, SYS_FLEN):
+            if op in _FD_OPS:
                 f = self.files.get(self._field(param, 0))
-                return isinstance(f, int) or (op == SYS_READ and isinstance(f, _Console))
+                return isinstance(f, (int, ReplayedFile)) or (op == SYS_READ and isinstance(f, _Console))
         except _Fault:
             return False
         return False
@@ -210,6 +231,8 @@ class Semihosting:
                 files.append([fd, "console", f.which])
             elif isinstance(f, _Static):
                 files.append([fd, "static", f.data, f.pos])
+            elif isinstance(f, ReplayedFile):
+                files.append([fd, "replayed", f.hostfd])
             else:
                 files.append([fd, "host", f])
         return {"errno": self.errno, "start_ns": self.start_ns, "exit_code": self.exit_code, "files": files}
@@ -229,6 +252,8 @@ class Semihosting:
                 obj = _Static(bytes(entry[2]))
                 obj.pos = int(entry[3])
                 files[fd] = obj
+            elif kind == "replayed":
+                files[fd] = ReplayedFile(int(entry[2]))
             else:
                 files[fd] = int(entry[2])
         self.files = files

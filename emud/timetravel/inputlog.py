@@ -8,6 +8,10 @@ Two kinds of entries, in two lists with a cursor each:
   reset, a snapshot load). The scheduler applies them between quanta, before
   anything else runs at that position, so a replay ends each quantum exactly
   at the next pushed entry's position (:meth:`InputLog.next_push_position`).
+  An input given at a stop right after an interrupt entry (a breakpoint on a
+  handler's first instruction: nothing retired since the position began) is
+  preceded by an "entry" entry naming the hart, so that the replay takes the
+  interrupt before applying it, as the user saw it.
 * **pulled** inputs are asked for by the guest itself while an instruction
   runs (the host's wall clock read by the goldfish RTC, a semihosting call
   that touches the host). They are consumed in order; in replay the guest's

@@ -456,6 +456,10 @@ def _check_log(log: Any, machine: Any, initial: Dict[str, Any], begin: int, end:
                         raise _bad(where, "a write outside this machine's memory")
                 elif kind == "reset":
                     _list(data, where, 0)
+                elif kind == "entry":
+                    _list(data, where, 1)
+                    if data[0] not in harts:
+                        raise _bad(where, "no such hart")
                 elif kind == "snapshot":
                     if snapshot_template is None:
                         snapshot_template = machine.save_snapshot()

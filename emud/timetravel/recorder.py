@@ -40,6 +40,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 import trio
 
 from .history import DEFAULT_SIZE_LIMIT, Checkpoint, History
+from ..semihosting import ReplayedFile
 from .inputlog import Divergence, InputLog
 from .scheduler import TurnState
 
@@ -111,6 +112,7 @@ class TimeTravel:
         self.cost = 0.0                  # CPU seconds the harts ran since the last checkpoint (or restore)
         self._checked = -1               # the position of checks last compared
         self._due: Optional[int] = None  # a checkpoint due for time goes here
+        self._entered: Optional[Tuple[int, int]] = None   # (position, hart): a quantum there only entered a handler
         self.silent = False              # a seek or reverse search runs: no events, no output
         self.abort = False               # request_stop() during a reverse search
         self.diverged: Optional[str] = None
@@ -120,6 +122,7 @@ class TimeTravel:
         self._clock_saved: Any = None
         self._rtc_saved: List[Tuple[Any, Callable[[], int]]] = []
         self._semihosting: List[Any] = []
+        self._host_fds: Set[int] = set()  # host files this process opened for the guest while recording, open still
         self._names: Dict[int, str] = {}
         self._applying = False
 
@@ -251,6 +254,7 @@ class TimeTravel:
         self.pos_offset = state["pos_offset"]
         for service, ss in zip(self._semihosting, state.get("semihosting", [])):
             service.load_state(ss)
+            self.hide_host_files(service)
 
     def digest(self) -> int:
         """A digest of every hart's architectural state (replay checks it)."""
@@ -362,7 +366,8 @@ class TimeTravel:
                     service.write_memory(int(addr), bytes(data))
                 service.errno = entry["errno"]
                 for fd, hostfd in entry["opened"]:
-                    service.files[int(fd)] = int(hostfd)
+                    # no host file behind it: a replay never touches one
+                    service.files[int(fd)] = ReplayedFile(int(hostfd))
                 for fd in entry["closed"]:
                     service.files.pop(int(fd), None)
                 return entry["result"]
@@ -372,6 +377,7 @@ class TimeTravel:
         def capture(addr: int, data: bytes) -> None:
             writes.append([addr, bytes(data)])
             original(addr, data)
+        self._revive_host_files(service)
         before = dict(service.files)
         service.write_memory = capture
         try:
@@ -380,17 +386,48 @@ class TimeTravel:
             service.write_memory = original
         opened = [[fd, f] for fd, f in service.files.items() if isinstance(f, int) and before.get(fd) is not f]
         closed = [fd for fd in before if fd not in service.files]
+        self._host_fds.update(f for _, f in opened)
+        self._host_fds.difference_update(f for fd, f in before.items() if fd in closed and isinstance(f, int))
         self.log.pull_record(pos, "semihosting", {"op": op, "result": result, "errno": service.errno,
                                                   "writes": writes, "opened": opened, "closed": closed})
         return result
 
+    def _revive_host_files(self, service) -> None:
+        """Live again: a file replayed as opened is this process's own host
+        file while this process opened it and has not closed it (back in
+        its own history); any other stays a placeholder (EBADF)."""
+        for fd, f in list(service.files.items()):
+            if isinstance(f, ReplayedFile) and f.hostfd in self._host_fds:
+                service.files[fd] = f.hostfd
+
+    def hide_host_files(self, service) -> None:
+        """Host descriptors in a state being loaded that are not this
+        process's open files (a loaded recording's, or closed since) become
+        placeholders, so that nothing reaches a host file by their number."""
+        for fd, f in list(service.files.items()):
+            if isinstance(f, int) and f not in self._host_fds:
+                service.files[fd] = ReplayedFile(f)
+
+    def _note_entry(self, cpu, pos: int, pc0: int, retired: int) -> None:
+        # a quantum that moved the hart without retiring anything entered a
+        # handler (and stopped at a breakpoint on its first instruction)
+        self._entered = (pos, cpu.hart_id) if retired == 0 and cpu.pc != pc0 else None
+
     def user_input(self, kind: str, data: Any) -> None:
         """A write from a debugger, a reset or a snapshot load the user asks
         for now, at a stopped machine's position: in the past, history from
-        here on is dropped (the present begins here); then it is logged."""
+        here on is dropped (the present begins here); then it is logged.
+        Stopped right after an interrupt entry (nothing retired since the
+        position began), the entry is logged first: a replay applies the
+        inputs due at a position before its quantum runs, so it takes the
+        interrupt there, then the input, as the user did."""
         pos = self.position()
         if self.mode == "replay":
             self.truncate_here()
+        entered = self._entered
+        if entered is not None and entered[0] == pos:
+            self.log.push(pos, "entry", [entered[1]])
+            self._entered = None
         self.log.push(pos, kind, data)
 
     def truncate_here(self) -> None:
@@ -416,6 +453,9 @@ class TimeTravel:
         elif kind == "reset":
             m._do_reset()
             m.exit_code = None       # (a reset of an exited guest revived it)
+        elif kind == "entry":
+            if m._cpu(int(data[0])).take_interrupt() is None:
+                raise Divergence("the recording entered an interrupt handler here; no interrupt is pending")
         elif kind == "snapshot":
             before = m._total_retired()
             m._restore_snapshot_now(data)
@@ -559,7 +599,9 @@ class TimeTravel:
             t0 = time.perf_counter()
             c0 = time.process_time()
             shown = not self.output_muted()
+            pc0 = cpu.pc
             retired = m._tt_quantum(cpu, run, budget)
+            self._note_entry(cpu, pos, pc0, retired)
             self.cost += time.process_time() - c0
             if m._state != "running":
                 # (a replay that stopped at the recorded exit is at the present
@@ -645,9 +687,11 @@ class TimeTravel:
                 self._quantum_pos = pos
                 before = cpu.instructions_retired()
                 c0 = time.process_time()
+                pc0 = cpu.pc
                 reason = m._silent_quantum(cpu, budget)
                 self.cost += time.process_time() - c0
                 retired = cpu.instructions_retired() - before
+                self._note_entry(cpu, pos, pc0, retired)
                 self.turns.ran(cpus, cpu, retired)
                 if reason in ("watch", "debug"):
                     ordinal += 1

@@ -78,6 +78,7 @@ def start_replay(m, recording: Dict[str, Any]) -> None:
     tt._semihosting_state = extra.get("semihosting", [])
     for service, ss in zip(tt._semihosting, extra.get("semihosting", [])):
         service.load_state(ss)
+        tt.hide_host_files(service)
     m.clock.retime([(int(d), str(k)) for d, k in extra.get("timers", [])], tt._timer_key)
     tt.history.begin(tt._checkpoint(tt.position()))
     tt.synced = tt.output_mark = tt.position()

@@ -6,6 +6,7 @@ history stays within its size limit; two harts move back together."""
 from __future__ import annotations
 
 import copy
+import os
 import trio
 
 from emud.chardev import open_chardev, parse_chardev
@@ -320,3 +321,80 @@ async def test_record_info_after_a_replay_reached_the_recorded_exit():
     # at the end of history: the present, with the guest time it ends at
     assert info["mode"] == "record" and info["position"] == info["end"] == recorded["end"]
     assert info["end_ns"] == recorded["end_ns"] and info["span_ns"] == recorded["span_ns"] > 0
+
+
+def _claim_fd(number, path):
+    """A file of this process opened at descriptor ``number`` (free now)."""
+    spare = []
+    try:
+        while True:
+            fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
+            if fd == number:
+                return fd
+            spare.append(fd)
+            assert fd < number + 64, "descriptor %d not free" % number
+    finally:
+        for fd in spare:
+            os.close(fd)
+
+
+async def test_a_replay_never_reaches_the_recordings_host_files(build_firmware, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = build_firmware([FIRMWARE / "host_file.c"], name="host_file")
+    kw = {"semihosting": {"allow_host_files": True}}
+    m, serial = build(path, **kw)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)
+        m.record_start()
+        m.resume(None, CONTINUE)
+        assert (await m.wait_for_stop()).reason == "exited"
+        recording = m.export_recording()
+        m.request_quit()
+    assert b"write 0 write 0 close 0" in bytes(serial.output)
+    assert (tmp_path / "tt-host-file.txt").read_bytes() == b"one\ntwo\n"
+    (tmp_path / "tt-host-file.txt").unlink()
+    opened = [e[2]["opened"] for e in recording["log"]["pulled"] if e[1] == "semihosting" and e[2]["opened"]]
+    hostfd = opened[0][0][1]
+    # another file of this process has the recorded descriptor's number now
+    sentinel = _claim_fd(hostfd, tmp_path / "sentinel")
+    try:
+        r, serial2 = build(path, **kw)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(r.run)
+            r.start_replay(copy.deepcopy(recording))
+            bp = r.add_breakpoint("sw", r.lookup_symbol("between_writes"))
+            r.resume(None, CONTINUE)
+            assert (await r.wait_for_stop()).reason == "breakpoint"
+            r.delete_breakpoint(bp.number)
+            # live from here: the file the recording had open is not on this host
+            r.record_stop()
+            r.resume(None, CONTINUE)
+            assert (await r.wait_for_stop()).reason == "exited"
+            r.request_quit()
+        assert os.pread(sentinel, 100, 0) == b""
+    finally:
+        os.close(sentinel)
+    assert not (tmp_path / "tt-host-file.txt").exists()
+    assert b"write 0 write -1 close 0" in bytes(serial2.output)
+
+
+async def test_a_write_at_a_stop_right_after_an_interrupt_entry_replays_after_it(stray_elf):
+    # a breakpoint on the timer handler's first instruction stops right
+    # after the entry (mcause, mepc, pc set; nothing retired since the
+    # position began): a write there is to the handler's state, not before it
+    m, _ = build(stray_elf)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(m.run)
+        m.record_start()
+        bp = m.add_breakpoint("sw", m.lookup_symbol("tick_handler"))
+        m.resume(None, CONTINUE)
+        assert (await m.wait_for_stop()).reason == "breakpoint"
+        m.delete_breakpoint(bp.number)
+        m.write_register(0, "mcause", 0x1234)
+        await run_steps(m, 100)            # (in the handler: the next tick would set mcause again)
+        recorded = state(m)
+        recording = m.export_recording()
+        m.request_quit()
+    assert [e[1] for e in recording["log"]["pushed"]] == ["entry", "reg"]
+    replayed, _, stop = await _replay(stray_elf, recording)
+    assert stop.reason == "history-end" and replayed == recorded
