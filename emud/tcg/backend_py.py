@@ -281,39 +281,49 @@ class _Emitter:
         before the last of them (``adds r0, #24`` reads r0 and writes it) is
         copied to a local at the op."""
         ops = self.ops
-        reads = [self._reads(op) for op in ops]
+        # one pass: per register, its last write still waiting for a next one
+        # (None once read or crossed by a branch, label, call or exit), and
+        # the accesses since; a pasted temp reads what its def op reads, so
+        # reading the register through one shows at its def op or not at all
+        # (the inlining plan pastes nothing across a write of what it reads)
+        waiting: Dict[Temp, Tuple[int, int]] = {}   # register -> (op index, accesses before it)
+        accesses: List[int] = []
         stored = False      # a store earlier in this instruction: its exit request
-        for i, op in enumerate(ops):  # (at the instruction's end) would see the old value
-            if op.opc == "insn_start":
+        for j, op in enumerate(ops):  # (at the instruction's end) would see the old value
+            opc = op.opc
+            if opc == "insn_start":
                 stored = False
-            elif op.opc == "st":
-                stored = True
-            d = op.args[0] if op.opc in PURE_VALUE_OPS else None
-            if d is None or not d.is_global or stored:
                 continue
-            points: List[int] = []
-            written: Dict[Temp, int] = {}
-            killed = False
-            for j in range(i + 1, len(ops)):
-                o = ops[j]
-                if o.opc in ("set_label", "brcond", "call") or o.opc in EXIT_OPS or d in reads[j]:
-                    break
-                if o.opc in ("ld", "st"):
-                    points.append(j)
-                od = o.dest
-                if od is d:
-                    killed = True
-                    break
-                if od is not None and od.is_global and od not in written:
-                    written[od] = j
-            if not killed or not points or len(points) > MAX_DEFERRED_POINTS:
+            if opc in ("set_label", "brcond", "call") or opc in EXIT_OPS:
+                waiting.clear()
+            for v in op.inputs():
+                if isinstance(v, Temp) and v.is_global:
+                    waiting.pop(v, None)
+            if opc in ("ld", "st"):
+                accesses.append(j)
+                stored = stored or opc == "st"
+            d = op.dest
+            if d is None or not d.is_global:
                 continue
-            self.deferred_ops.add(i)
-            for j in points:
-                self.defer_at.setdefault(j, []).append(i)
-            # a copy per value: named after the write it comes from
-            self.defer_copy[i] = {g: "_d%d_%d" % (g.reg, self._last_write(g, i))
-                                  for g in reads[i] if written.get(g, len(ops)) < points[-1]}
+            w = waiting.pop(d, None)
+            if w is not None and 0 < len(accesses) - w[1] <= MAX_DEFERRED_POINTS:
+                self._defer(w[0], accesses[w[1]:])
+            if opc in PURE_VALUE_OPS and not stored:
+                waiting[d] = (j, len(accesses))
+
+    def _defer(self, i: int, points: List[int]) -> None:
+        """Make op ``i`` on the slow paths of ``points`` instead of in place."""
+        self.deferred_ops.add(i)
+        for j in points:
+            self.defer_at.setdefault(j, []).append(i)
+        changed = set()
+        for j in range(i + 1, points[-1]):
+            d = self.ops[j].dest
+            if d is not None and d.is_global:
+                changed.add(d)
+        # a copy per value, named after the write it comes from (or none: 0)
+        self.defer_copy[i] = {g: "_d%d_%d" % (g.reg, self._last_write(g, i))
+                              for g in self._reads(self.ops[i]) if g in changed}
 
     def _last_write(self, g: Temp, i: int) -> int:
         for j in range(i - 1, -1, -1):

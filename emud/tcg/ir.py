@@ -111,6 +111,13 @@ OPS: Dict[str, Tuple[str, str]] = {
 }
 
 
+#: per opcode: the indexes of its value operands, of its operand tuple ("V",
+#: -1 if none), and whether it has a destination (the passes ask for each op)
+_VALUE_ARGS = {opc: tuple(i for i, k in enumerate(kinds) if k == "v") for opc, (kinds, _) in OPS.items()}
+_TUPLE_ARG = {opc: kinds.find("V") for opc, (kinds, _) in OPS.items()}
+_HAS_DEST = {opc: kinds.startswith("d") for opc, (kinds, _) in OPS.items()}
+
+
 class Temp:
     """An IR value. ``reg`` is set for globals (the guest register number)."""
 
@@ -140,20 +147,15 @@ class Op:
 
     @property
     def dest(self) -> Optional[Temp]:
-        kinds = OPS[self.opc][0]
-        if kinds.startswith("d"):
-            return self.args[0]
-        return None
+        return self.args[0] if _HAS_DEST[self.opc] else None
 
     def inputs(self) -> List[Value]:
         """The value operands this op reads."""
-        kinds = OPS[self.opc][0]
-        out: List[Value] = []
-        for kind, arg in zip(kinds, self.args):
-            if kind == "v":
-                out.append(arg)
-            elif kind == "V":
-                out.extend(arg)
+        args = self.args
+        out: List[Value] = [args[i] for i in _VALUE_ARGS[self.opc]]
+        t = _TUPLE_ARG[self.opc]
+        if t >= 0:
+            out.extend(args[t])
         return out
 
     def replace_inputs(self, fn) -> None:
