@@ -232,6 +232,7 @@ class DebugTarget:
     def save_snapshot(self) -> Any: raise NotImplementedError               # plain data: dict, list, int, str, bool, None, bytes (CPUs, RAM, devices, clock)
     def restore_snapshot(self, snapshot: Any) -> None: raise NotImplementedError
     def uart_listeners(self) -> List[Any]: raise NotImplementedError        # append callables(bytes) to see UART output
+    def screendump(self) -> bytes: raise NotImplementedError                 # the display as QEMU's screendump writes it (a binary PPM); DebugError without one
 
     # -- time travel ------------------------------------------------------------------------
     # A *position* is the machine's instruction count over all harts (the

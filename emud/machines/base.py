@@ -720,6 +720,14 @@ class Machine(DebugTarget):
         return sorted(log.items) if log is not None else []
 
     # -- devices and snapshots ---------------------------------------------------------------------------------------
+    #: the board's display, something with ``screendump_ppm()``; None: none
+    display: Any = None
+
+    def screendump(self) -> bytes:
+        if self.display is None:
+            raise DebugError("%s has no display to take a screendump from" % self.name)
+        return self.display.screendump_ppm()
+
     def devices(self) -> List[Dict[str, Any]]:
         out = []
         for name, (dev, base, size) in sorted(self.devices_by_name.items(), key=lambda kv: kv[1][1]):

@@ -39,6 +39,11 @@ class Lm3s6965Machine(CortexMMachine):
         """The command line's network: with QEMU's default NIC or none at all."""
         return {} if default_nic else {"nic_mac": None}
 
+    @property
+    def display(self):
+        # the OLED on the SSI bus: QEMU's graphic console 0 for this board
+        return self.board.oled
+
     def connect_clocks(self) -> None:
         # SysTick counts ssys's system clock (QEMU: the NVIC's cpuclk is ssys's SYSCLK)
         self.board.ssys.add_clock_listener(self.systick.set_cpu_clock_hz)

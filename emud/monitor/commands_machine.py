@@ -1,5 +1,5 @@
 """The translator and the machine: info tb/jit, tb flush/invalidate, log,
-info mtree, info devices, info chardev, gdbserver."""
+info mtree, info devices, screendump, info chardev, gdbserver."""
 from __future__ import annotations
 
 import inspect
@@ -48,6 +48,17 @@ def register(reg: Registry) -> None:
     def info_devices(session: Any) -> List[Dict[str, Any]]:
         """The devices, their addresses and interrupt lines."""
         return [dict(d) for d in session.target.devices()]
+
+    @reg.command("screendump", Str("filename", metavar="FILENAME"), group="general")
+    def screendump(session: Any, filename: str) -> Dict[str, Any]:
+        """Save the display as a PPM image, as QEMU's screendump (lm3s6965evb: its OLED)."""
+        data = session.target.screendump()
+        try:
+            with open(filename, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise CommandError("failed to open file '%s': %s" % (filename, e.strerror or e))
+        return {}                       # as QEMU's QMP screendump answers
 
     @reg.command("info chardev", group="info")
     def info_chardev(session: Any) -> List[Dict[str, Any]]:
