@@ -720,6 +720,12 @@ class Dispatcher:
             return self.target.hart_description(hart)
         return "hart %d" % hart
 
+    def _thread_name(self, hart: int) -> Optional[str]:
+        # a target may name its CPUs its own way, or not at all (Cortex-M, as QEMU)
+        if _implements(self.target, "thread_name"):
+            return self.target.thread_name(hart)
+        return "hart %d" % hart
+
     def _thread_extra_info(self, args: bytes) -> bytes:
         hart = self._thread_of(args)
         return _hex(self._describe(self.g_hart if hart is None else hart).encode())
@@ -736,7 +742,8 @@ class Dispatcher:
                 return None
             return xmldesc.memory_map(self.target.memory_map(), self.target.xlen).encode()
         if obj == "threads":
-            return xmldesc.thread_list(self._harts(), self._describe).encode() if annex == "" else None
+            return xmldesc.thread_list(self._harts(), self._describe, self._thread_name).encode() \
+                if annex == "" else None
         return None
 
     def _xfer(self, obj: str, args: bytes) -> bytes:

@@ -7,7 +7,7 @@ disagree with the registers and memory the stub really serves.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 from xml.sax.saxutils import quoteattr, escape
 
 from emud.debug import MemoryRange, RegisterInfo
@@ -95,10 +95,14 @@ def memory_map(ranges: Sequence[MemoryRange], address_bits: int = 64) -> str:
     return "\n".join(parts) + "\n"
 
 
-def thread_list(hart_ids: Sequence[int], describe: Callable[[int], str]) -> str:
+def thread_list(hart_ids: Sequence[int], describe: Callable[[int], str],
+                name: Callable[[int], Optional[str]] = lambda hart: "hart %d" % hart) -> str:
+    """qXfer:threads: ``name(hart)`` None leaves the name out (gdb then shows
+    only the description, as for QEMU's stub, which names no thread)."""
     parts = ['<?xml version="1.0"?>', "<threads>"]
     for hart in hart_ids:
-        parts.append('<thread id="%x" core="%d" name=%s>%s</thread>'
-                     % (hart + 1, hart, quoteattr("hart %d" % hart), escape(describe(hart))))
+        label = name(hart)
+        named = "" if label is None else " name=%s" % quoteattr(label)
+        parts.append('<thread id="%x" core="%d"%s>%s</thread>' % (hart + 1, hart, named, escape(describe(hart))))
     parts.append("</threads>")
     return "\n".join(parts) + "\n"

@@ -117,6 +117,16 @@ class CortexMMachine(Machine):
         # image in memory (-d int: "Loaded reset SP 0x0 PC 0x0"); load_image resets it again
         cpu.reset()
 
+    # -- gdb's view of the core, as QEMU 7.2's stub gives it (info threads:
+    #    "Thread 1 (CPU#0 [running])"; "hart" is RISC-V's word) --------------
+    def thread_name(self, hart: int) -> None:
+        return None
+
+    def hart_description(self, hart: int) -> str:
+        # QEMU's qThreadExtraInfo: the core's own halted state (WFI), "halted "
+        # padded to the width of "running"
+        return "CPU#%d [%s]" % (hart, "halted " if self._cpu(hart).halted else "running")
+
     def connect_clocks(self) -> None:
         """A board whose processor clock changes connects SysTick and the
         guest clock's per-instruction bound (clock.set_cpu_hz) to it here."""

@@ -123,3 +123,21 @@ def test_watchpoint_stops_are_qemus(require_gdb_e2e, board, tier_up):
     for q, e in zip(on_qemu, on_emud):
         assert e == q
     assert len(on_emud) == len(on_qemu)
+
+
+def threads_script(gdb):
+    gdb.cli("break main")
+    gdb.go("continue")
+    text = gdb.cli("info threads")
+    # the description gdb prints in parentheses; the thread id's form ("1" or
+    # QEMU's multiprocess "1.1") aside
+    return re.findall(r"Thread [\d.]+ (.*?) main \(", text)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_info_threads_describes_the_core_as_qemu(require_gdb_e2e, board):
+    """No "hart" (RISC-V's word) on a Cortex-M: gdb's info threads shows
+    QEMU's "(CPU#0 [running])" and no thread name."""
+    on_qemu, on_emud = both(board, "cortexm-hello", threads_script)
+    assert on_qemu == ["(CPU#0 [running])"]
+    assert on_emud == on_qemu
