@@ -266,8 +266,9 @@ class DebugTarget:
         """{"mode": "off" | "record" | "replay", "begin": first position of
         history, "end": the present, "position": now, "begin_ns"/"end_ns":
         guest time at both ends, "span_ns", "checkpoints", "bytes" (memory
-        history uses), "limit" (its size limit), "interval" (instructions
-        between checkpoints), "icount_shift", "inputs" (logged inputs),
+        history uses), "limit" (its size limit), "interval" (the most instructions
+        between checkpoints), "checkpoint_seconds" (the most CPU seconds of
+        guest execution between them), "icount_shift", "inputs" (logged inputs),
         "diverged" (None or the divergence's line)}. "record" is at the
         present, "replay" behind it. Off, or a target without time travel:
         {"mode": "off"} only."""

@@ -848,7 +848,8 @@ class Machine(DebugTarget):
             "mode": tt.mode, "begin": history.first.position, "end": tt.end, "position": tt.position(),
             "begin_ns": begin_ns, "end_ns": end_ns, "span_ns": end_ns - begin_ns,
             "checkpoints": len(history.checkpoints), "bytes": history.nbytes() + tt.log.nbytes(),
-            "limit": history.size_limit, "interval": tt.interval, "icount_shift": self.clock.icount_shift,
+            "limit": history.size_limit, "interval": tt.interval, "checkpoint_seconds": tt.checkpoint_seconds,
+            "icount_shift": self.clock.icount_shift,
             "inputs": len(tt.log.pushed) + len(tt.log.pulled), "diverged": tt.diverged,
         }
 

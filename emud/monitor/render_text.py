@@ -278,7 +278,9 @@ def record_info(data: Dict[str, Any]) -> str:
     lines = ["mode: %s" % data["mode"], "position: %d" % data["position"],
              "history: %d-%d (%d instructions, %s of guest time)"
              % (data["begin"], data["end"], data["instructions"], _ns(span)),
-             "checkpoints: %d (every %d instructions)" % (data["checkpoints"], data["interval"]),
+             "checkpoints: %d (every %d instructions%s)" % (
+                 data["checkpoints"], data["interval"],
+                 " or %g CPU seconds" % data["checkpoint_seconds"] if data.get("checkpoint_seconds") else ""),
              "memory: %s (limit: %s)" % (_bytes(data["bytes"]), _bytes(data["limit"])),
              "inputs: %d" % data["inputs"]]
     if shift is not None:

@@ -280,6 +280,10 @@ class TimeTravel:
                 c.cursors = (c.cursors[0] - push, c.cursors[1] - pull)
             self.m._publish("HISTORY", {"what": "trimmed", "begin": first.position})
 
+    @property
+    def checkpoint_seconds(self) -> float:
+        return CHECKPOINT_SECONDS
+
     def next_checkpoint(self, pos: int) -> int:
         """The next checkpoint's position after ``pos``: every ``interval``
         instructions, or sooner once the harts ran CHECKPOINT_SECONDS of CPU

@@ -64,6 +64,7 @@ def test_rewind_seek_reverse_step_and_run_until_reverse(recording_console):
     assert "icount 5000" in out, out
     info = c.cmd("info record")
     assert "history: 0-5000 (5000 instructions" in info and "memory:" in info and "checkpoints: 1" in info, info
+    assert "(every 1000000 instructions or 0.03 CPU seconds)" in info, info
     out = c.cmd("rewind 1000")
     assert position(out) == 4000, out
     out = c.cmd("replay seek 4500")

@@ -27,6 +27,7 @@ def test_record_info_rewind_seek_reverse_step(machine):
     info = m.record_info()
     assert (info["begin"], info["end"], info["instructions"]) == (0, 20000, 20000)
     assert info["span_ns"] > 0 and info["checkpoints"] >= 1 and info["bytes"] > 0
+    assert info["interval"] == 1_000_000 and info["checkpoint_seconds"] == 0.03
     forward = {}
     for n in (19990, 19995):
         m.seek(n)
