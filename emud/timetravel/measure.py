@@ -6,8 +6,9 @@ this prints figures for the benchmark and docs/PERFORMANCE.md).
 * ``record``: guest MIPS of the same run (same ``-icount`` shift) without and
   with recording, the ratio, and what history holds at the end;
 * ``reverse-stepi``: seconds one reverse step takes at several places of a
-  history of N instructions (just before a checkpoint is the worst case: a
-  whole interval is replayed);
+  history of N instructions (from a checkpoint, the worst place of its gap:
+  the whole gap before it is replayed; ``python -m emud.bench timetravel``
+  steps back from every checkpoint);
 * ``reverse-continue``: seconds from the end of that history back to a
   breakpoint hit near its start (every interval replayed), and to a write
   watchpoint on a variable written near the start (intervals that never
@@ -81,14 +82,18 @@ async def _measure(path: str, insns: int, interval: int) -> Dict[str, Any]:
             "checkpoints": info["checkpoints"], "history_bytes": info["bytes"],
         }
 
-        # reverse-stepi: the worst place is just before a checkpoint
+        # reverse-stepi from a checkpoint: the gap before it replayed whole (the
+        # worst place of each gap); the checkpoints nearest a few places, and the end
         begin, end = info["begin"], info["end"]
         steps = {}
-        for frac in (0.1, 0.5, 0.9, 1.0):
-            target = begin + int((end - begin) * frac)
-            target = max(begin + 2, (target // interval) * interval - 1) if frac < 1.0 else end
-            rec.seek(target)
-            steps[target] = await _reverse(rec, ResumeAction("step"))
+        history = rec.timetravel.history
+        for frac in (0.1, 0.5, 0.9):
+            cp = history.after(begin + int((end - begin) * frac)) or history.last
+            if cp.position > begin:
+                rec.seek(cp.position)
+                steps[cp.position] = await _reverse(rec, ResumeAction("step"))
+        rec.seek(end)
+        steps[end] = await _reverse(rec, ResumeAction("step"))
         out["reverse_stepi_seconds"] = steps
 
         # reverse-continue to a breakpoint hit only near the start
