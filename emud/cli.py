@@ -95,8 +95,9 @@ def build_machine(args):
     icount = ov.parse_icount(args.icount) if args.icount else None
     semihosting = ov.parse_semihosting(args.semihosting, args.semihosting_config)
     loaders = [ov.parse_loader(d) for d in args.devices]
-    ov.check_no_network(args.nets, "-net")
-    ov.check_no_network(args.nics, "-nic")
+    lacks = getattr(machine_class, "network_lacks", "has no network card")
+    ov.check_no_network(args.nets, "-net", machine_class.name, lacks)
+    ov.check_no_network(args.nics, "-nic", machine_class.name, lacks)
     ov.check_globals(args.globals)
     rtc_clock = ov.parse_rtc(args.rtc) if args.rtc else "host"
     guest_name = ov.parse_name(args.name) if args.name is not None else ov.GuestName()

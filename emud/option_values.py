@@ -356,11 +356,13 @@ def parse_semihosting(enabled: bool, config_text: Optional[str]) -> Optional[Dic
     return config if config["enable"] else None
 
 
-def check_no_network(values: List[str], option: str) -> None:
-    """-net none / -nic none: QEMU's way of saying "no network card"; emud's virt has none to give."""
+def check_no_network(values: List[str], option: str, machine: str = "virt",
+                     lacks: str = "has no network card") -> None:
+    """-net none / -nic none: QEMU's way of saying "no network card"; emud
+    has no network to give (``lacks``: what the machine lacks, in its words)."""
     for value in values:
         if value.split(",")[0] != "none":
-            raise OptionValueError("%s %s: emud's virt has no network card (only %s none)" % (option, value, option))
+            raise OptionValueError("%s %s: emud's %s %s (only %s none)" % (option, value, machine, lacks, option))
 
 
 def parse_rtc(text: str) -> str:

@@ -117,6 +117,8 @@ def test_harmless_options_of_project_scripts_are_taken(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["-net", "user"], "-net user: emud's virt has no network card"),
     (["-nic", "user,model=virtio"], "-nic user,model=virtio: emud's virt has no network card"),
+    (["-M", "mps2-an385", "-nic", "user"], "-nic user: emud's mps2-an385 has no network card"),
+    (["-M", "lm3s6965evb", "-net", "nic"], "-net nic: emud's lm3s6965evb has no network backend for its ethernet"),
     (["-smp", "sockets=2,cores=2"], "emud's virt has one socket"),
     (["-smp", "4,maxcpus=8"], "CPU hotplug"),
     (["-smp", "cores=2,dies=2"], "dies not supported"),

@@ -29,6 +29,8 @@ class Lm3s6965Machine(CortexMMachine):
     # as QEMU's stellaris.c sets for both Stellaris boards: a load from
     # 0x60000000 (nothing there) reads 0, with no BusFault
     ignore_memory_transaction_failures = True
+    # -nic user and the like: its ethernet has nothing to connect to (cli.py)
+    network_lacks = "has no network backend for its ethernet"
 
     def __init__(self, *args: Any, nic_mac: Optional[bytes] = QEMU_DEFAULT_MAC, **kwargs: Any) -> None:
         self.nic_mac = nic_mac      # (the board reads it as it is built)
