@@ -46,10 +46,13 @@ class Wiring:
     default_monitor: bool = False           # monitors[0] is -nographic's monitor on stdio
     qmps: List[str] = field(default_factory=list)
     gdb: Optional[str] = None               # as serve_gdb takes it
+    # the second and later -serial (UART 1, 2, ... of a board with several); None: none
+    extra_serials: List[Optional[ChardevSpec]] = field(default_factory=list)
 
     def on_stdio(self) -> List[str]:
         """The frontends (other than the mux) that read the terminal."""
         users = ["-serial"] if self.serial.kind == "stdio" else []
+        users += ["-serial"] * sum(1 for s in self.extra_serials if s is not None and s.kind == "stdio")
         users += ["-monitor"] * sum(1 for m in self.monitors if _kind(m) == "stdio")
         users += ["-qmp"] * sum(1 for q in self.qmps if _kind(q) == "stdio")
         if self.gdb == "stdio":
@@ -123,12 +126,15 @@ def _defaults(args) -> Tuple[bool, bool]:
     return not args.serials, default_monitor
 
 
-def wire(args) -> Wiring:
-    """The frontends' backends for a parsed command line (emud.options)."""
+def wire(args, machine: str = "virt", uarts: int = 1) -> Wiring:
+    """The frontends' backends for a parsed command line (emud.options), on
+    a machine with ``uarts`` UARTs (each -serial in turn is the next one's, as
+    QEMU's serial_hd(i))."""
     registry = _Registry(args.chardevs)
     default_serial, default_monitor = _defaults(args)
-    serial = _serial(args, registry, default_serial, default_monitor)
+    serial = _serial(args, registry, default_serial, default_monitor, machine, uarts)
     wiring = Wiring(serial)
+    wiring.extra_serials = [_extra_serial(text, registry, i) for i, text in enumerate(args.serials[1:uarts], 1)]
     if args.nographic and default_monitor and not default_serial:
         wiring.monitors.append("stdio")
         wiring.default_monitor = True
@@ -178,10 +184,21 @@ def wire(args) -> Wiring:
     return wiring
 
 
-def _serial(args, registry: _Registry, default_serial: bool, default_monitor: bool) -> ChardevSpec:
+#: QEMU's MAX_SERIAL_PORTS: a fifth -serial is refused whatever the board
+MAX_SERIAL_PORTS = 4
+
+
+def _serial(args, registry: _Registry, default_serial: bool, default_monitor: bool,
+            machine: str = "virt", uarts: int = 1) -> ChardevSpec:
     serials = [s for s in args.serials]
-    if len(serials) > 1 and any(s not in ("none", "null") for s in serials[1:]):
-        raise WiringError("-serial %s: emud's virt has one UART (the first -serial is it)" % serials[1])
+    if len(serials) > MAX_SERIAL_PORTS:
+        raise WiringError("-serial %s: too many serial ports (QEMU's limit: %d)" % (serials[MAX_SERIAL_PORTS],
+                                                                                   MAX_SERIAL_PORTS))
+    unwired = [s for s in serials[uarts:] if s not in ("none", "null")]
+    if unwired:
+        has = ("one UART (the first -serial is it)" if uarts == 1
+               else "%d UARTs (the first %d -serial are theirs)" % (uarts, uarts))
+        raise WiringError("-serial %s: emud's %s has %s" % (unwired[0], machine, has))
     if serials:
         text = serials[0]
     elif not default_serial:
@@ -192,6 +209,18 @@ def _serial(args, registry: _Registry, default_serial: bool, default_monitor: bo
         text = "stdio"
     if text.startswith(CHARDEV_PREFIX):
         return registry.use(text[len(CHARDEV_PREFIX):], "the serial port", "-serial " + text)
+    return _spec(text, "-serial")
+
+
+def _extra_serial(text: str, registry: _Registry, index: int) -> Optional[ChardevSpec]:
+    """UART ``index``'s -serial: a plain backend or chardev:ID (QEMU's mon:
+    and the monitor's Ctrl-A keys belong to the first serial port only)."""
+    if text == "none":
+        return None
+    if text.startswith(CHARDEV_PREFIX):
+        return registry.use(text[len(CHARDEV_PREFIX):], "serial port %d" % index, "-serial " + text)
+    if text.startswith("mon:"):
+        raise WiringError("-serial %s: emud puts the monitor only on the first serial port" % text)
     return _spec(text, "-serial")
 
 

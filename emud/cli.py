@@ -101,7 +101,7 @@ def build_machine(args):
     ov.check_globals(args.globals)
     rtc_clock = ov.parse_rtc(args.rtc) if args.rtc else "host"
     guest_name = ov.parse_name(args.name) if args.name is not None else ov.GuestName()
-    wiring = wire(args)
+    wiring = wire(args, machine_class.name, getattr(machine_class, "uart_count", 1))
     if args.monitor_script and not os.path.isfile(args.monitor_script):
         raise UsageError("-monitor-script %s: no such file" % args.monitor_script)
     record, replay = _time_travel_options(args)
@@ -140,6 +140,12 @@ def build_machine(args):
         _mux_monitor(machine, serial)
     machine.serial = serial
     machine.attach_serial(serial)
+    machine.extra_serials = []
+    for index, spec in enumerate(wiring.extra_serials, 1):
+        if spec is not None:
+            chardev = open_chardev(spec)
+            machine.attach_serial(chardev, index)
+            machine.extra_serials.append(chardev)
     images = []
     if image is not None:
         machine.load_image(image)
@@ -246,6 +252,8 @@ def _mux_monitor(machine, terminal) -> None:
 async def _serve(args, machine, serial, signals) -> int:
     wiring = machine.wiring
     machine.services.append(serial.run)
+    for chardev in getattr(machine, "extra_serials", ()):
+        machine.services.append(chardev.run)
     if wiring.gdb:
         machine.services.append(_gdb_service(machine, wiring.gdb))
     monitors = wiring.monitors or (["none"] if args.monitor_script else [])

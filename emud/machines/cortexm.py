@@ -140,9 +140,9 @@ class CortexMMachine(Machine):
         else:
             self.request_guest_reset()
 
-    def attach_serial(self, chardev) -> None:
-        """The first UART on ``chardev`` (-serial), as QEMU's serial_hd(0)."""
-        self.board.uarts[0].set_chardev(chardev)
+    def attach_serial(self, chardev, index: int = 0) -> None:
+        """UART ``index`` on ``chardev`` (the index-th -serial), as QEMU's serial_hd(index)."""
+        self.board.uarts[index].set_chardev(chardev)
 
     # -- what the command line asks of a machine class (cli.py, via the registry) --
     @staticmethod

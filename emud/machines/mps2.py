@@ -17,5 +17,6 @@ class Mps2An385Machine(CortexMMachine):
     cpu_hz = SYSCLK_HZ
     refclk_hz = REFCLK_HZ
     cpu_models = ("cortex-m3",)       # QEMU's mps2 refuses any other
+    uart_count = 5       # CMSDK UART 0-4, one per -serial in turn (QEMU takes 4 at most)
     ram_base, ram_size = 0x0, 0x400000
     fixed_ram_size = 16 << 20         # QEMU: "Invalid RAM size, should be 16 MiB" for any other -m
