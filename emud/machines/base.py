@@ -474,9 +474,13 @@ class Machine(DebugTarget):
             action = actions.get(cpu.hart_id, default)
             self._runs[cpu.hart_id] = _HartRun(action)
             last = self._last_stop
-            # continuing from a breakpoint: execute its instruction once
-            if last is not None and last.reason in ("breakpoint", "hw-breakpoint") and last.hart == cpu.hart_id \
-                    and cpu.pc == last.pc and self._breakpoint_at(cpu.pc) is not None:
+            # continuing from a breakpoint: execute its instruction once; a step
+            # executes its first instruction whatever breakpoint is there, as
+            # QEMU 7.2's single-step overrides breakpoints (gdb's stepi after
+            # `set $pc` onto one runs it)
+            if self._breakpoint_at(cpu.pc) is not None and (action.kind == "step" or (
+                    last is not None and last.reason in ("breakpoint", "hw-breakpoint")
+                    and last.hart == cpu.hart_id and cpu.pc == last.pc)):
                 cpu.skip_breakpoint_at = cpu.pc
             # from a watchpoint stop (before the access): do that access, unwatched
             if last is not None and last.reason == "watchpoint" and last.hart == cpu.hart_id and cpu.pc == last.pc \

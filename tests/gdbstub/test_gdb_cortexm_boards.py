@@ -141,3 +141,24 @@ def test_info_threads_describes_the_core_as_qemu(require_gdb_e2e, board):
     on_qemu, on_emud = both(board, "cortexm-hello", threads_script)
     assert on_qemu == ["(CPU#0 [running])"]
     assert on_emud == on_qemu
+
+
+def stepi_onto_breakpoint(gdb):
+    """gdb's stepi with a breakpoint at a pc it did not stop at (after `set
+    $pc` onto it): QEMU 7.2's single-step overrides breakpoints, so the
+    instruction runs; emud stopped at once, the pc unchanged. (On RISC-V gdb
+    steps in software, with a temporary breakpoint and a continue.)"""
+    gdb.cli("break main")
+    gdb.go("continue")
+    third = re.findall(r"(0x[0-9a-f]+) <", gdb.cli("x/3i $pc"))[2]
+    gdb.cli("break *%s" % third)
+    gdb.cli("set $pc = %s" % third)
+    stop = gdb.go("stepi")
+    return [stop.get("reason"), gdb.value("(long)$pc - %s" % third)]
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_stepi_onto_a_breakpoint_runs_it_as_qemu(require_gdb_e2e, board):
+    on_qemu, on_emud = both(board, "cortexm-hello", stepi_onto_breakpoint)
+    assert on_qemu[0] == "end-stepping-range" and on_qemu[1] != "0"
+    assert on_emud == on_qemu
