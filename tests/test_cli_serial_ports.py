@@ -12,25 +12,19 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-BOARDS = {"mps2-an385": ("BOARD_MPS2", 4), "lm3s6965evb": ("BOARD_LM3S", 3)}
+from tests.support.firmware import REPO, ToolchainMissing, build_cortexm
+
+#: the UARTs a -serial can reach (QEMU takes four -serial at most)
+BOARDS = {"mps2-an385": 4, "lm3s6965evb": 3}
 
 
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory):
-    if not shutil.which("arm-none-eabi-gcc"):
-        pytest.skip("arm-none-eabi-gcc not installed")
     out = tmp_path_factory.mktemp("uarts")
-    ex = REPO / "examples" / "cortexm"
-    elfs = {}
-    for board, (define, _) in BOARDS.items():
-        elf = out / ("uarts-%s.elf" % board)
-        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
-                        "-I", str(ex), "-T", str(ex / "cortexm.ld"), "-D" + define, "-o", str(elf),
-                        str(REPO / "tests" / "firmware" / "cortexm_uarts.c"), str(ex / "crt.c"), "-lgcc"],
-                       check=True)
-        elfs[board] = elf
-    return elfs
+    try:
+        return {board: build_cortexm("cortexm_uarts.c", out / ("uarts-%s.elf" % board), board) for board in BOARDS}
+    except ToolchainMissing as e:
+        pytest.skip(str(e))
 
 
 def _run(cmd, board, elf, directory: Path, ports: int):
@@ -47,7 +41,7 @@ def _run(cmd, board, elf, directory: Path, ports: int):
 
 @pytest.mark.parametrize("board", sorted(BOARDS))
 def test_each_serial_is_the_next_uart_as_on_qemu(firmware, tmp_path, board):
-    ports = BOARDS[board][1]
+    ports = BOARDS[board]
     ours = _run([sys.executable, "-m", "emud"], board, firmware[board], tmp_path / "emud", ports)
     assert ours == ["this is uart %d\n" % i for i in range(ports)]
     if shutil.which("qemu-system-arm"):

@@ -22,11 +22,11 @@ import sys
 import pytest
 
 from tests.devices.test_guest_errors import _diff
+from tests.support.firmware import build_cortexm
 from tests.support.run import REPO
 
 pytestmark = pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="needs arm-none-eabi-gcc")
 
-BOARDS = {"mps2-an385": "BOARD_MPS2", "lm3s6965evb": "BOARD_LM3S"}
 RUNS = [("mps2-an385", "cortex-m3"), ("lm3s6965evb", "cortex-m3"), ("lm3s6965evb", "cortex-m0")]
 #: a line of each kind each board's log must have (so that the comparison compares something)
 SOME_LINES = {
@@ -69,15 +69,10 @@ CPU_LINES = {
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory):
     out = tmp_path_factory.mktemp("cortexm_guest_errors")
-    ex = REPO / "examples" / "cortexm"
     elfs = {}
     for board, cpu in RUNS:
-        elf = out / ("guest_errors-%s-%s.elf" % (board, cpu))
-        subprocess.run(["arm-none-eabi-gcc", "-mcpu=" + cpu, "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
-                        "-I", str(ex), "-T", str(ex / "cortexm.ld"), "-D" + BOARDS[board], "-o", str(elf),
-                        str(REPO / "tests" / "firmware" / "cortexm_guest_errors.c"), str(ex / "crt.c"), "-lgcc"],
-                       check=True)
-        elfs[board, cpu] = elf
+        elfs[board, cpu] = build_cortexm("cortexm_guest_errors.c", out / ("guest_errors-%s-%s.elf" % (board, cpu)),
+                                         board, cpu)
     return elfs
 
 

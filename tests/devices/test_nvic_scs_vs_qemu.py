@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from tests.devices.test_guest_errors import _diff
+from tests.support.firmware import build_cortexm
 from tests.support.run import REPO
 
 pytestmark = pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="needs arm-none-eabi-gcc")
@@ -35,13 +36,7 @@ SOME_LOG = {
 
 
 def _build(tmp_path, cpu):
-    ex = REPO / "examples" / "cortexm"
-    elf = tmp_path / ("scs_values-%s.elf" % cpu)
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=" + cpu, "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
-                    "-I", str(ex), "-T", str(ex / "cortexm.ld"), "-DBOARD_LM3S", "-o", str(elf),
-                    str(REPO / "tests" / "firmware" / "cortexm_scs_values.c"), str(ex / "crt.c"), "-lgcc"],
-                   check=True)
-    return elf
+    return build_cortexm("cortexm_scs_values.c", tmp_path / ("scs_values-%s.elf" % cpu), "lm3s6965evb", cpu)
 
 
 def _run(cmd, cpu, elf, log):

@@ -15,20 +15,17 @@ host speed."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import trio
 
-from emud.chardev import MemoryChardev
 from emud import option_values
+from emud.chardev import MemoryChardev
 from emud.machines import registry
+from tests.support.firmware import ToolchainMissing, build_cortexm
 
-REPO = Path(__file__).resolve().parents[2]
-BOARDS = {"mps2-an385": "BOARD_MPS2", "lm3s6965evb": "BOARD_LM3S"}
+BOARDS = ("lm3s6965evb", "mps2-an385")
 STALL_SECONDS = 0.3
 # the interrupt's own cost (stacking, the handler, unstacking) comes out of a period
 SLACK = 0.9
@@ -36,19 +33,12 @@ SLACK = 0.9
 
 @pytest.fixture(scope="module")
 def firmware(tmp_path_factory):
-    if not shutil.which("arm-none-eabi-gcc"):
-        pytest.skip("arm-none-eabi-gcc not installed")
     out = tmp_path_factory.mktemp("cycle_budget")
-    ex = REPO / "examples" / "cortexm"
-    elfs = {}
-    for board, define in BOARDS.items():
-        elf = out / ("cycle_budget-%s.elf" % board)
-        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
-                        "-I", str(ex), "-T", str(ex / "cortexm.ld"), "-D" + define, "-o", str(elf),
-                        str(REPO / "tests" / "firmware" / "cortexm_cycle_budget.c"), str(ex / "crt.c"), "-lgcc"],
-                       check=True)
-        elfs[board] = elf
-    return elfs
+    try:
+        return {board: build_cortexm("cortexm_cycle_budget.c", out / ("cycle_budget-%s.elf" % board), board)
+                for board in BOARDS}
+    except ToolchainMissing as e:
+        pytest.skip(str(e))
 
 
 def _fewest(out: str):
@@ -57,7 +47,7 @@ def _fewest(out: str):
     return int(m.group(1)), int(m.group(2))
 
 
-@pytest.mark.parametrize("board", sorted(BOARDS))
+@pytest.mark.parametrize("board", BOARDS)
 async def test_a_period_holds_a_cycle_per_instruction_after_a_host_stall(firmware, board):
     cls = registry.machine_class(board)
     serial = MemoryChardev()

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from tests.support.firmware import build_cortexm
 from tests.support.run import REPO
 
 pytestmark = pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="needs arm-none-eabi-gcc")
@@ -39,11 +40,7 @@ int main(void) {
 def test_cortex_m0_mpu_ctrl_as_qemu(tmp_path):
     src = tmp_path / "m0mpu.c"
     src.write_text(SOURCE)
-    elf = tmp_path / "m0mpu.elf"
-    ex = REPO / "examples" / "cortexm"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m0", "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
-                    "-I", str(ex), "-T", str(ex / "cortexm.ld"), "-DBOARD_LM3S", "-o", str(elf), str(src),
-                    str(ex / "crt.c"), "-lgcc"], check=True)
+    elf = build_cortexm(src, tmp_path / "m0mpu.elf", "lm3s6965evb", "cortex-m0")
     args = ["-M", "lm3s6965evb", "-cpu", "cortex-m0", "-nographic", "-semihosting", "-kernel", str(elf)]
     emud = subprocess.run([sys.executable, "-m", "emud", *args], capture_output=True, timeout=120,
                           stdin=subprocess.DEVNULL, cwd=str(REPO))

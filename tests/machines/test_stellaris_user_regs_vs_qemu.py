@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from emud.machines.stellaris import Lm3s6965Machine
+from tests.support.firmware import build_cortexm
 from tests.support.run import REPO
 
 MAC_REGS = "user0 0x00005452\nuser1 0x00563412\n"
@@ -29,13 +30,7 @@ CASES = {
 def elf(tmp_path_factory):
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
-    ex = REPO / "examples" / "cortexm"
-    out = tmp_path_factory.mktemp("ssys_user") / "ssys_user.elf"
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
-                    "-I", str(ex), "-T", str(ex / "cortexm.ld"), "-DBOARD_LM3S", "-o", str(out),
-                    str(REPO / "tests" / "firmware" / "arm" / "ssys_user.c"), str(ex / "crt.c"), "-lgcc"],
-                   check=True)
-    return out
+    return build_cortexm("arm/ssys_user.c", tmp_path_factory.mktemp("ssys_user") / "ssys_user.elf", "lm3s6965evb")
 
 
 def _run(cmd, elf, extra):

@@ -203,3 +203,25 @@ def symbol_address(elf: Path, symbol: str) -> int:
         if not syms:
             raise KeyError(f"{symbol} not in {elf}")
         return syms[0]["st_value"]
+
+
+# -- Cortex-M firmware of ours, on examples/cortexm's start-up ---------------------------------------------
+CORTEXM = EXAMPLES / "cortexm"
+#: the define that picks a board's UART in examples/cortexm/cortexm.h
+CORTEXM_BOARDS = {"mps2-an385": "BOARD_MPS2", "lm3s6965evb": "BOARD_LM3S"}
+
+
+def build_cortexm(source: Union[str, os.PathLike], out: Path, board: str = "mps2-an385",
+                  cpu: str = "cortex-m3") -> Path:
+    """``source`` (a C file) with examples/cortexm's vector table, crt.c and
+    linker script, for ``board`` and ``cpu``, into the ELF ``out``. Raises
+    :class:`ToolchainMissing` without arm-none-eabi-gcc."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        raise ToolchainMissing("arm-none-eabi-gcc not installed (scripts/test.sh installs it)")
+    cmd = ["arm-none-eabi-gcc", "-mcpu=" + cpu, "-mthumb", "-O2", "-ffreestanding", "-nostdlib",
+           "-I", str(CORTEXM), "-T", str(CORTEXM / "cortexm.ld"), "-D" + CORTEXM_BOARDS[board],
+           "-o", str(out), str(resolve(source)), str(CORTEXM / "crt.c"), "-lgcc"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError("building %s failed:\n$ %s\n%s" % (out.name, " ".join(cmd), proc.stderr))
+    return out
