@@ -295,6 +295,11 @@ async def _exit_when_guest_exits(machine, has_clients: bool) -> None:
             await trio.sleep(0.2 if has_clients else 0)
             machine.request_quit(event.exit_code or 0)
             return
+        if event.reason == "divergence" and not has_clients and getattr(machine, "replaying_file", None):
+            # -replay with nobody to hand the machine to: the line saying where
+            # it diverged is out; end there (status 1) instead of running on live
+            machine.request_quit(1)
+            return
         if event.reason == "history-end" and not has_clients and getattr(machine, "replaying_file", None):
             # -replay with nobody to hand the machine to: the recording ended here (a quit, a signal)
             sys.stderr.write("%s: -replay: the recording ends here (instruction %d)\n"
