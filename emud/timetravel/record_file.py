@@ -105,7 +105,7 @@ def run_options(args: Any) -> Dict[str, Any]:
     props.pop("dumpdtb", None)
     icount = ov.parse_icount(args.icount) if args.icount else None
     semihosting = ov.parse_semihosting(args.semihosting, args.semihosting_config)
-    return {
+    options = {
         "machine": name, "machine properties": {k: props[k] for k in sorted(props)},
         "cpu": args.cpu, "smp": ov.parse_smp(args.smp or "1"), "m": ov.parse_size(args.memory or "128M"),
         "icount": None if icount is None else {"shift": "auto" if icount.adaptive else icount.shift,
@@ -113,6 +113,18 @@ def run_options(args: Any) -> Dict[str, Any]:
         "semihosting": semihosting, "rtc": ov.parse_rtc(args.rtc) if args.rtc else "host",
         "no-reboot": bool(args.no_reboot),
     }
+    if _has_default_nic(name):
+        # a board whose default NIC the guest can see (lm3s6965evb's ssys shows its MAC)
+        options["default NIC"] = not (args.nets or args.nics or args.nodefaults)
+    return options
+
+
+def _has_default_nic(machine_name: str) -> bool:
+    from ..machines import registry
+    try:
+        return hasattr(registry.machine_class(machine_name), "nic_properties")
+    except registry.UnknownMachine:
+        return False
 
 
 def describe(machine: Any, options: Dict[str, Any], images: Sequence[Any], recording: Dict[str, Any]) -> Dict[str, Any]:
@@ -258,7 +270,8 @@ def check_meta(meta: Dict[str, Any], machine: Any, options: Dict[str, Any], imag
 
 
 _OPTION_NAMES = {"machine": "-M", "machine properties": "-M properties", "cpu": "-cpu", "smp": "-smp", "m": "-m",
-                 "icount": "-icount", "semihosting": "-semihosting", "rtc": "-rtc clock", "no-reboot": "-no-reboot"}
+                 "icount": "-icount", "semihosting": "-semihosting", "rtc": "-rtc clock", "no-reboot": "-no-reboot",
+                 "default NIC": "default NIC"}
 
 
 def _option_text(key: str, value: Any) -> str:

@@ -289,3 +289,16 @@ def test_ci_recording_replayed_at_the_desk_with_gdb(tmp_path, stray_elf, require
     # the line printed before the breakpoint is not shown again when the
     # replay goes forward through it a second time
     assert run.serial_output() == first.stdout
+
+
+def test_replay_without_the_default_nic_it_was_recorded_with_is_refused(tmp_path):
+    """lm3s6965evb's firmware sees whether QEMU's default NIC is there (ssys
+    USER0/USER1 hold its MAC, or 0 with -nic none): a recording names it."""
+    rr = tmp_path / "run.rr"
+    kernel = str(EXAMPLES / "cortexm-hello-lm3s6965evb.elf")
+    args = ["-M", "lm3s6965evb", "-kernel", kernel, "-nographic", "-semihosting"]
+    assert b"written to" in emud([*args, "-record", "file=%s" % rr]).stderr
+    r = emud([*args, "-nic", "none", "-replay", "file=%s" % rr])
+    assert r.returncode == 1 and r.stdout == b""
+    assert r.stderr.decode() == ("emud: -replay file=%s: recorded with default NIC, this run has no default NIC\n"
+                                 % rr)
