@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.gdb, pytest.mark.qemu, pytest.mark.slow]
 
 
 def commands(board):
-    args = ["-M", board, "-nographic", "-semihosting"]
+    args = ["-M", board, "-nographic", "-semihosting", "-icount", "shift=4"]
 
     def qemu(e, port, extra):
         return ["qemu-system-arm", *args, "-kernel", str(e), "-monitor", "none", "-gdb", "tcp::%d" % port, "-S"]
