@@ -283,17 +283,15 @@ class AddressSpace:
             if isinstance(region, RamRegion):
                 out += region.data[offset:offset + n]
             else:
-                end = addr + n
-                while addr < end:
-                    size = self._debug_access_size(region, addr, end - addr)
+                at, end = addr, addr + n
+                while at < end:
+                    size = self._debug_access_size(region, at, end - at)
                     if size:
-                        out += self.read(addr, size).to_bytes(size, "little")
+                        out += self.read(at, size).to_bytes(size, "little")
                     else:
                         size = 1
-                        out.append(self._wide_byte(addr))
-                    addr += size
-                length -= n
-                continue
+                        out.append(self._wide_byte(at))
+                    at += size
             addr += n
             length -= n
         return bytes(out)
@@ -328,12 +326,11 @@ class AddressSpace:
                 for listener in self.ram_write_listeners:
                     listener(addr + pos, n)
             else:
-                end = pos + n
-                while pos < end:
-                    size = self._debug_access_size(region, addr + pos, end - pos) or 1
-                    self.write(addr + pos, size, int.from_bytes(data[pos:pos + size], "little"))
-                    pos += size
-                continue
+                at, end = pos, pos + n
+                while at < end:
+                    size = self._debug_access_size(region, addr + at, end - at) or 1
+                    self.write(addr + at, size, int.from_bytes(data[at:at + size], "little"))
+                    at += size
             pos += n
 
     def describe(self) -> List[Tuple[int, int, str, str]]:
