@@ -137,12 +137,17 @@ class _Splicer:
             return new
 
         start = insns[0][0]
-        d_end = d0 + len(insns)
+        # an exit leaves after the instruction it belongs to, which is not
+        # the block's last when the front end made it a side exit
+        index = {pc: i for i, (pc, _) in enumerate(insns)}
+        d_next = d0
         for op in ops:
-            if op.opc == "goto_tb" and self.inlinable(op.args[1], start):
+            if op.opc == "insn_start":
+                d_next = d0 + index[op.args[0]] + 1
+            elif op.opc == "goto_tb" and self.inlinable(op.args[1], start):
                 found = self.block(op.args[1])
-                if found is not None and self.claim(found[1], d_end):
-                    self.splice(found[0], found[1], d_end, out)
+                if found is not None and self.claim(found[1], d_next):
+                    self.splice(found[0], found[1], d_next, out)
                     continue
             kinds = OPS[op.opc][0]
             args = []

@@ -31,6 +31,7 @@ def loop_insn():
     return st.one_of(
         st.tuples(st.just(1), reg, reg, st.integers(-3, 3)),                                  # ADDI
         st.tuples(st.just(2), reg, reg, st.integers(1, 6)),                                   # BNE forward
+        st.tuples(st.just(8), reg, reg, st.integers(1, 6)),                                   # BNEX forward
         st.tuples(st.just(3), reg, st.sampled_from([5, 6]), st.sampled_from([0, 4, 8, 2])),   # LW
         st.tuples(st.just(4), reg, st.sampled_from([5, 6]), st.sampled_from([0, 4, 12, 1])),  # SW
         st.tuples(st.just(6), st.just(0), st.just(0), st.just(40)),                          # TRAP
@@ -43,7 +44,7 @@ def assemble_loop(count, body):
     n = len(body)
     out = [enc(1, 1, 0, count)]
     for i, (op, rd, rs, imm) in enumerate(body):
-        if op == 2:
+        if op in (2, 8):
             imm = min(imm, n - i)
         out.append(enc(op, rd, rs, imm))
     out += [enc(1, 1, 1, -1), enc(2, 1, 0, -(n + 1)), enc(7)]

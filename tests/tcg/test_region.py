@@ -65,6 +65,7 @@ def insn(n_insns):
     return st.one_of(
         st.tuples(st.just(1), reg, reg, st.integers(-3, 3)),                        # ADDI
         st.tuples(st.just(2), reg, reg, st.integers(-6, 6)),                        # BNE
+        st.tuples(st.just(8), reg, reg, st.integers(1, 6)),                         # BNEX (forward)
         st.tuples(st.just(3), reg, st.sampled_from([5, 6]), st.sampled_from([0, 4, 8, 2])),   # LW
         st.tuples(st.just(4), reg, st.sampled_from([5, 6]), st.sampled_from([0, 4, 12, 1])),  # SW
         st.tuples(st.just(6), st.just(0), st.just(0), st.just(40)),                # TRAP
@@ -75,7 +76,7 @@ def assemble(body):
     out = []
     n = len(body)
     for i, (op, rd, rs, imm) in enumerate(body):
-        if op == 2:
+        if op in (2, 8):
             imm = max(-i, min(imm, n - i))   # stay within [0, n]: n is the HALT
             if imm == 0:
                 imm = 1

@@ -9,6 +9,9 @@ Encoding: 4-byte little-endian words ``op | rd << 8 | rs << 16 | imm8 << 24``.
   5 JR   rs              pc = rs
   6 TRAP imm             raise trap cause imm
   7 HALT                 exit_tb (the dispatcher sees halted)
+  8 BNEX rd, rs, imm     BNE as a side exit: taken, it leaves the TB; not
+                         taken, the TB goes on (as front ends make forward
+                         conditional branches)
 """
 from __future__ import annotations
 
@@ -76,6 +79,11 @@ class ToyFrontend(Frontend):
             b.set_label(label)
             b.goto_tb(1, (ctx.pc + imm * 4) & 0xFFFFFFFF)
             ctx.end_tb()
+        elif op == 8:
+            stay = b.label()
+            b.brcond("eq", b.reg(rd) if rd else 0, src, stay)
+            b.goto_tb(0, (ctx.pc + imm * 4) & 0xFFFFFFFF)
+            b.set_label(stay)
         elif op == 3:
             v = b.ld(b.add(src, imm & 0xFFFFFFFF), 4)
             if rd:
