@@ -2,6 +2,7 @@
 effect (the IT state of the instructions after it) the front end applies."""
 from __future__ import annotations
 
+from ...tcg.ir import INVERT_COND
 from .gen import cond_test, gen_bx, gen_goto, reg, setreg
 from .regs import LR, M32
 
@@ -10,11 +11,30 @@ def _target(ctx, a) -> int:
     return (ctx.pc + 4 + a.imm) & M32
 
 
+def _side_exit(ctx, op: str, x, y, target: int) -> None:
+    """A forward conditional branch (B<c>, CBZ/CBNZ) leaves the TB when
+    taken; the TB goes on with the fall-through: fewer, longer blocks (a
+    loop whose body has an early exit, strcmp's ``cbz``, is one TB up to its
+    backward branch, which the back end runs as a loop in place)."""
+    b = ctx.b
+    stay = b.label()
+    b.brcond(INVERT_COND[op], x, y, stay)
+    gen_goto(ctx, target)
+    b.set_label(stay)
+
+
 def trans_b(ctx, a):
     b = ctx.b
     if a.cond >= 14:
         gen_goto(ctx, _target(ctx, a))
+    elif a.imm >= 0:
+        _side_exit(ctx, *cond_test(ctx, a.cond), _target(ctx, a))
+        return
     else:
+        # backward (a loop's back edge): the TB ends here, so that a loop
+        # is one TB, looping in place when its head is the TB's start (going
+        # on past it, or past a branch to another head, measured slower:
+        # crc32 and matmul, whose code after a loop then joins its TB)
         op, x, y = cond_test(ctx, a.cond)
         taken = b.label()
         b.brcond(op, x, y, taken)
@@ -43,13 +63,7 @@ def trans_blx(ctx, a):
 
 
 def trans_cbz(ctx, a):
-    b = ctx.b
-    taken = b.label()
-    b.brcond("ne" if a.nz else "eq", reg(ctx, a.rn), 0, taken)
-    gen_goto(ctx, ctx.next_pc)
-    b.set_label(taken)
-    gen_goto(ctx, _target(ctx, a))
-    ctx.end_tb()
+    _side_exit(ctx, "ne" if a.nz else "eq", reg(ctx, a.rn), 0, _target(ctx, a))
 
 
 def trans_it(ctx, a):
