@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, Optional, Sequence, Set
 
 from ..tcg.diskcache import DiskStore
-from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TIER_UP_CALLS, TBEngine, Watchpoint
+from ..tcg.exec import DEFAULT_TB_SIZE_MIB, TBEngine, Watchpoint, default_tier_up
 from ..tcg.tb import CHUNK_SHIFT
 from .base import AccelError, Accelerator
 
@@ -13,7 +13,8 @@ class TcgAccelerator(Accelerator):
     """Options: ``tb-size=N``: the code cache bound in MiB of generated
     Python source (QEMU's tb-size is MiB of host code); when full the cache
     is flushed whole. ``tier-up=N``: a block runs through the IR interpreter
-    N times before it is compiled (0: compile every block at once).
+    N times before it is compiled (0: compile every block at once; the
+    default: exec.default_tier_up).
     ``tb-cache=DIR``: keep compiled TB code on disk under DIR and use it in
     later runs (tcg/diskcache.py)."""
 
@@ -28,7 +29,7 @@ class TcgAccelerator(Accelerator):
             raise AccelError("tb-size must be a number of MiB, not %r" % tb_size) from None
         if tb_size_bytes <= 0:
             raise AccelError("tb-size must be positive")
-        tier_up = options.pop("tier-up", TIER_UP_CALLS)
+        tier_up = options.pop("tier-up", default_tier_up(frontend))
         try:
             tier_up = int(tier_up)
         except ValueError:

@@ -70,7 +70,8 @@ LOOP_REGIONS_DEFAULT = not PYPY
 #: Tiering: a block runs through the IR interpreter (tier0.py) this many
 #: times before it is compiled. Most blocks run only a few times in all (55%
 #: of dhry's run 5 times or fewer) and compiling one costs ~1 ms, far more
-#: than interpreting it that often. 0 compiles every block at once.
+#: than interpreting it that often. 0 compiles every block at once. (On PyPy
+#: a front end may ask for another default: Frontend.pypy_tier_up.)
 TIER_UP_CALLS = 32
 #: an access with no hint of its own tries the window that serves the most
 #: instructions and those serving at least 1/DEFAULT_WINDOW_SHARE of that
@@ -181,6 +182,13 @@ class ExecStats:
         self.tb_execs = [0]         # counted only when count_execs is on (benchmarks)
 
 
+def default_tier_up(frontend: Frontend) -> int:
+    """TIER_UP_CALLS, or on PyPy the front end's own default if it has one."""
+    if PYPY and frontend.pypy_tier_up is not None:
+        return frontend.pypy_tier_up
+    return TIER_UP_CALLS
+
+
 class TBEngine:
     """The TCG accelerator's core. One per machine, shared by its harts."""
 
@@ -201,13 +209,15 @@ class TBEngine:
         # only: PyPy's JIT measured no faster with them (docs/PERFORMANCE.md)
         self.loop_regions = LOOP_REGIONS_DEFAULT
         self.loop_region_threshold = LOOP_REGION_THRESHOLD   # back-edge takes before it
-        self.tier_up_calls = TIER_UP_CALLS
+        self.tier_up_calls = default_tier_up(frontend)
         # compiled TBs made since the last flush, and the dispatcher's call
         # (None: plain calls; PyPy's residual_call past MEGAMORPHIC_TBS)
         self.compiled_tbs = 0
         self.megamorphic_tbs = MEGAMORPHIC_TBS
         self.quiet_translations = QUIET_TRANSLATIONS if _set_jit_param is not None else 0
-        self.jit_params = ""        # what _made set on PyPy's JIT (MEGAMORPHIC_JIT_PARAMS)
+        # what PyPy's JIT is given after each quiet translation's reset (the
+        # front end's pypy_jit_params, then MEGAMORPHIC_JIT_PARAMS once _made sets them)
+        self.jit_params = frontend.pypy_jit_params if _set_jit_param is not None else ""
         self.opaque_call: Optional[Callable] = _opaque_call
         self.opaque_dispatch: Optional[Callable] = None
         # (pc, flags, span) whose loop region did not close the loop: not retried

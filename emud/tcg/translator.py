@@ -122,6 +122,12 @@ class Frontend:
     name = "generic"
     xlen = 64
     helpers: Dict[str, Callable] = {}
+    #: On PyPy, the engine's tier-up default for this guest's code (None:
+    #: exec.TIER_UP_CALLS) and the JIT parameters it sets (exec.JIT_PARAMS):
+    #: how PyPy's JIT warms up depends on the shape of the generated code,
+    #: so these are measured per guest (docs/PERFORMANCE.md, eleventh pass)
+    pypy_tier_up: Optional[int] = None
+    pypy_jit_params = ""
 
     def insn_length(self, first_halfword: int) -> int:
         raise NotImplementedError

@@ -63,9 +63,9 @@ def test_isa_on_qemu(build_firmware, require_qemu, name, xlen):
     check(run_qemu(build_isa_test(build_firmware, name, xlen, qemu=True), xlen, timeout=QEMU_TIMEOUT))
 
 
-#: emud as users run it (a block is interpreted until it gets hot: test
-#: code mostly runs once) and with every block compiled at once
-TIERS = {"tiered": [], "compiled": ["-accel", "tcg,tier-up=0"]}
+#: a block interpreted until it gets hot (CPython's default: test code mostly
+#: runs once) and every block compiled at once (PyPy's default), on both runtimes
+TIERS = {"tiered": ["-accel", "tcg,tier-up=32"], "compiled": ["-accel", "tcg,tier-up=0"]}
 
 
 @pytest.mark.parametrize("tier", sorted(TIERS))

@@ -36,6 +36,12 @@ class ThumbFrontend(TableFrontend):
     name = "arm"
     xlen = 32
     insn_length_rule = staticmethod(insn_length)
+    # compiled at once, and a bridge after 50 failures of its guard instead of
+    # 200 (PyPy cold, the Cortex-M twins: matmul 106-135 -> 162-171 MIPS, dhry
+    # 103-117 -> 129-143; RISC-V's code measured slower so: crc32, and dhry-rv32
+    # fell to 40 MIPS in a third of its cold runs)
+    pypy_tier_up = 0
+    pypy_jit_params = "trace_eagerness=50"
 
     def __init__(self, profile: str = V7M) -> None:
         self.profile = profile

@@ -1,0 +1,30 @@
+"""The tier-up default: exec.TIER_UP_CALLS, except on PyPy where a front end
+may name its own (Frontend.pypy_tier_up: Cortex-M code is compiled at once);
+`-accel tcg,tier-up=N` overrides either."""
+from __future__ import annotations
+
+import pytest
+
+from emud.accel.tcg import TcgAccelerator
+from emud.cpu.arm.frontend import ThumbFrontend
+from emud.memory import AddressSpace
+from emud.tcg import exec as tcg_exec
+
+from .toy import ToyFrontend
+
+
+@pytest.mark.parametrize("pypy", [False, True])
+def test_the_default_follows_the_runtime_and_the_front_end(monkeypatch, pypy):
+    monkeypatch.setattr(tcg_exec, "PYPY", pypy)
+    assert tcg_exec.default_tier_up(ToyFrontend()) == tcg_exec.TIER_UP_CALLS
+    arm = ThumbFrontend()
+    assert tcg_exec.default_tier_up(arm) == (0 if pypy else tcg_exec.TIER_UP_CALLS)
+    assert TcgAccelerator(arm, AddressSpace()).engine.tier_up_calls == (0 if pypy else tcg_exec.TIER_UP_CALLS)
+    assert TcgAccelerator(arm, AddressSpace(), options={"tier-up": "7"}).engine.tier_up_calls == 7
+
+
+def test_jit_parameters_come_from_the_front_end_only_where_pypy_takes_them():
+    engine = tcg_exec.TBEngine(ThumbFrontend(), AddressSpace())
+    expected = ThumbFrontend.pypy_jit_params if tcg_exec._set_jit_param is not None else ""
+    assert engine.jit_params == expected
+    assert tcg_exec.TBEngine(ToyFrontend(), AddressSpace()).jit_params == ""
