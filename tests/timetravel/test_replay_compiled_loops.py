@@ -3,12 +3,13 @@
 back to its own start), with exits taken part way, stopped at a checkpoint
 in the middle of such a loop.
 
-Pinned because a Thumb front end that made forward conditional branches side
-exits (the TB going on past them, so that sieve's trial-division loop
-`udiv; mls; cbz; adds; mul; cmp; bls` became one in-place TB with an early
-exit) broke it: the replay of bench-sieve on mps2-an385 diverged at its last
-checkpoint (pc 0x1dc, inside that loop) while the interpreted tier agreed.
-The cause was not found; the change was reverted (docs/PERFORMANCE.md)."""
+Pinned because the Thumb front end's side exits (forward conditional
+branches that leave the TB when taken, the TB going on past them) first broke
+it: the replay of bench-sieve on mps2-an385 diverged inside sieve's
+trial-division loop while the interpreted tier agreed. The cause was the
+region splicer, which placed a block inlined at a side exit after the whole
+exiting block, so a loop region's path through it counted instructions it
+skipped (tests/tcg/test_region.py pins that with the toy guest's side exit)."""
 from __future__ import annotations
 
 import shutil
