@@ -586,6 +586,11 @@ class TBEngine:
                    compile_now: bool) -> Optional[TranslationBlock]:
         t0 = time.perf_counter()
         cfg = self._codegen_config(flags)
+        if ignore_bp:
+            # the one-off TB that resumes from a breakpoint or a watchpoint runs
+            # its instruction once: unchained, so that a branch to itself (a
+            # handler's `b .`) does not loop in place past what it ignores
+            cfg.chaining = False
         regions = bool((self.regions or loop_window) and cfg.chaining and not cfg.log_exec
                        and max_insns >= MAX_TB_INSNS and not ignore_bp)
         if loop_window and not regions:

@@ -164,3 +164,17 @@ def test_breakpoint_stops_before_the_instruction_and_skips_once(tier_up):
     engine.set_breakpoints(set())
     run_to_halt(engine, cpu)
     assert cpu.x[2] == 3
+
+
+@pytest.mark.parametrize("tier_up", [0, 32], ids=["compiled", "interpreted"])
+def test_resuming_from_a_breakpoint_on_a_branch_to_itself_runs_it_once(tier_up):
+    # `b .` (a fault handler's spin): the one-off TB that runs the instruction
+    # under the breakpoint must not loop in place past it
+    engine, cpu, _ = make(enc(1, 2, 2, 1) + enc(2, 1, 0, 0), tier_up=tier_up)   # r2 += 1; spin while r1 != 0
+    cpu.x[1] = 1
+    engine.set_breakpoints({BASE + 4})
+    assert engine.execute(cpu, 1000) == "debug" and cpu.instructions_retired() == 1
+    for n in range(2, 6):
+        cpu.skip_breakpoint_at = cpu.pc
+        assert engine.execute(cpu, 1000) == "debug"
+        assert (cpu.pc, cpu.instructions_retired()) == (BASE + 4, n)
