@@ -153,12 +153,15 @@ def _plus(a: str, k: int) -> str:
 
 class _Emitter:
     def __init__(self, ops: Sequence[Op], tb_pc: int, depth: Dict[int, int], cfg: CodegenConfig,
-                 hints: Optional[Dict[int, int]] = None, default_mask: Optional[int] = None) -> None:
+                 hints: Optional[Dict[int, int]] = None, default_mask: Optional[int] = None,
+                 default_first: int = 0) -> None:
         self.cur_retired = 0   # instructions before the one being emitted (for slow paths)
         # guest pc -> bit mask of cfg.windows its accesses were seen to use;
-        # an access with none tries ``default_mask`` (default: every window)
+        # an access with none tries ``default_mask`` (default: every window),
+        # the window of bit ``default_first`` (the busiest) first
         self.hints = hints if hints is not None else {}
         self.default_mask = (1 << len(cfg.windows)) - 1 if default_mask is None else default_mask
+        self.default_first = default_first
         # guest pc -> the windows its inline accesses try (the engine
         # retranslates the TB when that pc is seen to use another)
         self.window_masks: Dict[int, int] = {}
@@ -385,11 +388,16 @@ class _Emitter:
         """The windows an access of the current instruction tries, in order
         (``writes``: not ROM)."""
         pc = self.cur_pc
-        mask = self.hints.get(pc, 0) or self.default_mask
-        out = [w for k, w in enumerate(self.cfg.windows) if mask >> k & 1 and (w[3] or not writes)
-               and w[1] >= size]
+        own = self.hints.get(pc, 0)
+        mask = own or self.default_mask
+        tried = [(k, w) for k, w in enumerate(self.cfg.windows) if mask >> k & 1 and (w[3] or not writes)
+                 and w[1] >= size]
+        if not own and self.default_first:
+            # no hint yet (a block compiled before it ran): the busiest window
+            # first, not the lowest (code and constants are seldom reached this way)
+            tried.sort(key=lambda kw: 1 << kw[0] != self.default_first)
         self.window_masks[pc] = self.window_masks.get(pc, 0) | mask
-        return out
+        return [w for _, w in tried]
 
     def dst(self, t: Temp) -> str:
         if t.is_global:
@@ -790,10 +798,10 @@ class TBCode:
 
 def _emitter(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
              depth: Optional[Dict[int, int]], hints: Optional[Dict[int, int]],
-             default_mask: Optional[int]) -> Tuple[_Emitter, str]:
+             default_mask: Optional[int], default_first: int = 0) -> Tuple[_Emitter, str]:
     if depth is None:
         depth = {pc: i for i, (pc, _) in enumerate(insns)}
-    em = _Emitter(ops, tb_pc, depth, cfg, hints, default_mask)
+    em = _Emitter(ops, tb_pc, depth, cfg, hints, default_mask, default_first)
     return em, em.generate("tb_%x" % tb_pc)
 
 
@@ -811,11 +819,11 @@ def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, in
 
 def build_tb_code(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
                   depth: Optional[Dict[int, int]] = None, hints: Optional[Dict[int, int]] = None,
-                  default_mask: Optional[int] = None) -> TBCode:
+                  default_mask: Optional[int] = None, default_first: int = 0) -> TBCode:
     """Generate and compile one TB (not yet bound to a runtime)."""
     if depth is None:
         depth = {pc: i for i, (pc, _) in enumerate(insns)}
-    em, source = _emitter(ops, tb_pc, insns, cfg, depth, hints, default_mask)
+    em, source = _emitter(ops, tb_pc, insns, cfg, depth, hints, default_mask, default_first)
     info = {pc: (depth[pc], pc + length) for pc, length in insns}
     info.setdefault(tb_pc, (0, tb_pc))
     code = compile(source, "<tb 0x%x>" % tb_pc, "exec")

@@ -260,6 +260,7 @@ class TBEngine:
         # instructions (not a boot ROM's few loads); pcs seen per window
         # (before anything is seen: the main RAM)
         self.default_windows = 1 if self.windows and self.windows[0][2].writable else 0
+        self.default_first = 0      # the bit of the window most pcs used (tried first)
         self._win_pcs = [0] * len(self.windows)
         # every guest base of each aliased RAM region (a region mapped more than once)
         self._alias_bases: Dict[int, List[int]] = {}
@@ -390,6 +391,11 @@ class TBEngine:
         pcs = self._win_pcs
         pcs[i] += 1
         top = max(pcs)
+        # tried first: the window most pcs used; between equals one holding no
+        # translated code (a code region's own data is mostly constants, reached
+        # at fixed addresses without a window check)
+        busiest = [k for k, n in enumerate(pcs) if n == top]
+        self.default_first = self._win_bits[min(busiest, key=lambda k: any(self._win_maps[k].cp))]
         self.default_windows = sum(b for b, n in zip(self._win_bits, pcs)
                                    if n == top or (n * DEFAULT_WINDOW_SHARE >= top and n >= DEFAULT_WINDOW_PCS))
         for tb in self.cache.by_page.get(pc >> PAGE_SHIFT, ()):
@@ -619,7 +625,7 @@ class TBEngine:
                 ops = builder.ops
             opt = optimize(ops)
             code = build_tb_code(opt, pc, insns, cfg, depth=depth, hints=self.access_windows,
-                                 default_mask=self.default_windows)
+                                 default_mask=self.default_windows, default_first=self.default_first)
             end = block_end(pc, insns)
             # the breakpoints that shaped it: inside it, at its end (it stopped
             # there), and for a region everywhere it may have looked

@@ -165,3 +165,39 @@ def test_an_instruction_that_moves_to_another_window_gets_code_that_tries_it():
         assert cpu.x[3] == expect
         # (the code made before a move runs to the end of its quantum)
         assert bus.accesses - before < 300, (hex(base), bus.accesses - before)
+
+
+def _first_window_tried(engine, pc):
+    source = engine.cache.lookup(pc, 0).source
+    return next(line for line in source.splitlines() if line.strip().startswith("_o = "))
+
+
+def test_a_block_compiled_before_it_ran_tries_the_busiest_window_first():
+    # both windows are tried by accesses with no hint of their own (many pcs
+    # used each); DATA, used by more, is checked before CODE, which comes first
+    # by address
+    prog = b"".join([enc(3, 3, 5, 0), enc(7)])
+    engine, cpu, bus, code, data = make(prog, tier_up=0)
+    code_i = 0                           # CODE: the lowest base
+    data_i = next(i for i, m in enumerate(engine._win_maps) if m.writable and m is not engine._win_maps[code_i])
+    for n in range(9):
+        engine._hint(0x1000 + 4 * n, code_i)
+    for n in range(10):
+        engine._hint(0x2000 + 4 * n, data_i)
+    assert engine.default_windows == engine._win_bits[code_i] | engine._win_bits[data_i]
+    data.data[0:4] = (5).to_bytes(4, "little")
+    cpu.x = [0, 0, 0, 0, 0, DATA, 0, 0]
+    assert run(engine, cpu) == "halted" and cpu.x[3] == 5
+    assert "0x20000000" in _first_window_tried(engine, CODE)
+
+
+def test_between_equally_busy_windows_the_one_without_code_is_tried_first():
+    engine, cpu, bus, code, data = make(LOOP, tier_up=0)
+    _start_loop(cpu, 2)
+    run(engine, cpu)                     # code translated in CODE's region
+    code_i = next(i for i, m in enumerate(engine._win_maps) if any(m.cp))
+    data_i = next(i for i, m in enumerate(engine._win_maps) if m.writable and not any(m.cp))
+    engine._win_pcs = [0] * len(engine._win_pcs)
+    engine._hint(0x100, code_i)
+    engine._hint(0x104, data_i)
+    assert engine.default_first == engine._win_bits[data_i]
