@@ -188,6 +188,10 @@ class DebugTarget:
     def memory_map(self) -> Sequence[MemoryRange]: raise NotImplementedError
     def hart_ids(self) -> List[int]: raise NotImplementedError
     def hart_description(self, hart: int) -> str: raise NotImplementedError
+    def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
+        """QEMU's query-cpus-fast entry for this CPU beside cpu-index and
+        thread-id: its QOM path, props where the board has them, target."""
+        raise NotImplementedError
 
     # state
     def read_register(self, hart: int, reg: Any) -> int: raise NotImplementedError   # reg: name or gdb regnum

@@ -63,6 +63,8 @@ class CortexMMachine(Machine):
     cpu_models = tuple(CPU_PROFILES)    # what -cpu may name; the default first
     arch_name = "arm"
     xlen = 32
+    #: where QEMU's QOM tree has the core (query-cpus-fast)
+    cpu_qom_path = "/machine/armv7m/cpu"
     #: QEMU's MachineClass.ignore_memory_transaction_failures (legacy boards):
     #: a data access nothing answers (or a device refuses) reads as zero and
     #: writes are dropped, no BusFault
@@ -121,6 +123,9 @@ class CortexMMachine(Machine):
     #    "Thread 1 (CPU#0 [running])"; "hart" is RISC-V's word) --------------
     def thread_name(self, hart: int) -> None:
         return None
+
+    def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
+        return {"qom-path": self.cpu_qom_path, "target": "arm"}
 
     def hart_description(self, hart: int) -> str:
         # QEMU's qThreadExtraInfo: the core's own halted state (WFI), "halted "

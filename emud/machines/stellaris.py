@@ -26,6 +26,7 @@ class Lm3s6965Machine(CortexMMachine):
     cpu_hz = 12_500_000
     refclk_hz = 0
     uart_count = 3       # PL011 UART 0-2, one per -serial in turn
+    cpu_qom_path = "/machine/unattached/device[1]/cpu"     # QEMU's armv7m is not a child of the board
     ram_base, ram_size = SRAM_BASE, SRAM_SIZE
     # as QEMU's stellaris.c sets for both Stellaris boards: a load from
     # 0x60000000 (nothing there) reads 0, with no BusFault

@@ -168,6 +168,11 @@ class VirtMachine(Machine):
         self.finish_init()
         self.board_reset()
 
+    def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
+        # QEMU 7.2's virt: one socket, its harts in soc0's array
+        return {"qom-path": "/machine/soc0/harts[%d]" % hart, "props": {"core-id": hart},
+                "target": "riscv%d" % self.xlen}
+
     def isa_string(self) -> str:
         return "rv%dimac_zicsr_zifencei" % self.xlen
 

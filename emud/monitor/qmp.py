@@ -375,10 +375,9 @@ class QMPDispatcher:
 
     async def query_cpus_fast(self, args: Dict[str, Any]) -> List[Dict[str, Any]]:
         self._no_args(args)
-        arch = self.target.arch_name.split(":")[0]
-        return [{"cpu-index": h, "qom-path": "/machine/soc0/harts/hart[%d]" % h, "thread-id": os.getpid(),
-                 "props": {"core-id": h, "thread-id": 0, "socket-id": 0}, "target": arch,
-                 "pc": self.target.read_register(h, "pc")} for h in self.target.hart_ids()]
+        # as QEMU 7.2 answers on the board (every vCPU is on emud's one thread)
+        return [dict({"cpu-index": h, "thread-id": os.getpid()}, **self.target.qmp_cpu_info(h))
+                for h in self.target.hart_ids()]
 
     async def query_qmp_schema(self, args: Dict[str, Any]) -> List[Dict[str, Any]]:
         self._no_args(args)

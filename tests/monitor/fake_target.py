@@ -68,6 +68,9 @@ class FakeTarget(DebugTarget):
     def hart_description(self, hart: int) -> str:
         return "rv32 hart %d" % hart
 
+    def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
+        return {"qom-path": "/machine/soc0/harts[%d]" % hart, "props": {"core-id": hart}, "target": "riscv32"}
+
     # state
     def _reg_name(self, reg: Any) -> str:
         if isinstance(reg, int):

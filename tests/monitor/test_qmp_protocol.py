@@ -202,7 +202,7 @@ async def test_a_bug_in_one_command_is_a_generic_error_and_the_session_goes_on(q
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(qmp.target, "read_register", broken)
+    monkeypatch.setattr(qmp.target, "qmp_cpu_info", broken)
     err = (await qmp.cmd("query-cpus-fast"))["error"]
     assert err["class"] == "GenericError" and err["desc"].startswith("internal error") and "ZeroDivisionError" in err["desc"]
     monkeypatch.undo()
