@@ -25,17 +25,17 @@ def register(reg: Registry) -> None:
             cmds = group
         return {"commands": [_describe(c) for c in sorted(cmds, key=lambda c: c.name)]}
 
-    @reg.command("info registers", Flag("all", "-a", help="all harts"), Flag("full", "-f", help="every CSR"),
+    @reg.command("info registers", Flag("all", "-a", help="all CPUs"), Flag("full", "-f", help="every CSR"),
                  aliases=("info r", "info reg"), group="info")
     def info_registers(session: Any, all: bool, full: bool) -> Dict[str, Any]:
-        """Show the registers of the current hart (-a: of every hart; -f: every CSR, not just the usual ones)."""
+        """Show the registers of the current CPU (-a: of every CPU; -f: every CSR, not just the usual ones)."""
         t = session.target
         harts = t.hart_ids() if all else [session.hart]
         return {"xlen": t.xlen, "harts": [{"hart": h, "registers": read_registers(t, h, full)} for h in harts]}
 
     @reg.command("info cpus", group="info")
     def info_cpus(session: Any) -> Dict[str, Any]:
-        """List the harts; * marks the current one."""
+        """List the CPUs (a RISC-V hart, an Arm core); * marks the current one."""
         t = session.target
         out = []
         for h in t.hart_ids():
@@ -45,9 +45,9 @@ def register(reg: Registry) -> None:
 
     @reg.command("cpu", Int("index", minimum=0), group="general")
     def cpu(session: Any, index: int) -> Dict[str, Any]:
-        """Select the current hart for registers, x, step..."""
+        """Select the current CPU for registers, x, step..."""
         if index not in session.target.hart_ids():
-            raise CommandError("no hart %d (harts: %s)" % (index, ", ".join(map(str, session.target.hart_ids()))))
+            raise CommandError("no CPU %d (CPUs: %s)" % (index, ", ".join(map(str, session.target.hart_ids()))))
         session.hart = index
         return {"cpu": index}
 

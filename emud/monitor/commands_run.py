@@ -51,7 +51,7 @@ class ConditionArg(Arg):
 def register(reg: Registry) -> None:
     @reg.command("stop", group="run")
     async def stop(session: Any) -> Dict[str, Any]:
-        """Stop the machine (every hart)."""
+        """Stop the machine (every CPU)."""
         ev = await stop_machine(session.target)
         out = status(session)
         if ev is not None:
@@ -75,7 +75,7 @@ def register(reg: Registry) -> None:
     @reg.command("step", Int("count", optional=True, default=1, minimum=1), aliases=("stepi", "si", "s"),
                  group="run")
     async def step(session: Any, count: int) -> Dict[str, Any]:
-        """Run exactly N guest instructions on the current hart (default 1); show the new pc."""
+        """Run exactly N guest instructions on the current CPU (default 1); show the new pc."""
         t = session.target
         if t.run_state == "running":
             raise CommandError("the machine is running; stop it first")
@@ -101,7 +101,7 @@ def register(reg: Registry) -> None:
 
     @reg.command("system_reset", aliases=("system-reset", "reset"), group="run")
     def system_reset(session: Any) -> Dict[str, Any]:
-        """Reset the machine (harts, devices; RAM is kept)."""
+        """Reset the machine (CPUs, devices; RAM is kept)."""
         session.target.reset()
         return {"pc": session.pc(), **status(session)}
 

@@ -24,7 +24,7 @@ def register(reg: Registry) -> None:
     @reg.command("savevm", Str("name", optional=True, metavar="NAME"), Option("file", Str("path", metavar="PATH")),
                  group="snapshots")
     async def savevm(session: Any, name: Optional[str], file: Optional[str]) -> Dict[str, Any]:
-        """Save the machine (harts, RAM, devices, instruction count) as NAME; file=PATH also writes it to a file."""
+        """Save the machine (CPUs, RAM, devices, instruction count) as NAME; file=PATH also writes it to a file."""
         t = session.target
         if name is None and file is None:
             raise CommandError("savevm needs a NAME or file=PATH")

@@ -53,7 +53,7 @@ def register(reg: Registry) -> None:
 
     @reg.command("rewind", Int("count", optional=True, default=1, minimum=1), group="record")
     def rewind(session: Any, count: int) -> Dict[str, Any]:
-        """Go back N instructions (all harts together; default 1), as they were then."""
+        """Go back N instructions (all CPUs together; default 1), as they were then."""
         t = session.target
         info = _recording(t)
         target = info["position"] - count
@@ -76,7 +76,7 @@ def register(reg: Registry) -> None:
     @reg.command("reverse-step", Int("count", optional=True, default=1, minimum=1),
                  aliases=("reverse-stepi", "rsi"), group="run")
     async def reverse_step(session: Any, count: int) -> Dict[str, Any]:
-        """Go back N instructions of the current hart (default 1): the state just before it ran them."""
+        """Go back N instructions of the current CPU (default 1): the state just before it ran them."""
         return await reverse(session, ResumeAction("step", count=count))
 
 

@@ -211,6 +211,11 @@ async def test_errors_are_one_line_and_the_session_continues(session, line):
     assert (await data(session, "info status"))["status"] == "paused"
 
 
+async def test_cpu_names_the_cpus_there_are_in_the_target_neutral_word(session):
+    # a Cortex-M core is no hart: the monitor says CPU, as QEMU's does
+    assert await session.run_text("cpu 9") == "Error: no CPU 9 (CPUs: 0)\n"
+
+
 async def test_help(session):
     text = await session.run_text("help")
     assert "x/FMT ADDR" in text and "run until" in text
