@@ -807,13 +807,14 @@ def _emitter(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cf
 
 def generate_source(ops: Sequence[Op], tb_pc: int, insns: Sequence[Tuple[int, int]], cfg: CodegenConfig,
                     depth: Optional[Dict[int, int]] = None, hints: Optional[Dict[int, int]] = None,
-                    default_mask: Optional[int] = None) -> Tuple[str, Set[str], List[int]]:
+                    default_mask: Optional[int] = None, default_first: int = 0) -> Tuple[str, Set[str], List[int]]:
     """The TB's source, the helpers it calls and its chain slots' target pcs.
     ``depth`` maps each guest pc to the instructions retired before it on
     any path through the TB (default: the position in ``insns``); ``hints``
     each guest pc to the windows its accesses were seen to use (bits of
-    ``cfg.windows``; an access without one tries ``default_mask``)."""
-    em, source = _emitter(ops, tb_pc, insns, cfg, depth, hints, default_mask)
+    ``cfg.windows``; an access without one tries ``default_mask``, the
+    window of bit ``default_first`` first)."""
+    em, source = _emitter(ops, tb_pc, insns, cfg, depth, hints, default_mask, default_first)
     return source, em.helpers, em.exits
 
 

@@ -598,7 +598,7 @@ class TBEngine:
             # handler's `b .`) does not loop in place past what it ignores
             cfg.chaining = False
         regions = bool((self.regions or loop_window) and cfg.chaining and not cfg.log_exec
-                       and max_insns >= MAX_TB_INSNS and not ignore_bp)
+                       and max_insns >= MAX_TB_INSNS)
         if loop_window and not regions:
             return None
         window = (loop_window or REGION_WINDOW) if regions else 0

@@ -123,7 +123,7 @@ class Frontend:
     xlen = 64
     helpers: Dict[str, Callable] = {}
     #: On PyPy, the engine's tier-up default for this guest's code (None:
-    #: exec.TIER_UP_CALLS) and the JIT parameters it sets (exec.JIT_PARAMS):
+    #: exec.TIER_UP_CALLS) and the JIT parameters the engine sets (none: PyPy's own):
     #: how PyPy's JIT warms up depends on the shape of the generated code,
     #: so these are measured per guest (docs/PERFORMANCE.md, eleventh pass)
     pypy_tier_up: Optional[int] = None
