@@ -1,6 +1,7 @@
 """The tier-up default: exec.TIER_UP_CALLS, except on PyPy where a front end
 may name its own (Frontend.pypy_tier_up: Cortex-M code is compiled at once);
-`-accel tcg,tier-up=N` overrides either."""
+`-accel tcg,tier-up=N` overrides either. On PyPy, code compiled at first
+sight skips our IR optimizer (TBEngine.optimizes_ir)."""
 from __future__ import annotations
 
 import pytest
@@ -28,3 +29,11 @@ def test_jit_parameters_come_from_the_front_end_only_where_pypy_takes_them():
     expected = ThumbFrontend.pypy_jit_params if tcg_exec._set_jit_param is not None else ""
     assert engine.jit_params == expected
     assert tcg_exec.TBEngine(ToyFrontend(), AddressSpace()).jit_params == ""
+
+
+@pytest.mark.parametrize("pypy", [False, True])
+@pytest.mark.parametrize("tier_up", [0, 32])
+def test_the_optimizer_is_left_to_pypys_jit_only_for_code_compiled_at_first_sight(monkeypatch, pypy, tier_up):
+    monkeypatch.setattr(tcg_exec, "PYPY", pypy)
+    engine = TcgAccelerator(ThumbFrontend(), AddressSpace(), options={"tier-up": str(tier_up)}).engine
+    assert engine.optimizes_ir() == (not pypy or tier_up > 0)

@@ -1,7 +1,8 @@
 """Random straight-line Thumb-2 blocks (data processing with and without S,
 shifts, multiplies, divides, extends, bitfields, saturation, loads and
 stores, IT blocks) run through the compiled pipeline (translator, optimizer,
-Python back end, TB engine) and through the reference IR interpreter:
+Python back end, TB engine; also without the optimizer, as on PyPy where
+blocks are compiled at first sight) and through the reference IR interpreter:
 registers, flags, IT state, pc, memory and the instruction count must agree
 (tests/tcg's toy-guest tests do the same for the generic pipeline)."""
 from __future__ import annotations
@@ -110,8 +111,9 @@ def state(m):
             m.bus.read_bytes(DATA, 256), m.nvic.cfsr)
 
 
-def run_compiled(seed, block, n):
+def run_compiled(seed, block, n, optimized=True):
     m = CortexMTestMachine(accel_options={"tier-up": "0"})
+    m.accel.engine.optimizes_ir = lambda: optimized
     cpu = setup(m, seed, block)
     m.accel.execute(cpu, n)
     return state(m)
@@ -125,11 +127,11 @@ def run_reference(seed, block, n):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 40))
-def test_compiled_block_matches_reference_interpreter(seed, n):
+@given(st.integers(0, 2 ** 32 - 1), st.integers(1, 40), st.booleans())
+def test_compiled_block_matches_reference_interpreter(seed, n, optimized):
     block = draw_block(seed, n)
     count = sum(1 for _ in block)
-    assert run_compiled(seed, block, count) == run_reference(seed, block, count)
+    assert run_compiled(seed, block, count, optimized) == run_reference(seed, block, count)
 
 
 def test_it_block_and_flags_directed():
