@@ -23,6 +23,12 @@ QEMU as ``qemu-system-arm -M mps2-an385 -nographic -semihosting -kernel ELF``
 (start-up measured on ``cortexm-hello-mps2-an385.elf``); ``rtos`` has no
 twin yet.
 
+``--fresh`` makes each run (every workload, every ``--repeat``, the counting
+pass) in a process of its own, forked before any emulation: "cold" is then
+what a user starting emud on that firmware gets. Without it the workloads
+run one after the other in one process, and on PyPy the JIT code left by
+one changes the next one's speed (docs/PERFORMANCE.md, twelfth pass).
+
 The first line names the runtime (CPython or PyPy, and its version). Runs
 under PyPy too: ``pypy3 -m emud.bench``. ``--quick`` runs one short workload
 for CI; a benchmark never asserts on time, it only checks the guest's own
@@ -31,6 +37,7 @@ result (each workload verifies itself and exits 0).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -113,6 +120,41 @@ def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = N
         stats["warm_cpu_seconds"] = again["cpu_seconds"]
         stats["warm_exit_code"] = again["exit_code"]
     return stats
+
+
+def run_emud_fresh(path: str, **kwargs: Any) -> Dict[str, Any]:
+    """:func:`run_emud` in a child forked from this process (which has not
+    emulated anything): no JIT code or caches from an earlier run. In-process
+    where fork is missing."""
+    if not hasattr(os, "fork"):
+        return run_emud(path, **kwargs)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            os.close(read_fd)
+            try:
+                result: Any = {"stats": run_emud(path, **kwargs)}
+            except BaseException as e:       # reported by the parent, with its type
+                result = {"error": "%s: %s" % (type(e).__name__, e)}
+                status = 1
+            with os.fdopen(write_fd, "w") as out:
+                json.dump(result, out)
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "r") as inp:
+        data = inp.read()
+    _, status = os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError("the benchmark's child process died (wait status %d)" % status)
+    result = json.loads(data)
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result["stats"]
 
 
 def _timed_run(machine) -> Dict[str, Any]:
@@ -265,6 +307,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                    help="interpreted runs of a block before it is compiled (as -accel tcg,tier-up=N; 0: compile at once)")
     p.add_argument("--no-warm", action="store_true", help="skip the warm second run of each workload")
     p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
+    p.add_argument("--fresh", action="store_true",
+                   help="each run in a process of its own (forked before any emulation): no JIT code or "
+                        "caches from the workloads before")
     p.add_argument("--build", default=DEFAULT_BUILD, help="directory of the prebuilt ELFs")
     opts = p.parse_args(argv)
     known = ARM_WORKLOADS if opts.arch == "arm" else WORKLOADS
@@ -286,6 +331,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if opts.tb_cache:
         accel += ",tb-cache=%s" % opts.tb_cache
     extra = ["-accel", accel] + (ARM_EMUD_ARGS if opts.arch == "arm" else [])
+    run = run_emud_fresh if opts.fresh else run_emud
     print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
     failed = False
     summary = []
@@ -298,10 +344,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 continue
             best = None
             for _ in range(max(1, opts.repeat)):
-                s = run_emud(path, regions=opts.regions, extra_args=extra, warm=not opts.no_warm)
+                s = run(path, regions=opts.regions, extra_args=extra, warm=not opts.no_warm)
                 if best is None or s["seconds"] < best["seconds"]:
                     best = s
-            counted = None if opts.no_counts else run_emud(path, count=True, regions=opts.regions, extra_args=extra)
+            counted = None if opts.no_counts else run(path, count=True, regions=opts.regions, extra_args=extra)
             qemu = None if opts.no_qemu else best_qemu(path, xlen)
             note = "skipped (--no-qemu)" if opts.no_qemu else "not installed"
             startup = qemu_startup(opts.build, xlen) if qemu is not None else None
