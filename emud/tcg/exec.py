@@ -623,7 +623,7 @@ class TBEngine:
                 builder, insns = translate_block(self.frontend, self._fetch_under(flags), pc, flags, max_insns,
                                                  self.breakpoints, ignore_bp_at_start=ignore_bp)
                 ops = builder.ops
-            opt = optimize(ops) if self.optimizes_ir() else ops
+            opt = optimize(ops) if logging or self.optimizes_ir() else ops
             code = build_tb_code(opt, pc, insns, cfg, depth=depth, hints=self.access_windows,
                                  default_mask=self.default_windows, default_first=self.default_first)
             end = block_end(pc, insns)
@@ -661,7 +661,9 @@ class TBEngine:
         PyPy's interpreter (the JIT is off while emud translates), was a
         quarter of each block's translation and changed the generated source
         by about 2%: the Cortex-M workloads ran 5-10% faster cold without it.
-        Code that tiered up (proved hot) is still optimized."""
+        Code that tiered up (proved hot) is still optimized, and so is every
+        block while ``-d op_opt`` and the other translation logs are on (what
+        they print is what runs)."""
         return not (PYPY and self.tier_up_calls == 0)
 
     def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,

@@ -37,3 +37,26 @@ def test_the_optimizer_is_left_to_pypys_jit_only_for_code_compiled_at_first_sigh
     monkeypatch.setattr(tcg_exec, "PYPY", pypy)
     engine = TcgAccelerator(ThumbFrontend(), AddressSpace(), options={"tier-up": str(tier_up)}).engine
     assert engine.optimizes_ir() == (not pypy or tier_up > 0)
+
+
+@pytest.mark.parametrize("items", [[], ["op_opt"]])
+def test_the_translation_logs_print_optimized_ops_whatever_the_runtime(monkeypatch, tmp_path, items):
+    """What `-d op_opt` prints is what runs: with the log on, blocks are
+    optimized on PyPy too."""
+    from emud.log import Log
+    from tests.cpu.arm.machine import CortexMTestMachine
+
+    monkeypatch.setattr(tcg_exec, "PYPY", True)
+    optimized = []
+    real = tcg_exec.optimize
+    monkeypatch.setattr(tcg_exec, "optimize", lambda ops: optimized.append(len(ops)) or real(ops))
+    log_path = tmp_path / "tb.log"
+    m = CortexMTestMachine(accel_options={"tier-up": "0"}, log=Log(items, str(log_path)))
+    cpu = m.cpus[0]
+    m.bus.write_bytes(0x1000, bytes.fromhex("0130" "0130" "fee7"))   # adds r0, #1; adds r0, #1; b .
+    cpu.pc = 0x1000
+    m.accel.execute(cpu, 3)
+    assert cpu.x[0] == 2
+    assert bool(optimized) == bool(items)
+    if items:
+        assert "OP after optimization:" in log_path.read_text()
