@@ -583,10 +583,22 @@ class TBEngine:
         """QEMU's one-shot TB for code outside RAM and ROM (tb_gen_code without a
         physical page): one instruction fetched through the CPU's ``io_fetch`` (a
         device's read), interpreted, never cached or chained, since a device's
-        bytes may change under it: each run fetches anew. (-d in_asm omits it.)"""
+        bytes may change under it: each run fetches anew, and the translation
+        logs show each (as QEMU logs each of its one-shot TBs), with the bytes
+        that fetch read: reading the device again could have side effects."""
         fetch = guarded_fetch(io_fetch, self.frontend.fetch_allowed(flags))
+        if not self._logs_translation():
+            return self._interpreted(pc, flags, 1, ignore_bp, False, self._codegen_config(flags),
+                                     time.perf_counter(), fetch)
+        fetched: Dict[int, int] = {}
+
+        def recording_fetch(addr: int, size: int) -> int:
+            value = fetch(addr, size)
+            for i in range(size):
+                fetched[addr + i] = (value >> (8 * i)) & 0xFF
+            return value
         return self._interpreted(pc, flags, 1, ignore_bp, False, self._codegen_config(flags), time.perf_counter(),
-                                 fetch)
+                                 recording_fetch, fetched)
 
     def _translate(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool, loop_window: int,
                    compile_now: bool) -> Optional[TranslationBlock]:
@@ -667,14 +679,19 @@ class TBEngine:
         return not (PYPY and self.tier_up_calls == 0)
 
     def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,
-                     cfg: CodegenConfig, t0: float, fetch: Optional[Callable] = None) -> TranslationBlock:
+                     cfg: CodegenConfig, t0: float, fetch: Optional[Callable] = None,
+                     fetched: Optional[Dict[int, int]] = None) -> TranslationBlock:
         """A tier-0 TB: the block's IR run by the interpreter, compiled once
         it has run ``tier_up_calls`` times (a cached TB in the TB cache, a
         capped one in ``capped``; the one-off TB that resumes from a
-        breakpoint stays interpreted)."""
+        breakpoint stays interpreted). ``fetched`` (address -> byte read by
+        ``fetch``): log the block's translation with those bytes."""
         builder, insns = translate_block(self.frontend, fetch or self._fetch_under(flags), pc, flags, max_insns,
                                          self.breakpoints, ignore_bp_at_start=ignore_bp)
         ops = builder.ops
+        if fetched is not None:
+            self._log_translation(pc, insns, None, ops, ops,
+                                  code=lambda a, n: bytes(fetched.get(a + i, 0) for i in range(n)))
         block = decode_ops(ops, self.ld_slow, self.st_slow, self.helpers, cfg.signed64)
         end = block_end(pc, insns)
         tb = TranslationBlock(pc, flags, end, insns, None, {}, "", interpreted=True,
@@ -1027,15 +1044,19 @@ class TBEngine:
                 extra = "" if trap is None else " epc 0x%x tval 0x%x" % (trap.pc, trap.tval)
                 log.write("hart %d: %s cause 0x%x%s -> pc 0x%x\n" % (cpu.hart_id, what, cause, extra, cpu.pc))
 
-    def _log_translation(self, pc: int, insns, source: str, ops, opt) -> None:
+    def _log_translation(self, pc: int, insns, source: Optional[str], ops, opt,
+                         code: Optional[Callable[[int, int], bytes]] = None) -> None:
+        """-d in_asm, op, op_opt, out_asm for one translation. ``code(addr, n)``
+        gives the instructions' bytes (default: read from the bus); ``source``
+        None: an interpreted block, no generated code."""
         log = self.log
         if log.enabled("in_asm"):
             log.write("----------------\nIN: \n")
             for ipc, length in insns:
-                code = self.bus.read_bytes(ipc, length)
-                for addr, _, mnem, opstr in self.frontend.disassemble(code, ipc):
+                code_bytes = (code or self.bus.read_bytes)(ipc, length)
+                for addr, _, mnem, opstr in self.frontend.disassemble(code_bytes, ipc):
                     # the encoding as a word, as QEMU and objdump print it
-                    word = "%0*x" % (2 * length, int.from_bytes(code, "little"))
+                    word = "%0*x" % (2 * length, int.from_bytes(code_bytes, "little"))
                     log.write("0x%08x:  %-16s  %-10s %s\n" % (addr, word, mnem, opstr))
             log.write("\n")
         if log.enabled("op"):
@@ -1043,7 +1064,10 @@ class TBEngine:
         if log.enabled("op_opt"):
             log.write("OP after optimization:\n%s\n\n" % format_ops(opt))
         if log.enabled("out_asm"):
-            log.write("OUT: [size=%d]\n%s\n" % (len(source), source))
+            if source is None:
+                log.write("OUT: [size=0]\n(interpreted: no generated code)\n\n")
+            else:
+                log.write("OUT: [size=%d]\n%s\n" % (len(source), source))
 
     def statistics(self) -> Dict[str, Any]:
         s = self.stats

@@ -105,3 +105,25 @@ def test_device_code_is_fetched_anew_each_time_it_runs(tier_up):
     assert (cpu.x[4], cpu.x[5], cpu.pc) == (1, 7, 0x110)
     # nothing of the device's code kept in the TB cache
     assert m.accel.engine.cache.lookup(0x10000000, cpu.tb_flags()) is None
+
+
+def test_in_asm_logs_each_one_instruction_block_with_the_bytes_it_ran(tmp_path):
+    """As QEMU logs each of its one-shot TBs: both runs of the device's code
+    show in -d in_asm, `movs r0, #1` the first time, `movs r0, #7` the second."""
+    from emud.log import Log
+
+    log_path = tmp_path / "in_asm.log"
+    m = CortexMTestMachine("v7m", log=Log(["in_asm", "op", "out_asm"], str(log_path)))
+    device = CodeDevice()
+    m.bus.map(0x10000000, MmioRegion("code", device.size, device))
+    ram = m.bus.find(0)[0]
+    ram.data[0:8] = (0x20001000).to_bytes(4, "little") + (0x101).to_bytes(4, "little")
+    ram.data[0x100:0x100 + len(PROGRAM)] = PROGRAM
+    m.cpus[0].reset()
+    run(m, 200)
+    assert (m.cpus[0].x[4], m.cpus[0].x[5]) == (1, 7)
+    text = log_path.read_text()
+    firsts = [line.split()[1:] for line in text.splitlines() if line.startswith("0x10000000:")]
+    assert firsts == [["2001", "movs", "r0,", "#1"], ["2007", "movs", "r0,", "#7"]]
+    assert text.count("0x10000002:") == 2                  # bx lr, each time
+    assert "(interpreted: no generated code)" in text
