@@ -394,8 +394,12 @@ class TBEngine:
         # tried first: the window most pcs used; between equals one holding no
         # translated code (a code region's own data is mostly constants, reached
         # at fixed addresses without a window check)
+        # (the scan of a window's chunk map only to break a tie: it is a whole
+        # map for a window without code, and this runs for every new pc)
         busiest = [k for k, n in enumerate(pcs) if n == top]
-        self.default_first = self._win_bits[min(busiest, key=lambda k: any(self._win_maps[k].cp))]
+        if len(busiest) > 1:
+            busiest.sort(key=lambda k: any(self._win_maps[k].cp))
+        self.default_first = self._win_bits[busiest[0]]
         self.default_windows = sum(b for b, n in zip(self._win_bits, pcs)
                                    if n == top or (n * DEFAULT_WINDOW_SHARE >= top and n >= DEFAULT_WINDOW_PCS))
         for tb in self.cache.by_page.get(pc >> PAGE_SHIFT, ()):
@@ -590,15 +594,18 @@ class TBEngine:
         if not self._logs_translation():
             return self._interpreted(pc, flags, 1, ignore_bp, False, self._codegen_config(flags),
                                      time.perf_counter(), fetch)
-        fetched: Dict[int, int] = {}
+        fetched: Dict[int, int] = {}      # address -> the byte the fetch read
 
         def recording_fetch(addr: int, size: int) -> int:
             value = fetch(addr, size)
             for i in range(size):
                 fetched[addr + i] = (value >> (8 * i)) & 0xFF
             return value
+
+        def fetched_bytes(addr: int, n: int) -> bytes:
+            return bytes(fetched.get(addr + i, 0) for i in range(n))
         return self._interpreted(pc, flags, 1, ignore_bp, False, self._codegen_config(flags), time.perf_counter(),
-                                 recording_fetch, fetched)
+                                 recording_fetch, fetched_bytes)
 
     def _translate(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool, loop_window: int,
                    compile_now: bool) -> Optional[TranslationBlock]:
@@ -673,25 +680,24 @@ class TBEngine:
         PyPy's interpreter (the JIT is off while emud translates), was a
         quarter of each block's translation and changed the generated source
         by about 2%: the Cortex-M workloads ran 5-10% faster cold without it.
-        Code that tiered up (proved hot) is still optimized, and so is every
-        block while ``-d op_opt`` and the other translation logs are on (what
-        they print is what runs)."""
+        Code that tiered up (proved hot) is still optimized; and while a
+        translation log (``-d op_opt``...) is on, _translate optimizes every
+        block whatever this says, so that what the log prints is what runs."""
         return not (PYPY and self.tier_up_calls == 0)
 
     def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,
                      cfg: CodegenConfig, t0: float, fetch: Optional[Callable] = None,
-                     fetched: Optional[Dict[int, int]] = None) -> TranslationBlock:
+                     logged_code: Optional[Callable[[int, int], bytes]] = None) -> TranslationBlock:
         """A tier-0 TB: the block's IR run by the interpreter, compiled once
         it has run ``tier_up_calls`` times (a cached TB in the TB cache, a
         capped one in ``capped``; the one-off TB that resumes from a
-        breakpoint stays interpreted). ``fetched`` (address -> byte read by
-        ``fetch``): log the block's translation with those bytes."""
+        breakpoint stays interpreted). ``logged_code(addr, n)``: log the
+        block's translation, its instructions' bytes as that gives them."""
         builder, insns = translate_block(self.frontend, fetch or self._fetch_under(flags), pc, flags, max_insns,
                                          self.breakpoints, ignore_bp_at_start=ignore_bp)
         ops = builder.ops
-        if fetched is not None:
-            self._log_translation(pc, insns, None, ops, ops,
-                                  code=lambda a, n: bytes(fetched.get(a + i, 0) for i in range(n)))
+        if logged_code is not None:
+            self._log_translation(pc, insns, None, ops, ops, code=logged_code)
         block = decode_ops(ops, self.ld_slow, self.st_slow, self.helpers, cfg.signed64)
         end = block_end(pc, insns)
         tb = TranslationBlock(pc, flags, end, insns, None, {}, "", interpreted=True,
