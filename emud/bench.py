@@ -11,7 +11,8 @@ UART output is captured, not printed), and reports per workload:
   TB entries reached through a chained exit (from a second, counting pass:
   ``--no-counts`` skips it), jump-cache and TB-cache hit rates;
 * a warm figure: the same workload run again after a system reset in the
-  same process (translation cache and JIT warm), what a long session sustains;
+  same process (translation cache and JIT warm), what a long session sustains
+  (``--warm-runs N`` for more of them: PyPy's JIT goes on warming for a few);
 * the same ELF's wall time under ``qemu-system-riscv32/64 -M virt -bios none
   -kernel ELF -nographic`` in the same run, less QEMU's start-up (a run of the
   hello example), and the ratio emud/QEMU.
@@ -95,30 +96,37 @@ def expected_output(build: str, name: str, xlen: int) -> Optional[str]:
 
 
 def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = None,
-             regions: bool = False, warm: bool = False) -> Dict[str, Any]:
-    """Run one ELF to its exit in-process; return timing and TB statistics."""
+             warm: int = 0) -> Dict[str, Any]:
+    """Run one ELF to its exit in-process, then ``warm`` times more after a
+    system reset; return timing and TB statistics."""
     from .cli import _parser, build_machine
 
     args = _parser().parse_args(["-kernel", path, "-nographic", "-serial", "none"] + list(extra_args or []))
     machine, serial = build_machine(args)
     engine = machine.accel.engine
     engine.count_execs = count
-    engine.regions = regions
     output: List[bytes] = []
     machine.uart_listeners().append(output.append)
     stats = _timed_run(machine)
     stats["output"] = b"".join(output).decode("latin-1")
-    if warm:
-        # the same workload again after a system reset, in the same process:
-        # what a long-running session sustains once the translation cache
-        # (and, on PyPy, the JIT) is warm
-        before = stats["instructions"]
+    # the same workload again after a system reset, in the same process: what
+    # a long-running session sustains once the translation cache (and, on
+    # PyPy, the JIT) is warm; PyPy's JIT goes on warming for a few runs
+    before = stats["instructions"]
+    warm_runs = []
+    for _ in range(warm):
         machine.reset()
         again = _timed_run(machine)
-        stats["warm_instructions"] = again["instructions"] - before
-        stats["warm_seconds"] = again["seconds"]
-        stats["warm_cpu_seconds"] = again["cpu_seconds"]
-        stats["warm_exit_code"] = again["exit_code"]
+        warm_runs.append({"instructions": again["instructions"] - before, "seconds": again["seconds"],
+                          "cpu_seconds": again["cpu_seconds"], "exit_code": again["exit_code"]})
+        before = again["instructions"]
+    if warm_runs:
+        stats["warm_runs"] = warm_runs
+        first = warm_runs[0]
+        stats["warm_instructions"] = first["instructions"]
+        stats["warm_seconds"] = first["seconds"]
+        stats["warm_cpu_seconds"] = first["cpu_seconds"]
+        stats["warm_exit_code"] = first["exit_code"]
     return stats
 
 
@@ -261,11 +269,12 @@ def report(name: str, xlen: int, s: Dict[str, Any], counted: Optional[Dict[str, 
         chained = max(0, execs - entered)
         lines.append("  TB executions       %12d  (counting pass, %.2f insns/TB)" % (execs, counted["instructions"] / execs if execs else 0))
         lines.append("  chain hit rate      %12s  (TB entries not from the dispatcher)" % _pct(chained / execs if execs else 0))
-    if "warm_seconds" in s:
-        wi, ws, wc = s["warm_instructions"], s["warm_seconds"], s["warm_cpu_seconds"]
-        lines.append("  warm guest MIPS     %12.2f  (per CPU second: %.2f; a second run after system_reset%s)" % (
-            wi / ws / 1e6 if ws else 0, wi / wc / 1e6 if wc else 0,
-            "" if s["warm_exit_code"] == 0 else ", FAILED"))
+    for i, w in enumerate(s.get("warm_runs", ())):
+        wi, ws, wc = w["instructions"], w["seconds"], w["cpu_seconds"]
+        lines.append("  %-20s%12.2f  (per CPU second: %.2f; %s run after system_reset%s)" % (
+            "warm guest MIPS" if i == 0 else "  run %d" % (i + 2),
+            wi / ws / 1e6 if ws else 0, wi / wc / 1e6 if wc else 0, "a second" if i == 0 else "the next",
+            "" if w["exit_code"] == 0 else ", FAILED"))
     run = None if qemu is None or qemu_startup_seconds is None else qemu - qemu_startup_seconds
     if run is not None and run >= 0.25 * qemu:
         lines.append("  qemu seconds        %12.3f  (%.3f s with its start-up) emud/QEMU = %.1fx" % (
@@ -297,7 +306,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--quick", action="store_true", help="one short workload (crc32-rv32), for CI")
     p.add_argument("--no-counts", action="store_true", help="skip the counting pass (chain hit rate)")
     p.add_argument("--no-qemu", action="store_true", help="do not time QEMU")
-    p.add_argument("--regions", action="store_true", help="region translation (several guest blocks per TB)")
+    p.add_argument("--regions", nargs="?", const="on", choices=("on", "off"), default=None,
+                   help="region translation (several guest blocks per TB) from the start, or never (as "
+                        "-accel tcg,regions=on|off; default: RISC-V on PyPy switches to it past a few dozen "
+                        "compiled TBs)")
     p.add_argument("--tb-size", type=float, default=None, metavar="MIB",
                    help="code cache bound (as -accel tcg,tb-size=MIB); small values force flushes")
     p.add_argument("--tb-cache", default=None, metavar="DIR",
@@ -306,6 +318,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--tier-up", type=int, default=None, metavar="N",
                    help="interpreted runs of a block before it is compiled (as -accel tcg,tier-up=N; 0: compile at once)")
     p.add_argument("--no-warm", action="store_true", help="skip the warm second run of each workload")
+    p.add_argument("--warm-runs", type=int, default=1, metavar="N",
+                   help="warm runs after the cold one, each after a system reset (default 1; PyPy's JIT "
+                        "goes on warming for a few)")
     p.add_argument("--repeat", type=int, default=1, help="timed runs per workload; the best is reported")
     p.add_argument("--fresh", action="store_true",
                    help="each run in a process of its own (forked before any emulation): no JIT code or "
@@ -330,6 +345,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         accel += ",tier-up=%d" % opts.tier_up
     if opts.tb_cache:
         accel += ",tb-cache=%s" % opts.tb_cache
+    if opts.regions:
+        accel += ",regions=%s" % opts.regions
     extra = ["-accel", accel] + (ARM_EMUD_ARGS if opts.arch == "arm" else [])
     run = run_emud_fresh if opts.fresh else run_emud
     print("emud.bench on %s, %s" % (runtime_name(), platform.machine()))
@@ -344,15 +361,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                 continue
             best = None
             for _ in range(max(1, opts.repeat)):
-                s = run(path, regions=opts.regions, extra_args=extra, warm=not opts.no_warm)
+                s = run(path, extra_args=extra, warm=0 if opts.no_warm else max(0, opts.warm_runs))
                 if best is None or s["seconds"] < best["seconds"]:
                     best = s
-            counted = None if opts.no_counts else run(path, count=True, regions=opts.regions, extra_args=extra)
+            counted = None if opts.no_counts else run(path, count=True, extra_args=extra)
             qemu = None if opts.no_qemu else best_qemu(path, xlen)
             note = "skipped (--no-qemu)" if opts.no_qemu else "not installed"
             startup = qemu_startup(opts.build, xlen) if qemu is not None else None
             print("\n".join(report(name, xlen, best, counted, qemu, note, startup)), flush=True)
-            failed |= best["exit_code"] != 0 or best.get("warm_exit_code", 0) != 0
+            failed |= best["exit_code"] != 0 or any(w["exit_code"] != 0 for w in best.get("warm_runs", ()))
             want = expected_output(opts.build, name, xlen)
             if want is not None and best["output"] != want:
                 print("  output differs from examples/expected (got %r)" % best["output"][-200:])

@@ -35,9 +35,10 @@ OPTIONS: Tuple[Option, ...] = (
     Option(("M", "machine"), "machine", "virt[,prop=value]",
            "the board: virt (QEMU's RISC-V virt memory map); props: dumpdtb=FILE, aclint=on|off, aia=none"),
     Option(("cpu",), "cpu", "rv32|rv64", "the hart type; default: follow the ELF's class"),
-    Option(("accel",), "accel", "tcg[,tb-size=MiB][,tier-up=N][,thread=single]",
+    Option(("accel",), "accel", "tcg[,tb-size=MiB][,tier-up=N][,tb-cache=DIR][,regions=on|off][,thread=single]",
            "our translator; tb-size bounds the code cache (MiB of generated Python), a block is "
-           "interpreted tier-up times before it is compiled (0: at once)"),
+           "interpreted tier-up times before it is compiled (0: at once), tb-cache keeps compiled code "
+           "on disk, regions=on|off: several guest blocks per compiled TB from the start, or never"),
     Option(("bios",), "bios", "none", "only 'none': the reset ROM jumps to the start of RAM"),
     Option(("kernel",), "kernel", "FILE", "the program: an ELF, or a raw binary loaded at 0x80000000"),
     Option(("device",), "devices", "loader,file=F,addr=A[,cpu-num=N]",

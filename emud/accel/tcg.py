@@ -16,7 +16,9 @@ class TcgAccelerator(Accelerator):
     N times before it is compiled (0: compile every block at once; the
     default: exec.default_tier_up).
     ``tb-cache=DIR``: keep compiled TB code on disk under DIR and use it in
-    later runs (tcg/diskcache.py)."""
+    later runs (tcg/diskcache.py). ``regions=on|off``: translate regions
+    (several guest blocks per TB function, region.py) from the start, or
+    never (the default: exec.default_regions_after)."""
 
     name = "tcg"
 
@@ -37,11 +39,18 @@ class TcgAccelerator(Accelerator):
         if tier_up < 0:
             raise AccelError("tier-up must be 0 or more")
         tb_cache = options.pop("tb-cache", None)
+        regions = options.pop("regions", None)
+        if regions not in (None, "on", "off"):
+            raise AccelError("regions must be on or off, not %r" % regions)
         if options:
-            raise AccelError("unknown tcg option %r (known: tb-size, tier-up, tb-cache)" % sorted(options)[0])
+            raise AccelError("unknown tcg option %r (known: tb-size, tier-up, tb-cache, regions)"
+                             % sorted(options)[0])
         super().__init__()
         self.engine = TBEngine(frontend, bus, log=log, tb_size_bytes=tb_size_bytes)
         self.engine.tier_up_calls = tier_up
+        if regions is not None:
+            self.engine.regions = regions == "on"
+            self.engine.regions_after = None
         if tb_cache:
             try:
                 self.engine.translation_cache.store = DiskStore(tb_cache)

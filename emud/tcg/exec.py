@@ -182,6 +182,11 @@ class ExecStats:
         self.tb_execs = [0]         # counted only when count_execs is on (benchmarks)
 
 
+def default_regions_after(frontend: Frontend) -> Optional[int]:
+    """On PyPy, the front end's pypy_regions_after; None (never) elsewhere."""
+    return frontend.pypy_regions_after if PYPY else None
+
+
 def default_tier_up(frontend: Frontend) -> int:
     """TIER_UP_CALLS, or on PyPy the front end's own default if it has one."""
     if PYPY and frontend.pypy_tier_up is not None:
@@ -200,10 +205,17 @@ class TBEngine:
         self.xlen = frontend.xlen
         self.mask = (1 << self.xlen) - 1
         self.chaining = True
-        # several guest blocks per TB function (see region.py); only with
-        # chaining. Off by default: measured slower on crc32/matmul, faster
-        # on sieve/dhry (docs/PERFORMANCE.md); `python -m emud.bench --regions`
+        # several guest blocks per TB function (see region.py), compiled at
+        # first sight; only with chaining. Off at first: measured slower on
+        # crc32/matmul, faster on sieve/dhry (docs/PERFORMANCE.md); `python
+        # -m emud.bench --regions`, -accel tcg,regions=on
         self.regions = False
+        # compiled TBs after which the engine flushes its cache and goes on
+        # with regions (None: never): on PyPy, past a few dozen hot blocks
+        # dispatch goes opaque (MEGAMORPHIC_TBS) and every TB boundary costs
+        # a residual call, which a region saves; below that PyPy's dispatcher
+        # trace inlines plain TBs anyway and regions only cost translation
+        self.regions_after: Optional[int] = default_regions_after(frontend)
         # only where it pays: a loop that spans several blocks becomes one
         # looping region once its back edge is hot (region.py). On CPython
         # only: PyPy's JIT measured no faster with them (docs/PERFORMANCE.md)
@@ -675,7 +687,7 @@ class TBEngine:
     def optimizes_ir(self) -> bool:
         """Whether the IR optimizer runs before code generation: not on PyPy
         when every block is compiled at first sight (tier-up 0, Cortex-M's
-        default there). PyPy's JIT folds constants, propagates copies and
+        default there; regions, RISC-V's once a program is big). PyPy's JIT folds constants, propagates copies and
         drops dead code in the traces of whatever gets hot; our pass, run in
         PyPy's interpreter (the JIT is off while emud translates), was a
         quarter of each block's translation and changed the generated source
@@ -683,7 +695,7 @@ class TBEngine:
         Code that tiered up (proved hot) is still optimized; and while a
         translation log (``-d op_opt``...) is on, _translate optimizes every
         block whatever this says, so that what the log prints is what runs."""
-        return not (PYPY and self.tier_up_calls == 0)
+        return not (PYPY and (self.tier_up_calls == 0 or self.regions))
 
     def _interpreted(self, pc: int, flags, max_insns: int, ignore_bp: bool, cache: bool,
                      cfg: CodegenConfig, t0: float, fetch: Optional[Callable] = None,
@@ -732,6 +744,12 @@ class TBEngine:
         self.stats.translate_seconds += time.perf_counter() - t0
         if not tb.interpreted:
             self.compiled_tbs += 1
+            if not self.regions and self.regions_after is not None and self.compiled_tbs >= self.regions_after:
+                # start over with regions: plain TBs beside them would be
+                # code translated, and traced by PyPy, twice
+                self.regions = True
+                self.flush()
+                cache = False           # (this one runs once, then its region replaces it)
             if self.compiled_tbs >= self.megamorphic_tbs and self.opaque_dispatch is None:
                 self.opaque_dispatch = self.opaque_call
                 if self.opaque_call is _opaque_call is not None and _set_jit_param is not None \

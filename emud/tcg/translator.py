@@ -128,6 +128,11 @@ class Frontend:
     #: so these are measured per guest (docs/PERFORMANCE.md, eleventh pass)
     pypy_tier_up: Optional[int] = None
     pypy_jit_params = ""
+    #: On PyPy, the compiled TBs after which the engine starts over with
+    #: regions (several guest blocks per TB function; None: never): once
+    #: dispatch goes opaque, every TB boundary is a residual call, and fewer,
+    #: longer functions pay (TBEngine.regions_after)
+    pypy_regions_after: Optional[int] = None
 
     def insn_length(self, first_halfword: int) -> int:
         raise NotImplementedError

@@ -28,6 +28,11 @@ STARTS_TB = frozenset(("csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci", 
 class RiscvFrontend(TableFrontend):
     name = "riscv"
     insn_length_rule = staticmethod(insn_length)
+    # regions once a program has more hot blocks than the integer workloads'
+    # 15-32 (rtos-mix, PyPy: cold 9.4-10.3 -> ~11, steady 35 -> 55-60 MIPS;
+    # crc32 to dhry never get there: regions from the start halved sieve's
+    # cold run, all translation; docs/PERFORMANCE.md, thirteenth pass)
+    pypy_regions_after = 48
 
     def __init__(self, xlen: int = 32) -> None:
         if xlen not in (32, 64):
