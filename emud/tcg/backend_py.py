@@ -625,7 +625,8 @@ class _Emitter:
                     # the end of an instruction with a deferred store: its exit request now
                     self.emit(indent, "if _e: raise ExitRequest(%s)" % _lit(self.cur_pc))
                     self.pending = False
-                cur = self.index.get(op.args[0], cur)
+                # (a region's copy carries its own depth: a pc may sit at several)
+                cur = op.args[2] if len(op.args) > 2 else self.index.get(op.args[0], cur)
                 self.emit(indent, "# %s" % hex(op.args[0]))
                 self.cur_pc = op.args[0]
             elif opc == "set_label":

@@ -53,7 +53,8 @@ INVERT_COND = {
 # "v" value (Temp or int), "i" immediate attribute (int/str/tuple).
 OPS: Dict[str, Tuple[str, str]] = {
     # --- bookkeeping -------------------------------------------------------
-    "insn_start": ("ii", "insn_start pc, length: a guest instruction begins here"),
+    "insn_start": ("ii", "insn_start pc, length[, depth]: a guest instruction begins here (a region's "
+                         "copy adds the instructions retired before it on its path)"),
     "set_label": ("i", "set_label L: forward branch target; must be followed by an exit"),
     # --- moves ---------------------------------------------------------------
     "mov": ("dv", "d = a"),

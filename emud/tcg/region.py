@@ -19,9 +19,13 @@ Two rules keep a region as exact as a plain TB:
   checks the budget (at its loop-back edge or at an exit), so the execution
   loop's invariant (a TB is entered only while the budget exceeds
   ``MAX_TB_INSNS``) still means no overshoot;
-* every guest pc sits at one *depth* (instructions retired before it on any
-  path through the region), so a trap at a pc knows how many instructions
-  retired before it: the ``INFO`` table stays a map from pc.
+* every guest pc that can trap (a load, a store, a helper call) sits at one
+  *depth* (instructions retired before it on any path through the region),
+  so a trap at a pc knows how many instructions retired before it: the
+  ``INFO`` table stays a map from pc. Other instructions may sit at several
+  depths (the join of an if/else whose arms differ in length is copied into
+  each arm): each copy's ``insn_start`` carries its own depth for the exits'
+  and slow paths' counts.
 
 A block is not inlined if it would break either rule, lies behind or beyond
 ``window`` bytes after the region's start, is a breakpoint or cannot be
@@ -36,7 +40,7 @@ replaces the plain TB only if an inlined path branches back to its entry
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from .ir import OPS, Op, Temp
 from .translator import MAX_TB_INSNS, Frontend, TranslationFault, translate_block
@@ -90,19 +94,22 @@ class _Splicer:
         self.ntemps = 0
         self.nlabels = 0
 
-    def claim(self, insns: List[Tuple[int, int]], d0: int) -> bool:
+    def claim(self, insns: List[Tuple[int, int]], d0: int, raising: Set[int]) -> bool:
         """Place a block's instructions at depths d0.. if that agrees with
-        every copy placed so far (and stays within the limits)."""
+        every copy placed so far for those that can raise (``raising``: the
+        INFO table gives a trap's pc one depth; the others may sit at another
+        depth in another copy, e.g. the join of an if/else whose arms differ
+        in length) and stays within the limits."""
         if d0 + len(insns) > MAX_TB_INSNS or self.total + len(insns) > self.max_insns \
                 or self.copies >= self.max_blocks:
             return False
         for i, (pc, _) in enumerate(insns):
-            if self.depth.get(pc, d0 + i) != d0 + i:
+            if pc in raising and self.depth.get(pc, d0 + i) != d0 + i:
                 return False
         for i, (pc, length) in enumerate(insns):
             if pc not in self.depth:
                 self.total += 1
-            self.depth[pc] = d0 + i
+                self.depth[pc] = d0 + i
             self.lengths[pc] = length
         self.copies += 1
         self.max_path = max(self.max_path, d0 + len(insns))
@@ -144,9 +151,12 @@ class _Splicer:
         for op in ops:
             if op.opc == "insn_start":
                 d_next = d0 + index[op.args[0]] + 1
-            elif op.opc == "goto_tb" and self.inlinable(op.args[1], start):
+                # this copy's depth rides on the op: a pc may sit at several (claim)
+                out.append(Op("insn_start", [op.args[0], op.args[1], d_next - 1], op.w))
+                continue
+            if op.opc == "goto_tb" and self.inlinable(op.args[1], start):
                 found = self.block(op.args[1])
-                if found is not None and self.claim(found[1], d_next):
+                if found is not None and self.claim(found[1], d_next, raising_pcs(found[0])):
                     self.splice(found[0], found[1], d_next, out)
                     continue
             kinds = OPS[op.opc][0]
@@ -163,6 +173,20 @@ class _Splicer:
             elif op.opc == "brcond":
                 args[3] = label(args[3])
             out.append(Op(op.opc, args, op.w))
+
+
+def raising_pcs(ops: List[Op]) -> Set[int]:
+    """The pcs of the instructions whose ops may leave the TB by an exception
+    (a load's or a store's slow path, a helper call): where the INFO table
+    must say how many instructions retired before them."""
+    out: Set[int] = set()
+    pc = None
+    for op in ops:
+        if op.opc == "insn_start":
+            pc = op.args[0]
+        elif op.opc in ("ld", "st", "call") and pc is not None:
+            out.add(pc)
+    return out
 
 
 def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: int, flags,
@@ -198,7 +222,7 @@ def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: i
         return Region(pc, builder.ops, list(insns0), {p: i for i, (p, _) in enumerate(insns0)},
                       len(insns0), 1, builder.ops)
     sp = _Splicer(pc, window, max_insns, max_blocks, block)
-    sp.claim(insns0, 0)
+    sp.claim(insns0, 0, raising_pcs(builder.ops))
     out: List[Op] = []
     sp.splice(builder.ops, insns0, 0, out)
     insns = sorted(sp.lengths.items())

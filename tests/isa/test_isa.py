@@ -64,8 +64,10 @@ def test_isa_on_qemu(build_firmware, require_qemu, name, xlen):
 
 
 #: a block interpreted until it gets hot (CPython's default: test code mostly
-#: runs once) and every block compiled at once (PyPy's default), on both runtimes
-TIERS = {"tiered": ["-accel", "tcg,tier-up=32"], "compiled": ["-accel", "tcg,tier-up=0"]}
+#: runs once), every block compiled at once, and regions from the start (several
+#: blocks per compiled TB: PyPy's once a program is big), on both runtimes
+TIERS = {"tiered": ["-accel", "tcg,tier-up=32,regions=off"], "compiled": ["-accel", "tcg,tier-up=0,regions=off"],
+         "regions": ["-accel", "tcg,regions=on"]}
 
 
 @pytest.mark.parametrize("tier", sorted(TIERS))

@@ -182,3 +182,59 @@ def test_trap_in_an_inlined_block_reports_its_pc_and_count():
     assert cpu.traps == [(BASE + 16, 101)]
     assert cpu.x[1] == 3 and cpu.x[2] == 9
     assert cpu.instructions_retired() == 3 + 1   # the faulting load does not retire; HALT does
+
+
+def diamond_loop(n, join):
+    # r1 = n; loop: r2 += 1; bne r2, r3 -> join; r4 += 1; join: <join>; r1 -= 1;
+    # bne r1, r0, loop; halt. The join sits one instruction deeper after the arm.
+    return b"".join([
+        enc(1, 1, 0, n),        # 0
+        enc(1, 2, 2, 1),        # 4  loop
+        enc(2, 2, 3, 2),        # 8  r2 != r3 -> 16
+        enc(1, 4, 4, 1),        # 12 the arm
+        join,                   # 16 the join
+        enc(1, 1, 1, -1),       # 20
+        enc(2, 1, 0, -5),       # 24 -> 4
+        enc(7),                 # 28
+    ])
+
+
+def run_diamond(prog, regs, one_by_one=False):
+    """The final state, and how many TB function calls the dispatcher made."""
+    engine, cpu, ram = make(prog)
+    calls = [0]
+
+    def counted(fn, cpu):
+        calls[0] += 1
+        return fn(cpu)
+    engine.opaque_call, engine.megamorphic_tbs = counted, 0    # every call through counted
+    cpu.x[3], cpu.x[7] = regs
+    if one_by_one:
+        engine.set_chaining(False)
+        while not cpu.halted:
+            engine.execute(cpu, 1)
+    else:
+        engine.execute(cpu, 10**5)
+    return calls[0], state(engine, cpu, ram)
+
+
+def test_a_join_without_memory_access_is_copied_so_that_both_arms_loop_in_place():
+    prog = diamond_loop(50, enc(1, 5, 5, 1))
+    calls, got = run_diamond(prog, (7, 0))
+    assert got == run_diamond(prog, (7, 0), one_by_one=True)[1]
+    pc, x, retired, traps, _ = got
+    assert x[2] == 50 and x[4] == 1 and x[5] == 50 and retired == 1 + 50 * 5 + 1 + 1
+    # the entry region, the loop region (both ways round), the halt: not a call per iteration
+    assert calls < 10
+
+
+def test_a_join_that_may_trap_keeps_one_depth_and_traps_exactly():
+    # the join's load faults every time (address 0 is unmapped): a trap's pc
+    # must tell how many instructions retired before it, so the join is not
+    # copied at a second depth and the arm's path leaves the region for it
+    prog = diamond_loop(20, enc(3, 6, 7, 0))
+    calls, got = run_diamond(prog, (7, 0))
+    assert got == run_diamond(prog, (7, 0), one_by_one=True)[1]
+    # every load faults (not retired), and every trap ends the TB
+    assert len(got[3]) == 20 and got[2] == 1 + 20 * 4 + 1 + 1
+    assert calls > 20
