@@ -21,7 +21,7 @@ from .backend_py import PYPY, CodegenConfig, bind_tb, build_tb_code, ram_views
 from .tier0 import decode_ops
 from .ir import format_ops
 from .optimize import optimize
-from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_WINDOW, translate_region
+from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_BACK_WINDOW, REGION_WINDOW, translate_region
 from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
                  block_end, code_spans)
 from .translator import (MAX_TB_INSNS, PAGE_SHIFT, DebugStop, ExitRequest, Frontend, GuestTrap,
@@ -633,6 +633,8 @@ class TBEngine:
         if loop_window and not regions:
             return None
         window = (loop_window or REGION_WINDOW) if regions else 0
+        # (a loop region stays within its loop's span, after its head)
+        back = REGION_BACK_WINDOW if regions and not loop_window else 0
         key = (pc, flags, max_insns, ignore_bp, window, cfg.key())
         logging = self._logs_translation()
         entry = None if logging else self.translation_cache.find(key, self._still_matches)
@@ -644,7 +646,8 @@ class TBEngine:
             max_path = None
             blocks = 1
             if regions:
-                region = translate_region(self.frontend, self._fetch_under(flags), pc, flags, self.breakpoints, window)
+                region = translate_region(self.frontend, self._fetch_under(flags), pc, flags, self.breakpoints, window,
+                                          back=back)
                 if loop_window and not region.closes_loop:
                     self.stats.translate_seconds += time.perf_counter() - t0
                     return None
@@ -661,9 +664,10 @@ class TBEngine:
             # the breakpoints that shaped it: inside it, at its end (it stopped
             # there), and for a region everywhere it may have looked
             bp_hi = max(end, pc + window + 4 * MAX_TB_INSNS) if regions else end
+            bp_lo = max(0, pc - back)
             spans = [(start, self._code_bytes(start, n)) for start, n in code_spans(insns)]
             entry = CachedTranslation(code, insns, depth, max_path, blocks, end, spans,
-                                      self._breakpoints_in(pc, bp_hi), pc, bp_hi)
+                                      self._breakpoints_in(bp_lo, bp_hi), bp_lo, bp_hi)
             if all(blob is not None for _, blob in spans):
                 self.translation_cache.add(key, entry)
             if logging:

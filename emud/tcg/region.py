@@ -47,6 +47,13 @@ from .translator import MAX_TB_INSNS, Frontend, TranslationFault, translate_bloc
 
 #: How far forward of the region's start an inlined block may begin (bytes).
 REGION_WINDOW = 1024
+#: How far before the region's start an inlined block may begin (bytes):
+#: a loop whose body branches back to a block before the region's entry
+#: (a latch laid out before the head) still runs in one region; only a
+#: block that goes on to the entry is inlined backward. Short: the cases that
+#: pay lie a few instructions back (rtos-mix on PyPy, cold / fourth run: 0:
+#: 11.2-11.7 / 64-65 MIPS, 64: 11.1-11.3 / 71-76, 256: 11.1-11.3 / 72-74).
+REGION_BACK_WINDOW = 64
 #: The most guest instructions in one region (compile() time grows with it).
 REGION_MAX_INSNS = 160
 #: The most block copies in one region.
@@ -79,9 +86,11 @@ class Region:
 
 class _Splicer:
     def __init__(self, entry: int, window: int, max_insns: int, max_blocks: int,
-                 block: Callable[[int], Optional[Tuple[List[Op], List[Tuple[int, int]]]]]) -> None:
+                 block: Callable[[int], Optional[Tuple[List[Op], List[Tuple[int, int]]]]],
+                 back: int = 0) -> None:
         self.entry = entry
         self.window = window
+        self.back = back
         self.max_insns = max_insns
         self.max_blocks = max_blocks
         self.block = block
@@ -115,10 +124,21 @@ class _Splicer:
         self.max_path = max(self.max_path, d0 + len(insns))
         return True
 
-    def inlinable(self, target: int, from_pc: int) -> bool:
-        return from_pc < target <= self.entry + self.window and target != self.entry
+    def inlinable(self, target: int, from_pc: int, path: Set[int]) -> bool:
+        """Forward within the window; or, with ``back``, backward to a block
+        at most that far before the entry that is not already on this path
+        (the tree then has no cycle but the loop back to the entry: a loop
+        laid out with part of its body before its head runs in one region;
+        splice takes such a block only if it goes on to the entry)."""
+        if target == self.entry or target > self.entry + self.window or target in path:
+            return False
+        return from_pc < target or (self.back > 0 and target >= self.entry - self.back)
 
-    def splice(self, ops: List[Op], insns: List[Tuple[int, int]], d0: int, out: List[Op]) -> None:
+    def closes(self, ops: List[Op]) -> bool:
+        """A block that goes on to the entry: inlined backward, it closes the loop."""
+        return any(op.opc == "goto_tb" and op.args[1] == self.entry for op in ops)
+
+    def splice(self, ops: List[Op], insns: List[Tuple[int, int]], d0: int, out: List[Op], path: Set[int]) -> None:
         temps: Dict[Temp, Temp] = {}
         labels: Dict[int, int] = {}
 
@@ -154,10 +174,11 @@ class _Splicer:
                 # this copy's depth rides on the op: a pc may sit at several (claim)
                 out.append(Op("insn_start", [op.args[0], op.args[1], d_next - 1], op.w))
                 continue
-            if op.opc == "goto_tb" and self.inlinable(op.args[1], start):
+            if op.opc == "goto_tb" and self.inlinable(op.args[1], start, path):
                 found = self.block(op.args[1])
-                if found is not None and self.claim(found[1], d_next, raising_pcs(found[0])):
-                    self.splice(found[0], found[1], d_next, out)
+                if found is not None and (op.args[1] > start or self.closes(found[0])) \
+                        and self.claim(found[1], d_next, raising_pcs(found[0])):
+                    self.splice(found[0], found[1], d_next, out, path | {op.args[1]})
                     continue
             kinds = OPS[op.opc][0]
             args = []
@@ -191,9 +212,12 @@ def raising_pcs(ops: List[Op]) -> Set[int]:
 
 def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: int, flags,
                      breakpoints=frozenset(), window: int = REGION_WINDOW,
-                     max_insns: int = REGION_MAX_INSNS, max_blocks: int = REGION_MAX_BLOCKS) -> Region:
-    """Translate the region starting at ``pc``. Raises TranslationFault when
-    ``pc`` itself cannot be fetched, like ``translate_block``."""
+                     max_insns: int = REGION_MAX_INSNS, max_blocks: int = REGION_MAX_BLOCKS,
+                     back: int = 0) -> Region:
+    """Translate the region starting at ``pc``; with ``back``, blocks up to
+    that many bytes before ``pc`` may be inlined too (_Splicer.inlinable).
+    Raises TranslationFault when ``pc`` itself cannot be fetched, like
+    ``translate_block``."""
     blocks: Dict[int, Optional[Tuple[List[Op], List[Tuple[int, int]]]]] = {}
 
     def block(p: int):
@@ -221,9 +245,9 @@ def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: i
         # (its loop exit is rare; see docs/PERFORMANCE.md)
         return Region(pc, builder.ops, list(insns0), {p: i for i, (p, _) in enumerate(insns0)},
                       len(insns0), 1, builder.ops)
-    sp = _Splicer(pc, window, max_insns, max_blocks, block)
+    sp = _Splicer(pc, window, max_insns, max_blocks, block, back)
     sp.claim(insns0, 0, raising_pcs(builder.ops))
     out: List[Op] = []
-    sp.splice(builder.ops, insns0, 0, out)
+    sp.splice(builder.ops, insns0, 0, out, {pc})
     insns = sorted(sp.lengths.items())
     return Region(pc, out, insns, dict(sp.depth), sp.max_path, sp.copies, builder.ops)

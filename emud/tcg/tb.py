@@ -22,7 +22,7 @@ CHUNK_SHIFT = 7
 
 
 class TranslationBlock:
-    __slots__ = ("pc", "flags", "end", "insns", "fn", "namespace", "source", "pages",
+    __slots__ = ("pc", "start", "flags", "end", "insns", "fn", "namespace", "source", "pages",
                  "incoming", "valid", "cached", "size_bytes", "exits", "max_path", "blocks", "interpreted",
                  "windows")
 
@@ -42,13 +42,15 @@ class TranslationBlock:
         self.flags = flags
         self.end = end                      # first byte after the TB's guest code
         self.insns = insns                  # [(pc, length)]
+        # its lowest byte of guest code: below pc when a region inlined a block before its entry
+        self.start = min([pc] + [p for p, _ in insns])
         self.fn = fn
         self.namespace = namespace          # the function's globals: chain slots C0/C1 live here
         self.source = source
         # run through the IR interpreter (tier 0), not compiled: never a chain target
         self.interpreted = interpreted
         self.size_bytes = len(source) if size_bytes is None else size_bytes
-        first = pc >> PAGE_SHIFT
+        first = self.start >> PAGE_SHIFT
         last = (max(end, pc + 1) - 1) >> PAGE_SHIFT
         self.pages = range(first, last + 1)
         self.incoming: List[Tuple["TranslationBlock", int]] = []  # (predecessor, slot) chained into us
@@ -60,7 +62,7 @@ class TranslationBlock:
         return len(self.insns)
 
     def overlaps(self, start: int, end: int) -> bool:
-        return self.pc < end and start < self.end
+        return self.start < end and start < self.end
 
     def __repr__(self) -> str:
         return "<TB 0x%x..0x%x %d insns flags=%r>" % (self.pc, self.end, len(self.insns), self.flags)

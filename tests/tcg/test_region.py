@@ -238,3 +238,48 @@ def test_a_join_that_may_trap_keeps_one_depth_and_traps_exactly():
     # every load faults (not retired), and every trap ends the TB
     assert len(got[3]) == 20 and got[2] == 1 + 20 * 4 + 1 + 1
     assert calls > 20
+
+
+def latch_before_head(n):
+    # a loop laid out with part of its body before its head, and two back
+    # edges (as gcc lays out rtos-mix's CRC loops): body: r4 += 1; a branch
+    # never taken (the body is a block of its own, falling into the head);
+    # head: r2 -= 1; bne r2, r0 -> body; r2 = 3; r1 -= 1; bne r1, r0 -> head;
+    # halt. No one entry closes both back edges going forward only.
+    return b"".join([
+        enc(1, 1, 0, n),        # 0
+        enc(1, 2, 0, 3),        # 4
+        enc(2, 1, 0, 3),        # 8  -> 20 (r1 = n: always)
+        enc(1, 4, 4, 1),        # 12 body
+        enc(2, 0, 0, 6),        # 16 never
+        enc(1, 2, 2, -1),       # 20 head
+        enc(2, 2, 0, -3),       # 24 r2 != 0 -> 12
+        enc(1, 2, 0, 3),        # 28
+        enc(1, 1, 1, -1),       # 32
+        enc(2, 1, 0, -4),       # 36 r1 != 0 -> 20
+        enc(7),                 # 40
+    ])
+
+
+def test_a_block_before_the_entry_is_inlined_so_that_the_loop_runs_in_one_region():
+    prog = latch_before_head(40)
+    calls, got = run_diamond(prog, (0, 0))
+    assert got == run_diamond(prog, (0, 0), one_by_one=True)[1]
+    pc, x, retired, traps, _ = got
+    assert x[1] == 0 and x[2] == 3 and x[4] == 40 * 2 and pc == BASE + 44    # after the halt
+    assert calls < 10
+
+
+def test_code_inlined_from_before_the_entry_is_invalidated_by_a_write_to_it():
+    prog = latch_before_head(40)
+    engine, cpu, ram = make(prog)
+    engine.execute(cpu, 60)            # the head's region, with the body before it, is made and runs
+    head = engine.cache.lookup(BASE + 20, 0)
+    assert head is not None and head.start == BASE + 12 and head.blocks > 1
+    # the body now adds 5: the region that inlined it must go
+    ram.data[12:16] = enc(1, 4, 4, 5)
+    engine.invalidate(BASE + 12, 4)
+    assert not head.valid
+    before = cpu.x[4]
+    engine.execute(cpu, 10**4)
+    assert cpu.halted and cpu.x[1] == 0 and (cpu.x[4] - before) % 5 == 0 and cpu.x[4] > before
