@@ -134,9 +134,11 @@ class _Splicer:
             return False
         return from_pc < target or (self.back > 0 and target >= self.entry - self.back)
 
-    def closes(self, ops: List[Op]) -> bool:
-        """A block that goes on to the entry: inlined backward, it closes the loop."""
-        return any(op.opc == "goto_tb" and op.args[1] == self.entry for op in ops)
+    def closes(self, ops: List[Op], insns: List[Tuple[int, int]]) -> bool:
+        """A block that goes on to the entry, or runs into it (the entry is a
+        branch target inside it): inlined backward, it leads round the loop."""
+        return any(op.opc == "goto_tb" and op.args[1] == self.entry for op in ops) \
+            or any(pc == self.entry for pc, _ in insns)
 
     def splice(self, ops: List[Op], insns: List[Tuple[int, int]], d0: int, out: List[Op], path: Set[int]) -> None:
         temps: Dict[Temp, Temp] = {}
@@ -176,7 +178,7 @@ class _Splicer:
                 continue
             if op.opc == "goto_tb" and self.inlinable(op.args[1], start, path):
                 found = self.block(op.args[1])
-                if found is not None and (op.args[1] > start or self.closes(found[0])) \
+                if found is not None and (op.args[1] > start or self.closes(*found)) \
                         and self.claim(found[1], d_next, raising_pcs(found[0])):
                     self.splice(found[0], found[1], d_next, out, path | {op.args[1]})
                     continue
