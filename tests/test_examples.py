@@ -105,6 +105,37 @@ def test_trap_log_is_identical_under_icount(build_firmware, require_qemu, xlen, 
 
 
 @pytest.mark.qemu
+@pytest.mark.parametrize("xlen", [32, 64])
+def test_rtos_trap_log_is_identical_under_icount(build_firmware, require_qemu, xlen, tmp_path):
+    """The RTOS-shaped example: its tasks yield with ecall and a 0.5 ms tick
+    switches them. QEMU's icount counts an ecall as executed though it does
+    not retire (emud: CPUState.charged), so every ecall moves the next timer
+    interrupt: all of them land on the same instruction on both."""
+    require_qemu(xlen)
+    elf = build_firmware("rtos-mix", xlen, defines={"BENCH_ITERS": 300})
+    logs = trap_logs(elf, xlen, tmp_path)
+    assert logs["qemu"].count("desc=m_timer") >= 3 and logs["qemu"].count("desc=machine_ecall") >= 50
+    assert logs["emud"] == logs["qemu"]
+
+
+@pytest.mark.parametrize("accel", ["tcg,tier-up=0,regions=off", "tcg,regions=on"])
+def test_rtos_trap_log_under_icount_does_not_depend_on_the_translation(build_firmware, tmp_path, accel):
+    """Under icount a trap's place depends on instructions alone, not on how
+    blocks were translated: an ecall (charged, not retired) ends the quantum,
+    whose budget was the instructions left to the next timer deadline."""
+    elf = build_firmware("rtos-mix", 32, defines={"BENCH_ITERS": 300})
+    logs = {}
+    for name, a in (("default", "tcg"), ("other", accel)):
+        log = tmp_path / f"{name}.log"
+        r = run_emud(elf, 32, timeout=300, extra=["-accel", a, "-icount", "shift=0,sleep=off", "-d", "int",
+                                                  "-D", str(log)])
+        assert r.exit_code == 0, r.describe()
+        logs[name] = log.read_text()
+    assert logs["default"].count("desc=m_timer") >= 3
+    assert logs["other"] == logs["default"]
+
+
+@pytest.mark.qemu
 @pytest.mark.parametrize("code", [1, 42])
 def test_exit_code_through_sifive_test(build_firmware, require_qemu, code):
     """main's return value n becomes exit status n on both."""

@@ -12,7 +12,11 @@ Contract with generated code:
 * ``pc`` is valid whenever the TB is left.
 * ``budget`` is how many more instructions this quantum may retire; every TB
   exit subtracts what it retired. ``retired`` accumulates completed quanta so
-  :meth:`instructions_retired` is exact at any TB boundary.
+  :meth:`instructions_retired` is exact at any TB boundary. ``charged``
+  counts the instructions whose exception QEMU's icount counts as executed
+  (an ecall): icount time is retired + charged. With ``ends_quantum_on_charge``
+  (the machine sets it under icount) such a trap also ends the quantum, whose
+  budget was the instructions left to the next timer deadline.
 """
 from __future__ import annotations
 
@@ -31,6 +35,9 @@ class CPUState:
         self.budget = 0
         self.quantum = 0          # the budget this quantum started with
         self.retired = 0          # instructions retired before this quantum
+        # instructions that raised an exception QEMU's icount counts as
+        # executed (GuestTrap.charged): part of icount time, not retired
+        self.charged = 0
         self.halted = False       # waiting for an interrupt (WFI)
         self.exit_request = False  # leave the running TB chain at the next chance
         self.stop_request = False  # ...and leave the execution loop (the machine wants control)
@@ -38,6 +45,7 @@ class CPUState:
         self.skip_breakpoint_at: Optional[int] = None  # resume over the breakpoint at this pc once
         self.skip_watch_at: Optional[int] = None  # ...over the access a watchpoint stopped before
         self.machine: Any = None   # the machine, for helpers that touch devices
+        self.ends_quantum_on_charge = False
 
     @property
     def signed_regs(self) -> bool:

@@ -101,9 +101,12 @@ class Machine(DebugTarget):
         """icount time. The instruction in flight (one accessing a device or
         reading the time CSR) is already charged: QEMU charges a TB's
         instructions when the TB starts and ends a TB at an I/O access, so
-        the device sees the time just after that instruction."""
+        the device sees the time just after that instruction. So are the
+        ecalls (CPUState.charged): QEMU raises their exception without
+        giving the instruction back."""
         running = self._running_cpu
-        return self._total_retired() + (1 if running is not None and running.quantum else 0)
+        return self._total_retired() + sum(cpu.charged for cpu in self.cpus) + \
+            (1 if running is not None and running.quantum else 0)
 
     def _timer_added(self, deadline_ns: int) -> None:
         """A timer armed by the running hart (e.g. a guest write to
@@ -281,6 +284,7 @@ class Machine(DebugTarget):
         clock.run_quantum()
         before = cpu.instructions_retired()
         self._running_cpu = cpu
+        cpu.ends_quantum_on_charge = clock.icount
         started = time.perf_counter()
         try:
             # a plain quantum may end a few instructions late (its last TB
@@ -312,6 +316,7 @@ class Machine(DebugTarget):
             budget = max(1, min(budget, cap))
         clock.run_quantum()
         self._running_cpu = cpu
+        cpu.ends_quantum_on_charge = clock.icount
         try:
             reason = self.accel.execute(cpu, budget, single, True, exact=True)
         finally:

@@ -933,6 +933,12 @@ class TBEngine:
                             fn = opaque(fn, cpu)
                 except GuestTrap as trap:
                     stats.traps += 1
+                    if trap.charged:
+                        cpu.charged += 1
+                        if cpu.ends_quantum_on_charge:
+                            # icount time moved without the budget: the next
+                            # quantum recomputes what is left to the deadline
+                            cpu.exit_request = cpu.stop_request = True
                     cpu.do_exception(trap)
                     self._log_int(cpu, "exception", trap.cause, trap)
                     if single_step:

@@ -38,12 +38,17 @@ class TBExit(Exception):
 
 
 class GuestTrap(TBExit):
-    """A synchronous exception the guest sees (the front end's cause codes)."""
+    """A synchronous exception the guest sees (the front end's cause codes).
+    ``charged``: QEMU's icount counts its instruction as executed although it
+    did not retire (CPUState.charged): an exception the translated code raises
+    itself (QEMU's generate_exception: RISC-V's ecall, ebreak, an instruction
+    it cannot decode), not a fault that a helper or an access finds."""
 
-    def __init__(self, pc: int, cause: int, tval: int = 0) -> None:
+    def __init__(self, pc: int, cause: int, tval: int = 0, charged: bool = False) -> None:
         super().__init__(pc)
         self.cause = cause
         self.tval = tval
+        self.charged = charged
 
     def __repr__(self) -> str:
         return "GuestTrap(pc=0x%x, cause=%d, tval=0x%x)" % (self.pc, self.cause, self.tval)

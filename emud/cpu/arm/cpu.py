@@ -412,6 +412,7 @@ class ArmCPU(CPUState):
         state["xlen"] = self.xlen
         state["x"] = list(self.x)
         state["retired"] = self.instructions_retired()
+        state["charged"] = self.charged
         return state
 
     def load_state(self, state: Dict[str, Any]) -> None:
@@ -421,6 +422,7 @@ class ArmCPU(CPUState):
             setattr(self, k, state[k])
         self.x = [v & M32 for v in state["x"]]
         self.retired = state["retired"]
+        self.charged = state.get("charged", 0)
         self.quantum = self.budget = 0
 
 

@@ -326,6 +326,7 @@ class RiscvCPU(CPUState):
         state["pmpcfg"] = list(self.pmpcfg)
         state["pmpaddr"] = list(self.pmpaddr)
         state["retired"] = self.instructions_retired()
+        state["charged"] = self.charged
         state["counters"] = {k: self.counter(k) for k in ("cycle", "instret")}
         state["counter_frozen"] = dict(self.counter_frozen)
         state["triggers"] = self.triggers.save()
@@ -342,6 +343,7 @@ class RiscvCPU(CPUState):
         self.pmpaddr = list(state["pmpaddr"])
         self.pmp_changed()
         self.retired = state["retired"]
+        self.charged = state.get("charged", 0)
         self.quantum = self.budget = 0
         self.counter_frozen = dict(state["counter_frozen"])
         if "triggers" in state:

@@ -15,7 +15,8 @@ CAUSE_BREAKPOINT = 3
 
 
 def raise_exception(cpu, pc: int, cause: int, tval: int) -> None:
-    raise GuestTrap(pc, cause, tval)
+    # (gen_exception's: what QEMU's icount charges, see GuestTrap)
+    raise GuestTrap(pc, cause, tval, charged=True)
 
 
 def check_aligned(cpu, addr: int, align_mask: int, pc: int, cause: int) -> None:
@@ -82,7 +83,7 @@ def semihost(cpu, pc: int) -> None:
     """The ``slli/ebreak/srai`` sequence: a semihosting call if the machine
     enabled semihosting, else an ordinary breakpoint."""
     if cpu.semihosting is None:
-        raise GuestTrap(pc, CAUSE_BREAKPOINT, 0)
+        raise GuestTrap(pc, CAUSE_BREAKPOINT, 0, charged=True)     # an ebreak's, as QEMU translates it
     cpu.set_reg(10, cpu.semihosting.handle(op=cpu.reg(10), param=cpu.reg(11), cpu=cpu))
 
 

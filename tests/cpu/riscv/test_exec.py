@@ -625,6 +625,14 @@ def test_debugger_registers(xlen):
     assert set(h.cpu.register_names()) == set(by_name)
 
 
+def test_save_load_state_keeps_the_instructions_charged_to_icount():
+    h = Hart(32)
+    h.cpu.charged = 7           # ecalls QEMU's icount counted (CPUState.charged)
+    h2 = Hart(32)
+    h2.cpu.load_state(h.cpu.save_state())
+    assert h2.cpu.charged == 7
+
+
 def test_save_load_state_round_trip():
     h = Hart(32)
     h.asm("li a0, 1\nli t0, 0x40\ncsrw mscratch, t0\ncsrw minstret, t0\nnop")
