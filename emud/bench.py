@@ -122,11 +122,6 @@ def run_emud(path: str, count: bool = False, extra_args: Optional[List[str]] = N
         before = again["instructions"]
     if warm_runs:
         stats["warm_runs"] = warm_runs
-        first = warm_runs[0]
-        stats["warm_instructions"] = first["instructions"]
-        stats["warm_seconds"] = first["seconds"]
-        stats["warm_cpu_seconds"] = first["cpu_seconds"]
-        stats["warm_exit_code"] = first["exit_code"]
     return stats
 
 

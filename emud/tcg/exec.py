@@ -691,11 +691,12 @@ class TBEngine:
     def optimizes_ir(self) -> bool:
         """Whether the IR optimizer runs before code generation: not on PyPy
         when every block is compiled at first sight (tier-up 0, Cortex-M's
-        default there; regions, RISC-V's once a program is big). PyPy's JIT folds constants, propagates copies and
-        drops dead code in the traces of whatever gets hot; our pass, run in
-        PyPy's interpreter (the JIT is off while emud translates), was a
-        quarter of each block's translation and changed the generated source
-        by about 2%: the Cortex-M workloads ran 5-10% faster cold without it.
+        default there; regions, RISC-V's once a program is big). PyPy's JIT
+        folds constants, propagates copies and drops dead code in the traces
+        of whatever gets hot; our pass, run in PyPy's interpreter (the JIT is
+        off while emud translates), was a quarter of each block's translation
+        and changed the generated source by about 2%: the Cortex-M workloads
+        ran 5-10% faster cold without it.
         Code that tiered up (proved hot) is still optimized; and while a
         translation log (``-d op_opt``...) is on, _translate optimizes every
         block whatever this says, so that what the log prints is what runs."""
