@@ -601,6 +601,9 @@ class _Emitter:
         if "rw" in flags:
             # the helper sees and may change guest registers: sync them
             self.writeback(indent, written)
+        if "rw" in flags or "exit" in flags:
+            # and the instruction count (a CSR read of minstret/mcycle inlined
+            # into a region after other instructions must count them)
             self.emit(indent, "cpu.budget = b - %d" % retired_before)
         call = "h_%s(cpu%s)" % (name, argtext)
         if d is not None and self.cfg.signed64 and op.w == 64:
