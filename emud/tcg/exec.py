@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from ..memory import AddressSpace, BusError, RamRegion
 from .backend_py import PYPY, CodegenConfig, bind_tb, build_tb_code, ram_views
 from .tier0 import decode_ops
-from .ir import format_ops
+from .ir import IRBuilder, format_ops
 from .optimize import optimize
 from .region import LOOP_REGION_SPAN, LOOP_REGION_THRESHOLD, REGION_BACK_WINDOW, REGION_WINDOW, translate_region
 from .tb import (CHUNK_SHIFT, CachedTranslation, TBCache, TranslationBlock, TranslationCache,
@@ -226,6 +226,8 @@ class TBEngine:
         # (None: plain calls; PyPy's residual_call past MEGAMORPHIC_TBS)
         self.compiled_tbs = 0
         self.megamorphic_tbs = MEGAMORPHIC_TBS
+        # (pc, flags) -> (guest bytes, IRBuilder, insns): see _block_ir
+        self.block_irs: Dict[Tuple[int, Any], Tuple[bytes, IRBuilder, List[Tuple[int, int]]]] = {}
         self.quiet_translations = QUIET_TRANSLATIONS if _set_jit_param is not None else 0
         # what PyPy's JIT is given after each quiet translation's reset (the
         # front end's pypy_jit_params, then MEGAMORPHIC_JIT_PARAMS once _made sets them)
@@ -352,6 +354,8 @@ class TBEngine:
             pcs |= more
         changed = pcs ^ self.breakpoints
         self.breakpoints = pcs
+        if changed:
+            self.block_irs.clear()      # a breakpoint ends the block it is in
         for pc in changed:
             self.invalidate(pc, 1)
 
@@ -433,6 +437,7 @@ class TBEngine:
     # -- code cache maintenance --------------------------------------------------------
     def flush(self) -> None:
         self.cache.flush()
+        self.block_irs.clear()
         self.capped.clear()
         self.no_loop_region.clear()
         self.compiled_tbs = 0
@@ -647,7 +652,7 @@ class TBEngine:
             blocks = 1
             if regions:
                 region = translate_region(self.frontend, self._fetch_under(flags), pc, flags, self.breakpoints, window,
-                                          back=back)
+                                          back=back, block_ir=self._block_ir(flags))
                 if loop_window and not region.closes_loop:
                     self.stats.translate_seconds += time.perf_counter() - t0
                     return None
@@ -687,6 +692,29 @@ class TBEngine:
         for slot in range(len(tb.exits)):
             tb.namespace["C%d" % slot] = self._link_stub(tb, slot)
         return self._made(tb, cache, t0)
+
+    def _block_ir(self, flags) -> Callable[[int], Tuple[IRBuilder, List[Tuple[int, int]]]]:
+        """``translate_block`` for the region front end, remembered across
+        regions: regions overlap, so most of a region's blocks were already
+        translated for another one (rtos-mix's first run on PyPy: 3,172
+        block translations for 518 regions, 1,068 with this; the region
+        front end 0.39 -> 0.26 s). A remembered block is reused only while
+        its guest bytes are unchanged (the region only reads its ops);
+        breakpoint changes and flushes forget them all."""
+        memo = self.block_irs
+        fetch = self._fetch_under(flags)
+
+        def block_ir(p: int) -> Tuple[IRBuilder, List[Tuple[int, int]]]:
+            hit = memo.get((p, flags))
+            if hit is not None and self._code_bytes(p, len(hit[0])) == hit[0]:
+                return hit[1], hit[2]
+            builder, insns = translate_block(self.frontend, fetch, p, flags, MAX_TB_INSNS, self.breakpoints)
+            if insns:
+                blob = self._code_bytes(p, block_end(p, insns) - p)
+                if blob is not None:
+                    memo[(p, flags)] = (blob, builder, insns)
+            return builder, insns
+        return block_ir
 
     def optimizes_ir(self) -> bool:
         """Whether the IR optimizer runs before code generation: not on PyPy

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
-from .ir import OPS, Op, Temp
+from .ir import OPS, IRBuilder, Op, Temp
 from .translator import MAX_TB_INSNS, Frontend, TranslationFault, translate_block
 
 #: How far forward of the region's start an inlined block may begin (bytes).
@@ -198,6 +198,11 @@ class _Splicer:
             out.append(Op(op.opc, args, op.w))
 
 
+def _copied(ops: List[Op]) -> List[Op]:
+    """Ops the optimizer may rewrite in place (a block's own stay as they are)."""
+    return [Op(op.opc, op.args, op.w) for op in ops]
+
+
 def raising_pcs(ops: List[Op]) -> Set[int]:
     """The pcs of the instructions whose ops may leave the TB by an exception
     (a load's or a store's slow path, a helper call): where the INFO table
@@ -215,11 +220,17 @@ def raising_pcs(ops: List[Op]) -> Set[int]:
 def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: int, flags,
                      breakpoints=frozenset(), window: int = REGION_WINDOW,
                      max_insns: int = REGION_MAX_INSNS, max_blocks: int = REGION_MAX_BLOCKS,
-                     back: int = 0) -> Region:
+                     back: int = 0, block_ir: Optional[Callable[[int], Tuple[IRBuilder, List[Tuple[int, int]]]]] = None
+                     ) -> Region:
     """Translate the region starting at ``pc``; with ``back``, blocks up to
     that many bytes before ``pc`` may be inlined too (_Splicer.inlinable).
     Raises TranslationFault when ``pc`` itself cannot be fetched, like
-    ``translate_block``."""
+    ``translate_block``. ``block_ir(p)``: the block at ``p`` as
+    ``translate_block`` gives it (by default, translated here), whose ops the
+    region only reads: an engine may hand out blocks it translated before."""
+    if block_ir is None:
+        def block_ir(p: int) -> Tuple[IRBuilder, List[Tuple[int, int]]]:
+            return translate_block(frontend, fetch, p, flags, MAX_TB_INSNS, breakpoints)
     blocks: Dict[int, Optional[Tuple[List[Op], List[Tuple[int, int]]]]] = {}
 
     def block(p: int):
@@ -228,7 +239,7 @@ def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: i
         found = None
         if p not in breakpoints:
             try:
-                b, insns = translate_block(frontend, fetch, p, flags, MAX_TB_INSNS, breakpoints)
+                b, insns = block_ir(p)
                 # a block that loops on itself stays the entry of its own TB
                 # (inlined, its loop would run through the chain each time)
                 if insns and not any(op.opc == "goto_tb" and op.args[1] == p for op in b.ops):
@@ -238,14 +249,14 @@ def translate_region(frontend: Frontend, fetch: Callable[[int, int], int], pc: i
         blocks[p] = found
         return found
 
-    builder, insns0 = translate_block(frontend, fetch, pc, flags, MAX_TB_INSNS, breakpoints)
+    builder, insns0 = block_ir(pc)
     if not insns0:   # a breakpoint's stop TB
-        return Region(pc, builder.ops, [], {}, 0, 1, builder.ops)
+        return Region(pc, _copied(builder.ops), [], {}, 0, 1, builder.ops)
     blocks[pc] = (builder.ops, insns0)
     if any(op.opc == "goto_tb" and op.args[1] == pc for op in builder.ops):
         # the block already loops on itself: measured faster kept alone
         # (its loop exit is rare; see docs/PERFORMANCE.md)
-        return Region(pc, builder.ops, list(insns0), {p: i for i, (p, _) in enumerate(insns0)},
+        return Region(pc, _copied(builder.ops), list(insns0), {p: i for i, (p, _) in enumerate(insns0)},
                       len(insns0), 1, builder.ops)
     sp = _Splicer(pc, window, max_insns, max_blocks, block, back)
     sp.claim(insns0, 0, raising_pcs(builder.ops))

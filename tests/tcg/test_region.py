@@ -283,3 +283,50 @@ def test_code_inlined_from_before_the_entry_is_invalidated_by_a_write_to_it():
     before = cpu.x[4]
     engine.execute(cpu, 10**4)
     assert cpu.halted and cpu.x[1] == 0 and (cpu.x[4] - before) % 5 == 0 and cpu.x[4] > before
+
+
+def branch_into_block_b():
+    # A: r2 += 1; branch (always taken: r5 != 0) to B; B: r3 += 1; halt.
+    # A's region inlines B, so B's IR is remembered for the next region.
+    return b"".join([
+        enc(1, 2, 2, 1),        # 0  A
+        enc(2, 5, 0, 2),        # 4  -> 12
+        enc(7),                 # 8
+        enc(1, 3, 3, 1),        # 12 B
+        enc(7),                 # 16
+    ])
+
+
+def test_a_remembered_block_whose_bytes_changed_is_translated_anew():
+    engine, cpu, ram = make(branch_into_block_b())
+    a = engine.translate(BASE, 0)
+    assert a.blocks > 1 and engine.block_irs
+    # B's bytes change behind the engine's back (no invalidation reaches it):
+    # a region made at B now must not reuse what A's region read there
+    ram.data[12:16] = enc(1, 3, 3, 5)
+    cpu.pc = BASE + 12
+    engine.execute(cpu, 100)
+    assert cpu.halted and cpu.x[3] == 5
+
+
+def test_remembered_blocks_are_forgotten_when_a_breakpoint_is_set():
+    engine, cpu, ram = make(branch_into_block_b())
+    engine.translate(BASE, 0)
+    assert engine.block_irs
+    # a breakpoint on B's halt ends B there; a region made at B afterwards
+    # must stop at it
+    engine.set_breakpoints({BASE + 16})
+    assert not engine.block_irs
+    cpu.pc = BASE + 12
+    assert engine.execute(cpu, 100) == "debug"
+    assert cpu.pc == BASE + 16 and cpu.x[3] == 1 and not cpu.halted
+
+
+def test_regions_read_each_block_once_across_regions():
+    prog = branch_into_block_b()
+    engine, cpu, ram = make(prog)
+    engine.translate(BASE, 0)
+    remembered = dict(engine.block_irs)
+    engine.translate(BASE + 12, 0)
+    # B's region got the very IR A's region read (not a second translation)
+    assert engine.block_irs[(BASE + 12, 0)] is remembered[(BASE + 12, 0)]
