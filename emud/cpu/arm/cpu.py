@@ -42,11 +42,12 @@ class ArmTrap(GuestTrap):
     """A synchronous exception raised at the instruction at ``pc``: ``exc``,
     the CFSR bits it reports, the return address it stacks (the next
     instruction for SVC, the target of a BX that left Thumb state), and a
-    fault address for BFAR/MMFAR."""
+    fault address for BFAR/MMFAR. ``charged``: see GuestTrap (SVC, BKPT, UDF,
+    INVSTATE: the exceptions QEMU's translated code raises itself)."""
 
     def __init__(self, pc: int, exc: int, cfsr: int = 0, ret: Optional[int] = None,
-                 address: Optional[int] = None) -> None:
-        super().__init__(pc, exc, address or 0)
+                 address: Optional[int] = None, charged: bool = False) -> None:
+        super().__init__(pc, exc, address or 0, charged=charged)
         self.exc = exc
         self.cfsr = cfsr
         self.ret = pc if ret is None else ret

@@ -301,11 +301,12 @@ def gen_bx(ctx, target: Value) -> None:
 
 def gen_trap(ctx, exc: int, cfsr: int = 0, ret_next: bool = False) -> None:
     """Raise exception ``exc`` at this instruction (the UsageFault bits in
-    ``cfsr``); ``ret_next``: the return address is the next instruction (SVC)."""
+    ``cfsr``); ``ret_next``: the return address is the next instruction (SVC).
+    Charged to icount time as QEMU charges it (helpers.raise_insn_exc)."""
     if ret_next:
         it_exit(ctx)
     ret = (ctx.pc + ctx.length) if ret_next else ctx.pc
-    ctx.b.call("raise_exc", ctx.pc, exc, cfsr, ret & M32, flags="noreturn")
+    ctx.b.call("raise_insn_exc", ctx.pc, exc, cfsr, ret & M32, flags="noreturn")
     ctx.end_tb()
 
 

@@ -15,7 +15,15 @@ from .regs import M32
 
 
 def raise_exc(cpu, pc: int, exc: int, cfsr: int, ret: int) -> None:
+    """A fault found while the instruction runs (unaligned, divide by zero)."""
     raise ArmTrap(pc, exc, cfsr, ret)
+
+
+def raise_insn_exc(cpu, pc: int, exc: int, cfsr: int, ret: int) -> None:
+    """An exception the instruction itself is (SVC, UDF, INVSTATE): QEMU
+    7.2 raises those from its translated code (gen_exception_insn), and its
+    icount counts the instruction as executed (GuestTrap.charged)."""
+    raise ArmTrap(pc, exc, cfsr, ret, charged=True)
 
 
 def invstate(cpu, pc: int, target: int) -> None:
@@ -138,8 +146,9 @@ def wfi(cpu, pc: int) -> None:
 
 def bkpt(cpu, pc: int) -> None:
     """BKPT without a debugger: a debug event, which with the debug monitor
-    off escalates to HardFault (HFSR.DEBUGEVT, DFSR.BKPT), as QEMU."""
-    raise ArmTrap(pc, X.DEBUG_MONITOR)
+    off escalates to HardFault (HFSR.DEBUGEVT, DFSR.BKPT), as QEMU (whose
+    icount counts the instruction: GuestTrap.charged)."""
+    raise ArmTrap(pc, X.DEBUG_MONITOR, charged=True)
 
 
 def semihost(cpu, pc: int) -> None:
@@ -154,6 +163,7 @@ def semihost(cpu, pc: int) -> None:
 
 HELPERS: Dict[str, Callable] = {
     "raise_exc": raise_exc,
+    "raise_insn_exc": raise_insn_exc,
     "invstate": invstate,
     "exception_return": exception_return,
     "excl_set": excl_set,
