@@ -162,7 +162,7 @@ def optimize(ops: List[Op]) -> List[Op]:
         if op.opc == "brcond" and all(isinstance(v, int) for v in op.inputs()):
             taken = evaluate(Op("setcond", [Temp("_"), op.args[0], op.args[1], op.args[2]], op.w))
             if not taken:
-                continue  # never taken: drop the branch (the label block becomes dead)
+                continue  # never taken: drop the branch (its label, if only an exit path follows it)
             skip_to_label = op.args[3]
             continue
         out.append(op)
@@ -192,16 +192,19 @@ def _coalesce_moves(ops: List[Op]) -> List[Op]:
 
 
 def _drop_unreachable(ops: List[Op]) -> List[Op]:
-    """Remove label blocks no brcond targets any more, and code after an
-    unconditional exit that no label leads to."""
+    """Remove code after an unconditional exit that no branch leads to, and
+    labels no brcond targets any more. A label no branch targets is still
+    reached by falling into it: Arm's IT blocks skip a conditional
+    instruction to a label that the unconditional code goes on from (a
+    brcond folded as never taken leaves it so)."""
     targets = {op.args[3] for op in ops if op.opc == "brcond"}
     out: List[Op] = []
     dead = False
     for op in ops:
         if op.opc == "set_label":
-            dead = op.args[0] not in targets
-            if dead:
-                continue
+            if op.args[0] not in targets:
+                continue            # live or dead as the code falling into it
+            dead = False
         if dead:
             continue
         out.append(op)

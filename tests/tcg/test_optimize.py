@@ -48,3 +48,45 @@ def test_no_mask_when_the_source_changed_in_between():
 def test_rewrite_keeps_the_value(k, value, clobber):
     ops = zero_extend_ops(k, clobber)
     assert run(optimize(ops), value) == run(ops, value)
+
+
+def skipped_instruction_ops(cond_value: int):
+    """An IT block's shape: r6 = 1 unless r5 == cond (a brcond to a join
+    label), then r7 = 2 on both paths, then the chained exit. With r5
+    first set to a constant the brcond folds."""
+    b = IRBuilder(32)
+    b.insn_start(0x1000, 2)
+    b.mov(b.reg(5), cond_value)
+    b.insn_start(0x1002, 2)
+    join = b.label()
+    b.brcond("eq", b.reg(5), 3, join)
+    b.mov(b.reg(6), 1)
+    b.set_label(join)
+    b.insn_start(0x1004, 2)
+    b.mov(b.reg(7), 2)
+    b.goto_tb(0, 0x1006)
+    return b.ops
+
+
+def run32(ops):
+    cpu = ToyCPU()
+    cpu.x = [0] * 8
+    cpu.budget = 10
+    run_ops(ops, cpu, *bus_access(None), {})
+    return cpu.x[5:8]
+
+
+def test_a_branch_folded_as_never_taken_keeps_the_code_after_its_join_label():
+    # (the label had no brcond left, and everything after it was dropped,
+    # the chained exit too: "TB falls off its end without an exit")
+    ops = skipped_instruction_ops(4)
+    opt = optimize(ops)
+    assert [op.opc for op in opt if op.opc in ("brcond", "set_label", "goto_tb")] == ["goto_tb"]
+    assert run32(opt) == run32(ops) == [4, 1, 2]
+
+
+def test_a_branch_folded_as_always_taken_skips_to_its_join_label():
+    ops = skipped_instruction_ops(3)
+    opt = optimize(ops)
+    assert [op.opc for op in opt if op.opc in ("brcond", "set_label", "goto_tb")] == ["goto_tb"]
+    assert run32(opt) == run32(ops) == [3, 0, 2]
