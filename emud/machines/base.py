@@ -95,7 +95,12 @@ class Machine(DebugTarget):
         self.devices_by_name[name] = (device, base, size)
 
     def _total_retired(self) -> int:
-        return sum(cpu.instructions_retired() for cpu in self.cpus)
+        # (a loop, not sum() over a generator: this runs a few times per
+        # quantum, and PyPy traced sum's generator into traces too long to keep)
+        total = 0
+        for cpu in self.cpus:
+            total += cpu.instructions_retired()
+        return total
 
     def _clock_instructions(self) -> int:
         """icount time. The instruction in flight (one accessing a device or
@@ -105,8 +110,10 @@ class Machine(DebugTarget):
         ecalls (CPUState.charged): QEMU raises their exception without
         giving the instruction back."""
         running = self._running_cpu
-        return self._total_retired() + sum(cpu.charged for cpu in self.cpus) + \
-            (1 if running is not None and running.quantum else 0)
+        total = 1 if running is not None and running.quantum else 0
+        for cpu in self.cpus:
+            total += cpu.instructions_retired() + cpu.charged
+        return total
 
     def _timer_added(self, deadline_ns: int) -> None:
         """A timer armed by the running hart (e.g. a guest write to

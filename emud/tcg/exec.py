@@ -876,7 +876,9 @@ class TBEngine:
         flags = cpu.tb_flags()
         tb = self.cache.lookup(pc, flags)
         if tb is None:
-            tb = self.translate(pc, flags)
+            # PyPy: a residual call, so that a trace of the dispatcher does
+            # not go on recording the translator (too long a trace, abandoned)
+            tb = self.translate(pc, flags) if _opaque_call is None else _opaque_call(self.translate, pc, flags)
         else:
             self.stats.tb_cache_hits += 1
         return tb
