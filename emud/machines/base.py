@@ -110,9 +110,9 @@ class Machine(DebugTarget):
         ecalls (CPUState.charged): QEMU raises their exception without
         giving the instruction back."""
         running = self._running_cpu
-        total = 1 if running is not None and running.quantum else 0
+        total = self._total_retired() + (1 if running is not None and running.quantum else 0)
         for cpu in self.cpus:
-            total += cpu.instructions_retired() + cpu.charged
+            total += cpu.charged
         return total
 
     def _timer_added(self, deadline_ns: int) -> None:
