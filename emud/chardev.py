@@ -42,7 +42,7 @@ import trio
 
 from ._trio_compat import run_sync_abandoning
 from .nonblocking_out import NonBlockingWriter
-from .peer import Peer, PeerGone, SingleClientSlot
+from .peer import Peer, PeerGone, SingleClientSlot, serve_in_arrival_order
 
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 SERIAL_STALL_TIMEOUT = 30.0   # a serial client that takes nothing for this long is dropped
@@ -541,7 +541,7 @@ class SocketChardev(_BufferedOutput):
         try:
             # accepting goes on while a client is served: a newcomer is refused
             # with a line, or served once a client that hung up is gone
-            await trio.serve_listeners(self._handle, listeners)
+            await serve_in_arrival_order(self._handle, listeners)
         finally:
             await close_listeners(listeners, *socket_address(self.spec))
 
@@ -550,10 +550,10 @@ class SocketChardev(_BufferedOutput):
             self._started.started()
             self._started = None
 
-    async def _handle(self, stream) -> None:
+    async def _handle(self, stream, arrival: int) -> None:
         peer = Peer(stream, stall_timeout=SERIAL_STALL_TIMEOUT)
         # the gdb stub's rule: a client that has hung up makes way, a live one stays
-        if not await self._slot.admit(peer):
+        if not await self._slot.admit(peer, arrival):
             await self._refuse(peer, self._slot.active)
             return
         try:

@@ -21,9 +21,11 @@ answers unread, with a TCP reset. That ends its session and nothing else:
 """
 from __future__ import annotations
 
+import errno
+import itertools
 import select
 import socket
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Iterable, Optional
 
 import trio
 
@@ -37,6 +39,11 @@ RECONNECT_GRACE = 0.5      # seconds a newcomer waits for the attached client's 
 RECONNECT_WAIT = 10.0      # seconds it waits for that session's clean-up (gdb: breakpoints out)
 
 _POLLRDHUP = getattr(select, "POLLRDHUP", 0x2000)   # the peer shut its side (Linux)
+
+#: the order connections were accepted in, across all servers
+_arrivals = itertools.count()
+#: accept() errors that mean "out of descriptors or memory for now": wait and retry
+_ACCEPT_CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
 
 #: how a client going away shows up in trio
 GONE_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError)
@@ -190,33 +197,102 @@ class SingleClientSlot:
     detaches and attaches again at once) or does so within a moment, or its
     session ends by itself: then it waits for that session to end, takes the
     slot and says True. A live client keeps the slot: False (refuse the
-    newcomer). Several waiting newcomers take it one at a time: the next one
-    finds a live client again. :meth:`release` when the session ends."""
+    newcomer). Several waiting newcomers take it one at a time, in the order
+    they connected (their ``arrival`` number, see :func:`serve_in_arrival_order`),
+    as QEMU's one-client chardev takes them from the listen queue: a
+    script's last connection is served last, so a gdb stop made by one it
+    dropped before cannot land after it. :meth:`release` when the session ends."""
 
     def __init__(self, grace: float = RECONNECT_GRACE, wait: float = RECONNECT_WAIT) -> None:
         self.grace = grace
         self.wait = wait
         self.active: Optional[Peer] = None
         self._ended = trio.Event()
+        # the newcomers in admit(), by arrival: each waits on its own event,
+        # woken when its turn may have come (only the first in line, so that
+        # a thousand queued connections cost a thousand wake-ups, not a
+        # million) or when a live client took the slot (all: they are refused)
+        self._waiting: Dict[int, trio.Event] = {}
 
-    async def admit(self, peer: Peer) -> bool:
+    async def admit(self, peer: Peer, arrival: Optional[int] = None) -> bool:
+        if arrival is None:
+            arrival = next(_arrivals)
+        self._waiting[arrival] = trio.Event()
+        try:
+            return await self._admit(peer, arrival)
+        finally:
+            del self._waiting[arrival]
+            if self.active is peer and not peer.hung_up():
+                self._wake_all()            # the others are refused after their grace
+            else:
+                self._wake_first()
+
+    async def _admit(self, peer: Peer, arrival: int) -> bool:
         deadline = trio.current_time() + self.grace
         while True:
             active, ended = self.active, self._ended
-            if active is None:
+            first = arrival == min(self._waiting)
+            if active is None and first:
                 self.active = peer
                 self._ended = trio.Event()
                 return True
+            if active is None or (active.hung_up() and not first):
+                await self._wait_turn(arrival)      # an earlier newcomer goes first
+                continue
             if active.hung_up():
                 with trio.move_on_after(self.wait):
                     await ended.wait()
                 if self.active is active:
                     return False        # its clean-up never finished
-                continue                # gone; another newcomer may have taken the slot
+                continue
             if trio.current_time() >= deadline:
-                return False
-            await trio.sleep(0.02)
+                return False            # a live client keeps the slot
+            await trio.sleep(0.02)      # it may hang up yet (there is no event for that)
+
+    async def _wait_turn(self, arrival: int) -> None:
+        woken = self._waiting[arrival] = trio.Event()
+        await woken.wait()
+
+    def _wake_first(self) -> None:
+        if self._waiting:
+            self._waiting[min(self._waiting)].set()
+
+    def _wake_all(self) -> None:
+        for woken in self._waiting.values():
+            woken.set()
 
     def release(self) -> None:
         self.active = None
         self._ended.set()
+        self._wake_first()
+
+
+async def serve_in_arrival_order(handler: Callable[[Any, int], Awaitable[None]], listeners: Iterable[Any],
+                                 handler_nursery: Optional[trio.Nursery] = None) -> None:
+    """``trio.serve_listeners``, but each ``handler(stream, arrival)`` also
+    gets the connection's arrival number, taken when accept() returned it:
+    the handlers' tasks start in any order (trio shuffles them), and a
+    one-client endpoint serves its newcomers in the order they connected.
+    Runs until cancelled; closes the listeners."""
+
+    async def handle(stream: Any, arrival: int) -> None:
+        try:
+            await handler(stream, arrival)
+        finally:
+            await trio.aclose_forcefully(stream)
+
+    async def accept_from(listener: Any, nursery: Any) -> None:
+        async with listener:
+            while True:
+                try:
+                    stream = await listener.accept()
+                except OSError as exc:
+                    if exc.errno not in _ACCEPT_CAPACITY_ERRNOS:
+                        raise
+                    await trio.sleep(0.1)       # out of descriptors: the clients go first
+                    continue
+                nursery.start_soon(handle, stream, next(_arrivals))
+
+    async with trio.open_nursery() as nursery:
+        for listener in listeners:
+            nursery.start_soon(accept_from, listener, handler_nursery or nursery)

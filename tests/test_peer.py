@@ -124,15 +124,40 @@ async def test_single_client_slot_serves_after_a_hang_up_and_refuses_beside_a_li
     first.eof = True                                     # first hung up, its session not ended yet
     results = {}
 
-    async def newcomer(name, peer):
-        results[name] = await slot.admit(peer)
+    async def newcomer(name, peer, arrival):
+        results[name] = await slot.admit(peer, arrival)
 
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(newcomer, "second", second)
-        nursery.start_soon(newcomer, "third", third)
+        nursery.start_soon(newcomer, "third", third, 12)
+        nursery.start_soon(newcomer, "second", second, 11)
         await trio.testing.wait_all_tasks_blocked()
         assert results == {}                             # both wait for first's session to end
         slot.release()
-    # one takes the slot; the other then finds a live client and is refused
-    assert sorted(results.values()) == [False, True]
-    assert slot.active in (second, third)
+    # the one that came first takes the slot; the other then finds a live
+    # client and is refused
+    assert results == {"second": True, "third": False}
+    assert slot.active is second
+
+
+async def test_single_client_slot_serves_newcomers_in_the_order_they_came():
+    slot = SingleClientSlot(grace=0.05)
+    first = Peer(trio.testing.memory_stream_pair()[1])
+    assert await slot.admit(first)
+    first.eof = True                                     # hung up: every newcomer will be served
+    served = []
+
+    async def newcomer(arrival):
+        peer = Peer(trio.testing.memory_stream_pair()[1])
+        assert await slot.admit(peer, arrival)
+        served.append(arrival)
+        peer.eof = True                                  # it leaves at once, as a dropped gdb does
+        await trio.sleep(0)
+        slot.release()
+
+    arrivals = [105, 101, 104, 100, 103, 102]
+    async with trio.open_nursery() as nursery:
+        for arrival in arrivals:                         # their tasks start in another order
+            nursery.start_soon(newcomer, arrival)
+        await trio.testing.wait_all_tasks_blocked()
+        slot.release()
+    assert served == sorted(arrivals)

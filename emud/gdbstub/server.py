@@ -41,7 +41,7 @@ from emud.gdbstub.dispatch import (AwaitMonitor, Detach, Dispatcher, Kill, Reply
                                    CTRLC_INTERRUPT, IDLE, StartNoAck, WaitForStop, PACKET_SIZE)
 from emud.gdbstub.packets import NEED_DATA, Interrupt, Malformed, Packet, PacketPump
 from emud.internal import report_internal_error
-from emud.peer import GONE_ERRORS, Peer, PeerGone, SingleClientSlot, run_session
+from emud.peer import GONE_ERRORS, Peer, PeerGone, SingleClientSlot, run_session, serve_in_arrival_order
 
 DEFAULT_SEND_TIMEOUT = 5.0
 MAX_PENDING_PACKETS = 256  # packets a client may queue while the target runs (all-stop)
@@ -288,13 +288,15 @@ class GdbServer:
     def statistics(self) -> Dict[str, Any]:
         return dict(self.stats, active=self.active_peer)
 
-    async def serve_stream(self, stream: trio.abc.Stream, name: Optional[str] = None) -> None:
+    async def serve_stream(self, stream: trio.abc.Stream, name: Optional[str] = None,
+                           arrival: Optional[int] = None) -> None:
         """Run one session on a connected stream (a socket, stdio, a test's
-        memory stream), or refuse it while another gdb is attached."""
+        memory stream), or refuse it while another gdb is attached.
+        ``arrival``: see :func:`emud.peer.serve_in_arrival_order`."""
         peer = Peer(stream, self.send_timeout)
         if name is not None:
             peer.name = name
-        if not await self._slot.admit(peer):
+        if not await self._slot.admit(peer, arrival):
             await self._refuse(peer)
             return
         self.stats["sessions"] += 1
@@ -337,9 +339,9 @@ class GdbServer:
                 pass
         await peer.aclose()
 
-    async def _handle(self, stream: trio.abc.Stream) -> None:
+    async def _handle(self, stream: trio.abc.Stream, arrival: int) -> None:
         Peer(stream).set_nodelay()
-        await self.serve_stream(stream)
+        await self.serve_stream(stream, arrival=arrival)
 
 
 async def _open_listeners(kind: str, where: Any) -> Tuple[List[trio.SocketListener], Any]:
@@ -394,6 +396,6 @@ async def _serve(server: "GdbServer", target: DebugTarget, kind: str, where: Any
     try:
         async with trio.open_nursery() as nursery:
             task_status.started(server)
-            await trio.serve_listeners(server._handle, listeners, handler_nursery=nursery)
+            await serve_in_arrival_order(server._handle, listeners, handler_nursery=nursery)
     finally:
         await close_listeners(listeners, kind, where)

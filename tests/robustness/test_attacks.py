@@ -160,6 +160,27 @@ def test_gdb_newcomer_waiting_while_the_attached_session_ends_is_served(serving,
         finish_demo(e)
 
 
+def test_gdb_connections_waiting_are_served_in_the_order_they_came(serving, spin_elf):
+    # A script drops a few connections in a row (each stops the machine when
+    # served, as QEMU's gdb stub does; a dropped one leaves it stopped), then
+    # attaches once more and detaches: the machine must run. Served out of
+    # order, a dropped connection could stop the machine after the detach
+    # (found by the soak test: the guest stayed paused after the attack).
+    e = serving(spin_elf, "gdb", "qmp", held=False)
+    port = e.ports["gdb"]
+    for round_ in range(6):
+        for _ in range(8):
+            vanish(dial(e, "gdb"), "close" if round_ % 2 else "reset")
+        client, _ = gdb_attach(port, patience=10)
+        assert client.command("D") == "OK"
+        client.close()
+        time.sleep(0.3)               # what was still queued has been served by now
+        status = qmp_session(e.ports["qmp"], [qmp_request("query-status")])[0]["return"]
+        assert status["running"], "round %d: the machine is %s after the last session detached" % (
+            round_, status["status"])
+    assert_serving(e, "six rounds of dropped gdb connections")
+
+
 def _gdb_flood_m(sock):
     sock.sendall(b"+")
     flood(sock, gdb_packet("m80000000,400") * 2000, seconds=5)
