@@ -188,6 +188,12 @@ class DebugTarget:
     def memory_map(self) -> Sequence[MemoryRange]: raise NotImplementedError
     def hart_ids(self) -> List[int]: raise NotImplementedError
     def hart_description(self, hart: int) -> str: raise NotImplementedError
+    def thread_name(self, hart: int) -> Optional[str]:
+        """gdb's name of the hart's thread (qXfer:threads); None: no name."""
+        raise NotImplementedError
+    def thread_extra_info(self, hart: int) -> str:
+        """What gdb's info threads shows in parentheses (qThreadExtraInfo)."""
+        raise NotImplementedError
     def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
         """QEMU's query-cpus-fast entry for this CPU beside cpu-index and
         thread-id: its QOM path, props where the board has them, target."""

@@ -32,7 +32,10 @@ more reverse-execution history"); watchpoints found backwards are reported
 past their access, so gdb's own step back over them lands on the access.
 
 Threads are harts: thread id = hart id + 1 (thread 0 and -1 mean "any" and
-"all" in the protocol). Run control is all-stop.
+"all" in the protocol). Run control is all-stop. As QEMU's stub, it takes
+gdb's multiprocess extensions when offered: thread ids are then ``p1.TID``
+(the one process is 1; gdb shows "Thread 1.1" and "process 1") and gdb
+kills with ``vKill;1``.
 """
 from __future__ import annotations
 
@@ -57,6 +60,8 @@ SSTEP_ENABLE, SSTEP_NOIRQ, SSTEP_NOTIMER = 0x1, 0x2, 0x4
 SSTEP_DEFAULT = SSTEP_ENABLE | SSTEP_NOIRQ | SSTEP_NOTIMER
 
 SIGINT, SIGTRAP = 2, 5
+
+PROCESS_ID = 1      # the one process of the multiprocess extensions (QEMU's too)
 
 # errno values gdb's own stubs use in E NN replies
 EINVAL, EFAULT, ENOENT, EPERM = 0x16, 0x0E, 0x02, 0x01
@@ -159,6 +164,7 @@ class Dispatcher:
         # what gdb told us in qSupported
         self.client_features: Dict[str, str] = {}
         self.error_messages = False   # client accepts E.text
+        self.multiprocess = False     # thread ids as pPID.TID (qSupported)
         harts = self._harts()
         first = harts[0] if harts else 0
         stop = self._last_stop()
@@ -211,6 +217,8 @@ class Dispatcher:
         if self.support_threads():
             features.append("qXfer:threads:read+")
         features += ["vContSupported+", "error-message+", "binary-upload+"]
+        if self.multiprocess:
+            features.append("multiprocess+")
         if self.support_reverse():
             features += ["ReverseStep+", "ReverseContinue+"]
         return features
@@ -255,6 +263,7 @@ class Dispatcher:
             b"qRcmd,": self._monitor,
             b"D": self._detach,
             b"k": self._kill,
+            b"vKill;": self._vkill,
             b"qqemu.sstepbits": lambda a: b"ENABLE=%x,NOIRQ=%x,NOTIMER=%x" % (
                 SSTEP_ENABLE, SSTEP_NOIRQ, SSTEP_NOTIMER),
             b"qqemu.sstep": self._get_sstep,
@@ -413,7 +422,7 @@ class Dispatcher:
         signal = SIGINT if event.reason == "interrupt" and not initial else SIGTRAP
         parts = [b"T%02x" % signal]
         if self.support_threads():
-            parts.append(b"thread:%x;" % (event.hart + 1))
+            parts.append(b"thread:%s;" % self._thread_id(event.hart))
         hart = event.hart
         for name in ("pc", "sp", "fp", "ra"):
             reg = self._register_named(name)
@@ -459,6 +468,7 @@ class Dispatcher:
         # only "+" counts as announced
         self.client_features = {k: v for k, v in self.client_features.items() if v != "-"}
         self.error_messages = self.client_features.get("error-message") == "+"
+        self.multiprocess = self.client_features.get("multiprocess") == "+"
         return ";".join(self.supported_features()).encode()
 
     def _start_no_ack(self, args: bytes) -> List[Action]:
@@ -475,6 +485,12 @@ class Dispatcher:
         self.remove_all_breakpoints()
         self.state = DISCONNECTED
         return [Kill()]
+
+    def _vkill(self, args: bytes) -> List[Action]:
+        # gdb's kill under the multiprocess extensions: "OK", then as 'k'
+        if _parse_hex(args) != PROCESS_ID:
+            raise DebugError("no process %s" % args.decode())
+        return [Reply(b"OK")] + self._kill(b"")
 
     def remove_all_breakpoints(self) -> None:
         for (kind, addr, length) in list(self.inserted):
@@ -706,16 +722,26 @@ class Dispatcher:
         self._thread_of(args)
         return b"OK"
 
+    def _thread_id(self, hart: int) -> bytes:
+        """How a hart's thread is named in a reply (QEMU's form)."""
+        if self.multiprocess:
+            return b"p%02x.%02x" % (PROCESS_ID, hart + 1)
+        return b"%x" % (hart + 1)
+
     def _current_thread(self, args: bytes) -> bytes:
-        return b"QC%x" % (self.g_hart + 1)
+        return b"QC" + self._thread_id(self.g_hart)
 
     def _thread_info_first(self, args: bytes) -> bytes:
-        return b"m" + b",".join(b"%x" % (h + 1) for h in self._harts())
+        return b"m" + b",".join(self._thread_id(h) for h in self._harts())
 
     def _thread_info_next(self, args: bytes) -> bytes:
         return b"l"
 
     def _describe(self, hart: int) -> str:
+        # gdb's own words for a thread (qThreadExtraInfo) where the target has
+        # them, else what the monitor says of the hart
+        if _implements(self.target, "thread_extra_info"):
+            return self.target.thread_extra_info(hart)
         if _implements(self.target, "hart_description"):
             return self.target.hart_description(hart)
         return "hart %d" % hart
@@ -742,7 +768,8 @@ class Dispatcher:
                 return None
             return xmldesc.memory_map(self.target.memory_map(), self.target.xlen).encode()
         if obj == "threads":
-            return xmldesc.thread_list(self._harts(), self._describe, self._thread_name).encode() \
+            return xmldesc.thread_list(self._harts(), self._describe, self._thread_name,
+                                       lambda hart: self._thread_id(hart).decode()).encode() \
                 if annex == "" else None
         return None
 

@@ -96,13 +96,15 @@ def memory_map(ranges: Sequence[MemoryRange], address_bits: int = 64) -> str:
 
 
 def thread_list(hart_ids: Sequence[int], describe: Callable[[int], str],
-                name: Callable[[int], Optional[str]] = lambda hart: "hart %d" % hart) -> str:
+                name: Callable[[int], Optional[str]] = lambda hart: "hart %d" % hart,
+                thread_id: Callable[[int], str] = lambda hart: "%x" % (hart + 1)) -> str:
     """qXfer:threads: ``name(hart)`` None leaves the name out (gdb then shows
     only the description, as for QEMU's stub, which names no thread)."""
     parts = ['<?xml version="1.0"?>', "<threads>"]
     for hart in hart_ids:
         label = name(hart)
         named = "" if label is None else " name=%s" % quoteattr(label)
-        parts.append('<thread id="%x" core="%d"%s>%s</thread>' % (hart + 1, hart, named, escape(describe(hart))))
+        parts.append('<thread id="%s" core="%d"%s>%s</thread>'
+                     % (thread_id(hart), hart, named, escape(describe(hart))))
     parts.append("</threads>")
     return "\n".join(parts) + "\n"

@@ -591,6 +591,15 @@ class Machine(DebugTarget):
         state = "halted (wfi)" if cpu.halted else self._state
         return "hart %d (%s)" % (hart, state)
 
+    # gdb's view of the CPUs, as QEMU 7.2's stub gives it: no thread names,
+    # info threads shows "Thread 1.1 (CPU#0 [running])"
+    def thread_name(self, hart: int) -> None:
+        return None
+
+    def thread_extra_info(self, hart: int) -> str:
+        # the CPU's own halted state (WFI), "halted " padded to the width of "running"
+        return "CPU#%d [%s]" % (hart, "halted " if self._cpu(hart).halted else "running")
+
     def registers(self) -> Sequence[RegisterInfo]:
         return self.cpus[0].debug_registers()
 

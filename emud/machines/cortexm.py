@@ -119,18 +119,12 @@ class CortexMMachine(Machine):
         # image in memory (-d int: "Loaded reset SP 0x0 PC 0x0"); load_image resets it again
         cpu.reset()
 
-    # -- gdb's view of the core, as QEMU 7.2's stub gives it (info threads:
-    #    "Thread 1 (CPU#0 [running])"; "hart" is RISC-V's word) --------------
-    def thread_name(self, hart: int) -> None:
-        return None
-
     def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
         return {"qom-path": self.cpu_qom_path, "target": "arm"}
 
     def hart_description(self, hart: int) -> str:
-        # QEMU's qThreadExtraInfo: the core's own halted state (WFI), "halted "
-        # padded to the width of "running"
-        return "CPU#%d [%s]" % (hart, "halted " if self._cpu(hart).halted else "running")
+        # the monitor's words too ("hart" is RISC-V's)
+        return self.thread_extra_info(hart)
 
     def connect_clocks(self) -> None:
         """A board whose processor clock changes connects SysTick and the

@@ -37,8 +37,11 @@ def test_qsupported_is_built_from_supported_features():
     for f in (b"PacketSize=4000", b"QStartNoAckMode+", b"swbreak+", b"hwbreak+", b"qXfer:features:read+",
               b"qXfer:memory-map:read+", b"vContSupported+", b"error-message+", b"qXfer:threads:read+"):
         assert f in features
-    assert b"multiprocess+" not in features
+    assert b"multiprocess+" in features            # as QEMU: taken when gdb offers it
     assert d.error_messages and d.client_features["xmlRegisters"] == "i386"
+    t, d = make()
+    assert b"multiprocess+" not in ask(d, b"qSupported:swbreak+;hwbreak+").split(b";")
+    assert ask(d, b"qC") == b"QC1"
 
 
 class _NoBreakpoints(DebugTarget):
@@ -412,6 +415,30 @@ def test_threads_xml():
     t, d = make(harts=2)
     root = ET.fromstring(read_xfer(d, b"threads", b""))
     assert [(th.get("id"), th.text) for th in root] == [("1", "hart 0 (stopped)"), ("2", "hart 1 (stopped)")]
+
+
+def test_multiprocess_thread_ids_as_qemu_gives_them():
+    # gdb then shows "Thread 1.2" and "process 1", as against QEMU
+    t, d = make(harts=2)
+    ask(d, b"qSupported:multiprocess+;swbreak+;hwbreak+")
+    assert ask(d, b"qfThreadInfo") == b"mp01.01,p01.02"
+    assert ask(d, b"qC") == b"QCp01.01"
+    assert ask(d, b"Hgp1.2") == b"OK" and ask(d, b"qC") == b"QCp01.02"
+    assert ask(d, b"Tp01.02") == b"OK" and ask(d, b"Tp1.3").startswith(b"E")
+    assert ask(d, b"Hgp0.0") == b"OK" and ask(d, b"Hcp1.-1") == b"OK"
+    root = ET.fromstring(read_xfer(d, b"threads", b""))
+    assert [th.get("id") for th in root] == ["p01.01", "p01.02"]
+    d.handle_packet(b"vCont;c:p1.-1")
+    t.stop("breakpoint", 1)
+    assert b"thread:p01.02;" in d.on_stop(t.last_stop())[0].payload
+
+
+def test_vkill_answers_then_kills():
+    t, d = make()
+    ask(d, b"qSupported:multiprocess+")
+    assert d.handle_packet(b"vKill;1") == [Reply(b"OK"), Kill()]
+    t, d = make()
+    assert ask(d, b"vKill;2").startswith(b"E")     # no such process: nothing killed
 
 
 # -- detach, kill ---------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 the stop reasons, functions, lines and values must be the same."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.gdbstub.gdb_driver import emud_command, qemu_command, session, source_lines
@@ -73,3 +75,43 @@ def test_same_session_on_qemu_and_emud(gdbtest_elf, require_qemu):
     assert ("finish", ("function-finished", "main", str(LINES["main_sum"])), "15") in on_emud
     assert ("x", "16") in on_emud
     assert on_emud[-4][:2] == ("stepi over ecall", ("end-stepping-range", "do_ecall", str(LINES["ecall"] + 1)))
+
+
+def _stop_text(gdb, command):
+    """What gdb's console prints for a resume and the stop it ends in."""
+    mark = len(gdb.log)
+    gdb._stops.clear()
+    gdb.cli(command)
+    gdb.wait_stop()
+    gdb._read(0.3)
+    return gdb.console_text(gdb.log[mark:])
+
+
+def threads_script(gdb):
+    """Thread and process names as gdb prints them with several harts: QEMU
+    takes gdb's multiprocess extensions and names no thread."""
+    gdb.cli("break main")
+    seen = [("continue", _stop_text(gdb, "continue"))]
+    # the current hart's line (where the other harts are depends on timing)
+    current = [line for line in gdb.cli("info threads").splitlines() if line.startswith("*")]
+    seen.append(("info threads", [" ".join(line.split()) for line in current]))
+    seen.append(("thread 2", gdb.cli("thread 2").splitlines()[0]))
+    seen.append(("thread 1", gdb.cli("thread 1").splitlines()[0]))
+    inferiors = re.sub(r"remote :\d+", "remote :PORT", gdb.cli("info inferiors"))
+    seen.append(("info inferiors", [" ".join(line.split()) for line in inferiors.splitlines()]))
+    seen.append(("kill", gdb.cli("kill").strip()))
+    return seen
+
+
+def test_thread_and_process_names_as_on_qemu(gdbtest_elf, require_qemu):
+    require_qemu(32)
+    with session(qemu_command, gdbtest_elf, ["-smp", "2"]) as (emu, gdb):
+        on_qemu = threads_script(gdb)
+    with session(emud_command, gdbtest_elf, ["-smp", "2"]) as (emu, gdb):
+        on_emud = threads_script(gdb)
+    for q, e in zip(on_qemu, on_emud):
+        assert e == q
+    assert len(on_emud) == len(on_qemu)
+    assert "Thread 1 hit Breakpoint 1, main ()" in on_emud[0][1]
+    assert on_emud[1][1][0].startswith("* 1 Thread 1.1 (CPU#0 [running]) main ()")
+    assert on_emud[-1] == ("kill", "[Inferior 1 (process 1) killed]")

@@ -231,7 +231,7 @@ def test_threads_with_smp2(gdbtest_elf):
         gdb.cli("break sum_to")
         gdb.go("continue")
         threads = gdb.cli("info threads")
-        assert "Thread 1" in threads and "Thread 2" in threads
+        assert "Thread 1.1 (CPU#0 [running])" in threads and "Thread 1.2 (CPU#1 [running])" in threads
         out = gdb.cli("thread 2")
         assert "Switching to thread 2" in out
         gdb.cli("set var mode = 1")
