@@ -27,6 +27,9 @@ from .pacing import QuantumPacer
 
 PAGE = 4096
 
+#: stops that QEMU's CPUs report with EXCP_DEBUG (see Machine._warp_at_debug_stop)
+DEBUG_STOPS = ("breakpoint", "hw-breakpoint", "watchpoint", "step")
+
 
 class _HartRun:
     """What one hart is doing in the current resume."""
@@ -509,6 +512,8 @@ class Machine(DebugTarget):
     def _stop(self, event: StopEvent, state: str = "stopped") -> None:
         if self._state != "running" and state != "exited":
             return
+        if event.reason in DEBUG_STOPS and event.direction == "forward":
+            self._warp_at_debug_stop(event.hart)
         self._state = state
         self._runs = {}
         self._stop_pending = False
@@ -521,6 +526,27 @@ class Machine(DebugTarget):
                                    "direction": event.direction})
         self._stopped.set()
         self._notify_change()
+
+    def _warp_at_debug_stop(self, hart: int) -> None:
+        """-icount sleep=off: QEMU 7.2 moves virtual time on to the next
+        timer's deadline at a breakpoint, watchpoint or single-step stop
+        when every other CPU waits for an interrupt. The CPU leaving with
+        EXCP_DEBUG counts as idle before the main loop stops the machine,
+        and the main loop's icount_start_warp_timer() sees every CPU idle,
+        the machine still running: a stop for the rest, such as Ctrl-C, comes
+        from the main loop and sees it stopped. The timer then fires
+        (mip.MTIP is set before gdb reads it), and the guest takes it when
+        it runs on. Not while recording or replaying: a replay's stops
+        are not the recording's."""
+        clock = self.clock
+        if not clock.icount or clock.icount_sleep or self.timetravel is not None:
+            return
+        if not all(c.hart_id == hart or (c.halted and not c.interrupt_pending()) for c in self.cpus):
+            return
+        deadline = clock.next_deadline()
+        if deadline is not None:
+            clock.warp_to(deadline)
+            clock.run_expired()
 
     def request_stop(self) -> None:
         """Stop every hart. Between quanta that is immediate; from inside a

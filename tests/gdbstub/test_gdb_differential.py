@@ -3,6 +3,7 @@ the stop reasons, functions, lines and values must be the same."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,50 @@ def test_thread_and_process_names_as_on_qemu(gdbtest_elf, require_qemu):
     assert "Thread 1 hit Breakpoint 1, main ()" in on_emud[0][1]
     assert on_emud[1][1][0].startswith("* 1 Thread 1.1 (CPU#0 [running]) main ()")
     assert on_emud[-1] == ("kill", "[Inferior 1 (process 1) killed]")
+
+
+TICK_WORK = Path(__file__).resolve().parents[1] / "firmware" / "tick_work.c"
+ICOUNT_NO_SLEEP = ["-icount", "shift=6,align=off,sleep=off"]    # Zephyr's boards run QEMU so
+
+
+def icount_script(gdb):
+    """Stops at a breakpoint, a watchpoint and single steps under -icount
+    sleep=off: guest time at each stop and the ticks taken after it. (Not
+    compared: mip after a watchpoint or a step, clear on QEMU, where emud's
+    timer has fired already.)"""
+    mtime = "*(unsigned long long *)0x200bff8"
+    seen = []
+    gdb.cli("break tick_handler")
+    for _ in range(3):
+        gdb.go("continue")
+        seen.append(("tick", gdb.value("ticks"), gdb.value(mtime), gdb.value("deadline"), gdb.value("$mip")))
+    gdb.cli("delete")
+    gdb.cli("watch work_tick")
+    for _ in range(2):
+        stop = gdb.go("continue")
+        seen.append(("watch", stop.get("reason"), gdb.value("ticks"), gdb.value(mtime)))
+    gdb.cli("delete")
+    for _ in range(3):
+        gdb.go("stepi")
+        seen.append(("stepi", gdb.value("$pc"), gdb.value("ticks"), gdb.value(mtime)))
+    # (no continue after the steps: QEMU 7.2 runs on without stopping there)
+    return seen
+
+
+def test_guest_time_at_debug_stops_under_icount_as_on_qemu(build_firmware, require_qemu):
+    # QEMU 7.2 moves virtual time on to the next timer deadline at every
+    # breakpoint, watchpoint and single-step stop (-icount sleep=off, the
+    # other CPUs idle); a session there sees ticks QEMU's way only if emud does too
+    require_qemu(32)
+    elf = build_firmware(TICK_WORK, 32, defines={"TICKS": 1000000})
+    with session(qemu_command, elf, ICOUNT_NO_SLEEP) as (emu, gdb):
+        on_qemu = icount_script(gdb)
+    with session(emud_command, elf, ICOUNT_NO_SLEEP) as (emu, gdb):
+        on_emud = icount_script(gdb)
+    for q, e in zip(on_qemu, on_emud):
+        assert e == q
+    assert len(on_emud) == len(on_qemu)
+    # each stop moved time on to the deadline the handler had just set
+    first = on_emud[0]
+    assert first[2] == first[3] and first[4] == "128"
+
