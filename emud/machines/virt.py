@@ -27,12 +27,15 @@ from typing import Any, Callable, Dict, Optional
 from ..accel.tcg import TcgAccelerator
 from ..accel.base import AccelError
 from ..cpu.riscv import RiscvCPU, RiscvFrontend
+from ..cpu.riscv.cpu import CAUSE_ILLEGAL
+from ..cpu.riscv.missing_ext import missing_extension
 from ..devices.aclint import AclintMtimer, AclintSswi, AclintSwi
 from ..devices.goldfish_rtc import GoldfishRtc
 from ..devices.plic import Plic
 from ..devices.sifive_test import SifiveTest
 from ..devices.uart16550 import Uart16550
 from ..fdt import build_virt_dtb, virt_fdt_address
+from ..internal import stderr_line
 from ..memory import RamRegion, RomRegion
 from .base import Machine
 from .semihosting_setup import attach_semihosting
@@ -162,11 +165,28 @@ class VirtMachine(Machine):
 
         self.frontend = RiscvFrontend(xlen)
         self.accel = TcgAccelerator(self.frontend, bus, log=log, options=accel_options)
+        self.trap_listeners.append(self._explain_missing_extension)
         self.dtb = build_virt_dtb(RAM_BASE, ram_size, smp, isa=self.isa_string(),
                                   plic_hart_config=self.plic.hart_config, aclint=aclint)
         self.fdt_addr = virt_fdt_address(RAM_BASE, ram_size, len(self.dtb))
         self.finish_init()
         self.board_reset()
+
+    def _explain_missing_extension(self, hart: int, cause: int, pc: int, is_interrupt: bool) -> None:
+        """One line, the first time a hart traps on an instruction of an
+        extension emud does not implement (floating point): the guest sees
+        QEMU's trap for a CPU without it, the user learns why it hangs."""
+        if is_interrupt or cause != CAUSE_ILLEGAL:
+            return
+        cpu = self._cpu(hart)
+        insn = cpu.mtval
+        ext = missing_extension(insn, self.xlen)
+        if ext is None:
+            return
+        self.trap_listeners.remove(self._explain_missing_extension)
+        stderr_line("hart %d: the instruction 0x%x at 0x%x needs the %s extension, which emud's "
+                    "harts do not have (%s): it traps as an illegal instruction, as on QEMU with "
+                    "-cpu rv%d,f=false,d=false" % (hart, insn, pc, ext, self.isa_string(), self.xlen))
 
     def qmp_cpu_info(self, hart: int) -> Dict[str, Any]:
         # QEMU 7.2's virt: one socket, its harts in soc0's array
