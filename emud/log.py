@@ -5,7 +5,8 @@ optimizer), out_asm (generated Python), exec (each TB executed), int (every
 trap and interrupt taken), nochain (turn TB chaining off; not a log stream),
 guest_errors (the guest's invalid accesses, as QEMU's LOG_GUEST_ERROR: a
 device reports a bad register access through ``Device.guest_error``, the bus
-an access it refuses, both with QEMU 7.2's message texts).
+an access it refuses, both with QEMU 7.2's message texts), unimp (accesses to
+an unimplemented-device placeholder, as QEMU's LOG_UNIMP).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ LOG_ITEMS = {
     "int": "show traps and interrupts",
     "nochain": "do not chain translated blocks",
     "guest_errors": "log when the guest OS does something invalid (eg accessing a non-existent register)",
+    "unimp": "log unimplemented functionality",
 }
 
 

@@ -70,6 +70,13 @@ class Device:
         if log is not None and log.enabled("guest_errors"):
             log.write(fmt % args)
 
+    def unimplemented(self, fmt: str, *args: Any) -> None:
+        """QEMU's ``qemu_log_mask(LOG_UNIMP, ...)``: what the guest did that
+        the model does not implement, under the ``unimp`` item."""
+        log = self.guest_log
+        if log is not None and log.enabled("unimp"):
+            log.write(fmt % args)
+
     def read(self, offset: int, size: int) -> int:
         return 0
 
