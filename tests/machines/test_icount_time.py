@@ -55,11 +55,20 @@ async def test_sleep_on_idles_in_real_time_and_sleep_off_skips_it(build_firmware
 async def test_shift_auto_keeps_guest_time_near_real_time(build_firmware):
     # a guest that never idles: its time is only its instruction count
     elf = build_firmware("timer", 32, defines={"TICKS": 10**6, "TICK_INTERVAL": 100000, "TIMER_BUSY": None})
-    m, _ = virt_machine(elf, icount_shift=3, icount_adaptive=True)
+    start = 3
+    m, _ = virt_machine(elf, icount_shift=start, icount_adaptive=True)
     real = await run(m, BUSY_WALL_SECONDS) * 1e9
     guest = m.clock.now_ns()
-    assert 0.1 < guest / real < 10, (guest, real, m.clock.icount_shift)
-    # the shift went where an instruction lasts about as long as the host
-    # takes to run one (QEMU's algorithm swings by one around that point)
+    shift = m.clock.icount_shift
+    assert 0.1 < guest / real < 10, (guest, real, shift)
+    # the shift goes where an instruction lasts about as long as the host
+    # takes to run one (QEMU's algorithm swings by one around that point).
+    # It moves one step per adjustment, and only while guest time falls
+    # further behind: on a loaded host the ideal may be too far for the run,
+    # so a shift still on its way there passes (one that stayed or went the
+    # other way does not)
     ideal = math.log2(real / m.instructions_retired(0))
-    assert abs(m.clock.icount_shift - ideal) <= 2, (m.clock.icount_shift, ideal)
+    if abs(start - ideal) > 2:
+        assert (shift - start) * (ideal - start) > 0 and abs(shift - ideal) < abs(start - ideal), (shift, ideal)
+    else:
+        assert abs(shift - ideal) <= 2, (shift, ideal)
