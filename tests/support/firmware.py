@@ -211,6 +211,19 @@ CORTEXM = EXAMPLES / "cortexm"
 CORTEXM_BOARDS = {"mps2-an385": "BOARD_MPS2", "lm3s6965evb": "BOARD_LM3S"}
 
 
+def build_bare_riscv(source: Union[str, os.PathLike], out: Path, march: str = "rv32ima_zicsr",
+                     mabi: str = "ilp32") -> Path:
+    """An assembly ``source`` with no runtime, linked at virt's RAM
+    (0x80000000), into the ELF ``out``. Raises :class:`ToolchainMissing`
+    without the cross compiler."""
+    cmd = [cross_tool("gcc"), "-march=" + march, "-mabi=" + mabi, "-nostdlib", "-Ttext=0x80000000",
+           str(resolve(source)), "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError("building %s failed:\n$ %s\n%s" % (out.name, " ".join(cmd), proc.stderr))
+    return out
+
+
 def build_cortexm(source: Union[str, os.PathLike], out: Path, board: str = "mps2-an385",
                   cpu: str = "cortex-m3") -> Path:
     """``source`` (a C file) with examples/cortexm's vector table, crt.c and

@@ -18,7 +18,7 @@ import pytest
 
 from emud.tcg.exec import TBEngine
 
-from tests.support.firmware import CROSS
+from tests.support.firmware import ToolchainMissing, build_bare_riscv
 
 from .harness import Hart, needs_as
 
@@ -75,12 +75,10 @@ FIRMWARE = Path(__file__).resolve().parents[2] / "firmware" / "counter_reads.S"
 
 @pytest.mark.parametrize("accel", ["tcg,regions=on", "tcg,regions=off"])
 def test_counter_reads_in_firmware_as_qemu_counts_them(tmp_path, accel):
-    gcc = CROSS + "gcc"
-    if shutil.which(gcc) is None:
-        pytest.skip("%s not installed" % gcc)
-    elf = tmp_path / "counter_reads.elf"
-    subprocess.run([gcc, "-march=rv32ima_zicsr", "-mabi=ilp32", "-nostdlib", "-Ttext=0x80000000",
-                    str(FIRMWARE), "-o", str(elf)], check=True)
+    try:
+        elf = build_bare_riscv(FIRMWARE, tmp_path / "counter_reads.elf")
+    except ToolchainMissing as exc:
+        pytest.skip(str(exc))
     args = ["-M", "virt", "-bios", "none", "-nographic", "-kernel", str(elf)]
     ours = subprocess.run([sys.executable, "-m", "emud", *args, "-accel", accel], capture_output=True,
                           timeout=60, stdin=subprocess.DEVNULL)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from emud.cpu.riscv.missing_ext import missing_extension
+from tests.support.firmware import ToolchainMissing, build_bare_riscv
 
-CROSS = "riscv64-unknown-elf-"
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware" / "fp_insn.S"
 
 FLOAT = {
@@ -45,12 +45,10 @@ def test_compressed_word_loads_are_float_on_rv32_only():
 
 
 def test_firmware_with_fp_instructions_traps_as_qemu_without_f_and_says_why_once(tmp_path):
-    gcc = CROSS + "gcc"
-    if shutil.which(gcc) is None:
-        pytest.skip("%s not installed" % gcc)
-    elf = tmp_path / "fp_insn.elf"
-    subprocess.run([gcc, "-march=rv32imafc_zicsr", "-mabi=ilp32", "-nostdlib", "-Ttext=0x80000000",
-                    str(FIRMWARE), "-o", str(elf)], check=True)
+    try:
+        elf = build_bare_riscv(FIRMWARE, tmp_path / "fp_insn.elf", march="rv32imafc_zicsr")
+    except ToolchainMissing as exc:
+        pytest.skip(str(exc))
     args = ["-M", "virt", "-bios", "none", "-nographic", "-kernel", str(elf)]
     ours = subprocess.run([sys.executable, "-m", "emud", *args], capture_output=True, text=True,
                           timeout=60, stdin=subprocess.DEVNULL)
